@@ -1,0 +1,56 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test test-pg install install-dev translations browser db clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations browser
+
+# The catalogues are compiled from the .po sources we keep in git.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d fieldapp/translations
+
+# End-to-end tests drive Debian's Chromium (Playwright's own browser download cannot
+# work without the open internet); installed once, as root, through apt.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian chromium for the browser tests"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	fi
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask init-db
+	@if [ "$$FIELDAPP_ENV" != "production" ]; then $(BIN)/flask seed-demo --if-empty; fi
+
+run: db
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite against PostgreSQL (CI runs it after `make test`).
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-pg: install-dev
+	FIELDAPP_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

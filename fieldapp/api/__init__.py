@@ -1,0 +1,57 @@
+"""The JSON API under /api/v1 (flask-smorest): thin handlers over fieldapp.services and sync."""
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template
+from flask_smorest import Api
+
+from fieldapp.core.errors import DomainError
+from fieldapp.extensions import csrf, db
+from sync.blobs import BlobError
+
+from .errors import domain_error_response, error_response, http_error_response
+
+
+class FieldApi(Api):
+    """flask-smorest, with the contract's error shape instead of its own."""
+
+    def handle_http_exception(self, error):
+        return http_error_response(error)
+
+
+def init_api(app: Flask) -> None:
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "fieldapp's public API: auth, jobs, sync and blobs. "
+                                "See docs/sync-protocol.md for the sync rules."},
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
+    api = FieldApi(app)  # one per app: the spec belongs to the app it describes
+    app.extensions["fieldapp.api"] = api
+
+    from . import auth, docs, jobs, sync_routes
+
+    for module in (auth, jobs, sync_routes):
+        api.register_blueprint(module.blp)
+        # The API authenticates with bearer tokens only, never cookies: no CSRF to forge.
+        csrf.exempt(module.blp)
+    app.register_blueprint(docs.bp)
+
+    @app.errorhandler(DomainError)
+    def on_domain_error(error: DomainError):
+        db.session.rollback()  # a refused change stores nothing
+        return domain_error_response(error)
+
+    @app.errorhandler(BlobError)
+    def on_blob_error(error: BlobError):
+        db.session.rollback()
+        return error_response(error.code, error.status, error.details)
+
+    @app.errorhandler(500)
+    def on_server_error(error):
+        db.session.rollback()
+        from flask import request
+
+        if request.path.startswith("/api/"):
+            return error_response("server_error", 500)
+        return render_template("error.html", error=error), 500

@@ -1,0 +1,50 @@
+"""Bearer tokens, one per device, for every API call but sign-in."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+
+from fieldapp.core.errors import Forbidden
+from fieldapp.extensions import db
+from fieldapp.services.accounts import device_for_token
+from fieldapp.services.context import Actor
+from fieldapp.web import clock
+
+from .errors import error_response
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def token_required(roles=None):
+    """Authenticate the device; optionally require one of `roles` (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            device = device_for_token(db.session, bearer_token())
+            if device is None:
+                return error_response("unauthorized", 401,
+                                      headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
+            g.api_device, g.api_user = device, device.user
+            now = clock().now()
+            # Touch at most once a minute: last-seen feeds the dispatcher's board.
+            if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
+                device.last_seen_at = now
+                db.session.commit()
+            if roles is not None and device.user.role not in roles:
+                raise Forbidden("forbidden", {"role": device.user.role})
+            return view(*args, **kwargs)
+
+        wrapper._token_required = True
+        return wrapper
+
+    return decorator
+
+
+def api_actor() -> Actor:
+    return Actor(user=g.api_user, device_id=g.api_device.id)

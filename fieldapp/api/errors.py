@@ -1,0 +1,81 @@
+"""Every API error is `{"error": <stable code>, "message": <human text>, "details": {...}}`,
+with the message in the caller's language."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from fieldapp.core.errors import DomainError
+
+MESSAGES = {
+    "validation_error": _l("Some fields are missing or not valid."),
+    "bad_request": _l("The request could not be understood."),
+    "unauthorized": _l("Sign in first: the token is missing, expired or revoked."),
+    "invalid_credentials": _l("Wrong user name or password."),
+    "too_many_attempts": _l("Too many failed sign-ins. Wait a while and try again."),
+    "forbidden": _l("Your role may not do this."),
+    "job_not_found": _l("No such job, or it is not yours."),
+    "not_found": _l("Not found."),
+    "method_not_allowed": _l("This method is not allowed here."),
+    "too_large": _l("The upload is too large."),
+    "unsupported_media_type": _l("Only JPEG, PNG and WebP images are accepted."),
+    "hash_mismatch": _l("The bytes received do not match their SHA-256 address."),
+    "bad_sha256": _l("Not a SHA-256 address."),
+    "illegal_transition": _l("This status change is not possible from the job's current status."),
+    "forbidden_transition": _l("Your role may not make this status change."),
+    "unknown_status": _l("Unknown status."),
+    "reason_required": _l("A reason is required."),
+    "comment_required": _l("A comment is required."),
+    "checklist_incomplete": _l("The job cannot be completed yet: required checklist items or the customer's signature are missing."),
+    "job_closed": _l("The job is closed and cannot be changed."),
+    "status_not_patchable": _l("Only cancellation can be set directly; other status changes have their own actions."),
+    "cancel_alone": _l("Cancel a job on its own, without other changes."),
+    "unknown_technician": _l("No active technician with this id."),
+    "schedule_required": _l("Set a scheduled start before assigning a technician."),
+    "bad_schedule": _l("The scheduled end must be after the start."),
+    "bad_phone": _l("The phone number is not valid."),
+    "bad_type": _l("Unknown job type."),
+    "bad_outcome": _l("Unknown contact outcome."),
+    "bad_decision": _l("The decision must be approve or rework."),
+    "unknown_item": _l("The job's checklist has no such item."),
+    "seq_gap": _l("Mutations are missing before this one; send from the expected seq."),
+    "bad_batch": _l("The batch of mutations is not valid."),
+    "batch_too_large": _l("Too many mutations in one push."),
+    "bad_seq": _l("A mutation's seq must be a whole number from 1."),
+    "bad_mutation": _l("A mutation must be an object."),
+    "device_mismatch": _l("This token belongs to another device."),
+    "blob_missing": _l("The image this change names has not been uploaded yet."),
+    "server_error": _l("Something went wrong on the server. Nothing was stored."),
+}
+
+
+def error_response(code: str, status: int, details: dict | None = None,
+                   message: str | None = None, headers: dict | None = None):
+    text = message or str(MESSAGES.get(code, MESSAGES["bad_request"]))
+    response = jsonify({"error": code, "message": text, "details": details or {}})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def domain_error_response(error: DomainError):
+    return error_response(error.code, error.status, error.details, error.message)
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+              422: "validation_error", 429: "too_many_attempts"}
+
+
+def http_error_response(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    details = {}
+    if "messages" in data:  # webargs/marshmallow validation, by location
+        messages = data["messages"]
+        details = {"fields": messages.get("json", messages.get("query", messages))}
+        return error_response("validation_error", 422 if status == 422 else status, details)
+    code = HTTP_CODES.get(status, "server_error" if status >= 500 else "bad_request")
+    return error_response(code, status, details)

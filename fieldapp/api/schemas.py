@@ -1,0 +1,187 @@
+"""Request and response shapes of the public JSON API (they also make the OpenAPI)."""
+from marshmallow import Schema, fields, validate
+
+from fieldapp.core import states
+from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES
+
+NONBLANK = validate.Length(min=1)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = "raise"
+        ordered = True
+
+
+# --- auth
+
+class LoginSchema(Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256),
+                             load_only=True)
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    device_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "Optional: the device id this phone had before, to keep its seq."})
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    role = fields.String()
+    display_name = fields.String()
+
+
+class LoginResultSchema(Schema):
+    token = fields.String()
+    device_id = fields.String()
+    user = fields.Nested(UserSchema)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(metadata={"description": "stable error code"})
+    message = fields.String(metadata={"description": "human text in the caller's language"})
+    details = fields.Dict()
+
+
+# --- jobs
+
+class CustomerInSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    phone = fields.String(required=True, validate=validate.Length(min=5, max=32))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    email = fields.Email(load_default=None, allow_none=True)
+
+
+class JobCreateSchema(Strict):
+    type = fields.String(required=True, validate=validate.OneOf(JOB_TYPES))
+    customer = fields.Nested(CustomerInSchema, required=True)
+    product_model = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    problem = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    scheduled_start = fields.AwareDateTime(load_default=None, allow_none=True,
+                                           default_timezone=None)
+    scheduled_end = fields.AwareDateTime(load_default=None, allow_none=True,
+                                         default_timezone=None)
+    technician_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class JobPatchSchema(Strict):
+    technician_id = fields.Integer(allow_none=True, strict=True)
+    scheduled_start = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    scheduled_end = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    status = fields.String(validate=validate.OneOf([states.CANCELLED]))
+    reason = fields.String(validate=validate.Length(max=2000))
+
+
+class JobListQuerySchema(Strict):
+    status = fields.String(validate=validate.OneOf(states.STATUSES))
+    technician_id = fields.Integer()
+    date = fields.Date(metadata={"description": "scheduled on this local date"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class ContactSchema(Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ReviewSchema(Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "rework"]))
+    comment = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=4000))
+
+
+class NoteInSchema(Strict):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class SlaClockSchema(Schema):
+    name = fields.String()
+    due_at = fields.String()
+    met_at = fields.String(allow_none=True)
+    state = fields.String(metadata={"enum": ["running", "met", "breached"]})
+
+
+class CustomerOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
+class JobSchema(Schema):
+    id = fields.String()
+    ref = fields.String()
+    type = fields.String()
+    status = fields.String(metadata={"enum": list(states.STATUSES)})
+    status_reason = fields.String(allow_none=True)
+    priority = fields.String()
+    channel = fields.String()
+    customer = fields.Nested(CustomerOutSchema)
+    product_model = fields.String()
+    problem = fields.String()
+    scheduled_start = fields.String(allow_none=True)
+    scheduled_end = fields.String(allow_none=True)
+    technician_id = fields.Integer(allow_none=True)
+    technician = fields.Nested(UserSchema, allow_none=True)
+    checklist_template_id = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+    needs_review = fields.Boolean()
+    sla = fields.List(fields.Nested(SlaClockSchema))
+
+
+class JobDetailSchema(JobSchema):
+    answers = fields.Dict()
+    photos = fields.List(fields.Dict())
+    signatures = fields.List(fields.Dict())
+    notes = fields.List(fields.Dict())
+    events = fields.List(fields.Dict())
+    conflicts = fields.List(fields.Dict())
+    parts_requests = fields.List(fields.Dict())
+    takebacks = fields.List(fields.Dict())
+    review = fields.Dict(allow_none=True)
+    seal = fields.Dict(allow_none=True)
+
+
+class JobListSchema(Schema):
+    items = fields.List(fields.Nested(JobSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+# --- sync
+
+class MutationSchema(Schema):
+    seq = fields.Integer(required=True)
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    job_id = fields.String(required=True)
+    at = fields.String()
+    args = fields.Dict(required=True)
+
+
+class PushSchema(Schema):
+    device_id = fields.String(required=True)
+    mutations = fields.List(fields.Nested(MutationSchema), required=True)
+
+
+class PushResultSchema(Schema):
+    last_seq = fields.Integer()
+    results = fields.List(fields.Dict())
+
+
+class PullQuerySchema(Strict):
+    cursor = fields.String(load_default="")
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class PullResultSchema(Schema):
+    cursor = fields.String()
+    has_more = fields.Boolean()
+    last_seq = fields.Integer()
+    changes = fields.Dict()
+    removed = fields.Dict()

@@ -1,0 +1,129 @@
+"""Thin HTTP handlers over the sync engine: push, pull and the blob store."""
+from flask import Response, current_app, g, jsonify, request
+from flask_smorest import Blueprint
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from fieldapp.blobstore import store
+from fieldapp.core.roles import TECHNICIAN
+from fieldapp.extensions import db
+from fieldapp.models import Blob, Job, Photo, Signature, Takeback
+from fieldapp.web import clock, domain_ctx
+from sync import engine, pull as pull_engine
+from sync.blobs import SHA256_RE, TooLarge, describe
+
+from .auth_tokens import token_required
+from .errors import error_response
+from .schemas import PullQuerySchema, PullResultSchema, PushResultSchema, PushSchema
+
+blp = Blueprint("api_sync", __name__, url_prefix="/api/v1",
+                description="The offline phone's sync protocol (docs/sync-protocol.md).")
+
+
+@blp.route("/sync/push", methods=["POST"])
+@token_required()
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushSchema}}})
+@blp.response(200, PushResultSchema)
+@blp.alt_response(409, description="seq_gap: details.expected_seq says where to resume")
+def push():
+    """Send the device's mutations; each answers applied, duplicate, rejected, conflict or
+    retry."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response("bad_request", 400, {"body": "a JSON object is required"})
+    if body.get("device_id") != g.api_device.id:
+        return error_response("device_mismatch", 403, {"token_device_id": g.api_device.id})
+    try:
+        outcome = engine.push(db.session, clock(), g.api_device.id, body.get("mutations"),
+                              domain_ctx().policy)
+    except engine.SeqGap as gap:
+        return error_response("seq_gap", 409, {"expected_seq": gap.expected_seq})
+    except engine.BadBatch as bad:
+        return error_response(bad.code, 400, bad.details)
+    return jsonify({"last_seq": outcome.last_seq, "results": outcome.results})
+
+
+@blp.route("/sync/pull", methods=["GET"])
+@token_required()
+@blp.arguments(PullQuerySchema, location="query")
+@blp.response(200, PullResultSchema)
+def pull(query):
+    """Changes to this user's jobs and the checklist templates since `cursor`."""
+    device = g.api_device
+    answer = pull_engine.pull(db.session, g.api_user, device, query["cursor"], clock().now(),
+                              query["limit"])
+    device.last_pull_at = clock().now()
+    db.session.commit()
+    return jsonify(answer)
+
+
+def _may_read(sha256: str) -> bool:
+    user = g.api_user
+    if user.role != TECHNICIAN:
+        return True
+    own_job = select(Job.id).where(Job.technician_id == user.id)
+    return db.session.execute(select(or_(
+        exists().where(Photo.sha256 == sha256, Photo.job_id.in_(own_job)),
+        exists().where(Signature.sha256 == sha256, Signature.job_id.in_(own_job)),
+        exists().where(Takeback.receipt_signature_sha256 == sha256,
+                       Takeback.job_id.in_(own_job)),
+        exists().where(Blob.sha256 == sha256, Blob.uploaded_by_id == user.id),
+    ))).scalar()
+
+
+@blp.route("/blobs/<sha256>", methods=["PUT"])
+@token_required()
+@blp.doc(requestBody={"required": True, "content": {
+    t: {"schema": {"type": "string", "format": "binary"}}
+    for t in ("image/jpeg", "image/png", "image/webp")}})
+@blp.response(201, description="Stored")
+@blp.alt_response(200, description="Already held (same bytes)")
+@blp.alt_response(413, description="Too large")
+@blp.alt_response(415, description="Not a JPEG, PNG or WebP image (checked on the bytes)")
+@blp.alt_response(422, description="hash_mismatch")
+def put_blob(sha256):
+    """Upload a photo or signature image to its SHA-256 address."""
+    if not SHA256_RE.match(sha256):
+        return error_response("bad_sha256", 400, {"sha256": sha256})
+    limit = current_app.config["BLOB_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge({"max_bytes": limit})
+    stored = store().ingest(request.stream, sha256, limit)
+    if db.session.get(Blob, sha256) is not None:
+        return jsonify(_blob_json(stored)), 200
+    try:
+        db.session.add(Blob(sha256=sha256, size=stored.size, content_type=stored.content_type,
+                            width=stored.width, height=stored.height,
+                            created_at=clock().now(), uploaded_by_id=g.api_user.id))
+        db.session.commit()
+    except IntegrityError:  # the same bytes arrived twice at once
+        db.session.rollback()
+        return jsonify(_blob_json(stored)), 200
+    return jsonify(_blob_json(stored)), 201
+
+
+def _blob_json(stored) -> dict:
+    return {"sha256": stored.sha256, "size": stored.size, "content_type": stored.content_type,
+            "width": stored.width, "height": stored.height}
+
+
+@blp.route("/blobs/<sha256>", methods=["GET", "HEAD"])
+@token_required()
+@blp.response(200, description="The bytes (GET) or that they are held (HEAD)")
+@blp.alt_response(404, description="Not held, or not visible to you")
+def get_blob(sha256):
+    """Is a blob held (HEAD); its bytes for users who may see a job that uses it (GET)."""
+    blob = db.session.get(Blob, sha256) if SHA256_RE.match(sha256) else None
+    if blob is None or not store().exists(sha256):
+        return error_response("not_found", 404)
+    if request.method == "HEAD":
+        return Response(status=200, headers={"Content-Length": str(blob.size),
+                                             "Content-Type": blob.content_type})
+    if not _may_read(sha256):
+        return error_response("not_found", 404)
+    handle = store().open(sha256)
+    response = Response(handle, mimetype=blob.content_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(blob.size)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["ETag"] = f'"{sha256}"'
+    return response

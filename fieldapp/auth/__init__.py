@@ -1,0 +1,110 @@
+"""Web sign-in (Flask-Login, CSRF, rate-limited) that sends each role to its own face."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+                   url_for)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from fieldapp.core.roles import HOME_PATH
+from fieldapp.extensions import db, limiter, login_failure_key
+from fieldapp.models import LoginFailure
+from fieldapp.services import accounts
+from fieldapp.web import clock
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+def _safe_next(target: str | None, role: str) -> str:
+    home = HOME_PATH[role]
+    if not target:
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return home
+    # Only inside the face this role may use: no bouncing a technician to /dispatch/.
+    allowed = {"technician": ("/app/",), "dispatcher": ("/dispatch/",),
+               "supervisor": ("/review/",), "admin": ("/dispatch/", "/review/")}[role]
+    return target if target.startswith(allowed) else home
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _too_many(limit):
+    form = LoginForm()
+    return render_template("auth/login.html", form=form, locked=True), 429
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=login_failure_key,
+               deduct_when=lambda response: response.status_code == 401, on_breach=_too_many)
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(HOME_PATH[current_user.role])
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next"), user.role))
+        db.session.add(LoginFailure(username=form.username.data[:64],
+                                    remote_addr=request.remote_addr, at=clock().now()))
+        db.session.commit()
+        failed = True
+    status = 401 if failed else (400 if request.method == "POST" else 200)
+    return render_template("auth/login.html", form=form, failed=failed), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    LogoutForm().validate_on_submit() or abort(400)
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(HOME_PATH[current_user.role])
+    return redirect(url_for("auth.login"))
+
+
+def role_required(roles):
+    """Signed-in users of `roles` only: others are sent to sign in, or refused (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.path))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.app_context_processor
+def logout_form():
+    return {"logout_form": LogoutForm()}

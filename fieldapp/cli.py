@@ -1,0 +1,73 @@
+"""Command-line tools: `flask --app app seed-demo`, `create-user`, `init-db`."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from fieldapp.core.errors import DomainError
+from fieldapp.core.roles import ROLES
+from fieldapp.extensions import db
+from fieldapp.services import accounts
+from fieldapp.services.checklists import install_standard_templates
+from fieldapp.services.context import Ctx
+from sync.pull import epoch
+
+
+def _clock():
+    return current_app.extensions["fieldapp.clock"]
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
+def seed_demo_command(if_empty: bool):
+    """Load the demo accounts and jobs (not in production)."""
+    from fieldapp.models import User
+    from fieldapp.seed import seed_demo
+
+    if current_app.config["FIELDAPP_ENV"] == "production":
+        raise click.ClickException("demo data is never loaded in production")
+    if if_empty and db.session.query(User.id).first() is not None:
+        click.echo("database already has users; nothing seeded")
+        return
+    seed_demo(db.session, _clock())
+    click.echo("demo data loaded: tech1, tech2, dispatcher1, supervisor1, admin "
+               "(password fieldapp-demo)")
+
+
+@click.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--role", type=click.Choice(ROLES), prompt=True)
+@click.option("--display-name", default="", help="Name shown to colleagues.")
+@click.option("--phone", default=None)
+@click.option("--email", default=None)
+@click.password_option()
+def create_user_command(username, role, display_name, phone, email, password):
+    """Create an account (the only way to get one in production)."""
+    ctx = Ctx(session=db.session, clock=_clock())
+    try:
+        user = accounts.create_user(ctx, username, password, role, display_name or username,
+                                    phone=phone, email=email)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.code}: {error.details}") from None
+    db.session.commit()
+    click.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@click.command("init-db")
+def init_db_command():
+    """Install the fixed rows every database needs (checklist templates, sync epoch).
+    `flask db upgrade` runs this too."""
+    install_fixed_rows()
+    click.echo("checklist templates and sync epoch in place")
+
+
+def install_fixed_rows() -> None:
+    epoch(db.session)
+    install_standard_templates(db.session, _clock())
+    db.session.commit()
+
+
+def init_app(app) -> None:
+    for command in (seed_demo_command, create_user_command, init_db_command):
+        app.cli.add_command(command)

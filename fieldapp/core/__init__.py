@@ -1,0 +1,1 @@
+"""The rules of the business in plain Python: no Flask, no database."""

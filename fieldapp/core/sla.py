@@ -1,0 +1,133 @@
+"""SLA clocks: when each promise falls due, and whether it was kept.
+
+From seed-rules section 3: phone the customer within 5 minutes of intake (#13), respond with a
+technician dispatched within 24 hours (#22-24), resolve repairs within 3 working days (#25)
+and delivery problems within 48 hours (#27). Each limit is data in an SlaPolicy so the office
+can change it; working days and hours come from the same policy. All times are UTC-aware;
+the policy's timezone decides where a working day starts and ends.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .clock import ensure_aware
+
+RUNNING, MET, BREACHED = "running", "met", "breached"
+FIRST_CONTACT, RESPONSE, RESOLUTION = "first_contact", "response", "resolution"
+JOB_CLOCKS = (FIRST_CONTACT, RESPONSE, RESOLUTION)
+ESCALATION, COORDINATION = "escalation", "coordination"
+
+# A limit: an amount and the basis it is counted on.
+#   "minutes"/"hours" on the "calendar" basis: wall-clock time;
+#   "working_minutes": only minutes inside working hours on working days count;
+#   "working_days": the same local time on the n-th working day after the start.
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    unit: str  # "minutes" | "hours" | "working_minutes" | "working_days"
+
+    def as_dict(self) -> dict:
+        return {"amount": self.amount, "unit": self.unit}
+
+
+UNITS = ("minutes", "hours", "working_minutes", "working_days")
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    timezone: str = "Asia/Shanghai"
+    working_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    day_start: time = time(9, 0)
+    day_end: time = time(18, 0)
+    holidays: tuple[date, ...] = ()
+    first_contact: Limit = Limit(5, "working_minutes")
+    response: Limit = Limit(24, "hours")
+    resolution: dict = field(default_factory=lambda: {
+        "repair": Limit(3, "working_days"),
+        "delivery": Limit(48, "hours"),
+        "installation": Limit(48, "hours"),
+        "inspection": Limit(3, "working_days"),
+    })
+    complaint_escalation: Limit = Limit(1, "hours")
+    complaint_coordination: Limit = Limit(24, "hours")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() in self.working_weekdays and day not in self.holidays
+
+
+def due_at(start: datetime, limit: Limit, policy: SlaPolicy) -> datetime:
+    start = ensure_aware(start)
+    if limit.unit == "minutes":
+        return start + timedelta(minutes=limit.amount)
+    if limit.unit == "hours":
+        return start + timedelta(hours=limit.amount)
+    if limit.unit == "working_minutes":
+        return _add_working_minutes(start, limit.amount, policy)
+    if limit.unit == "working_days":
+        return _add_working_days(start, limit.amount, policy)
+    raise ValueError(f"unknown SLA unit {limit.unit!r}")
+
+
+def _add_working_minutes(start: datetime, minutes: int, policy: SlaPolicy) -> datetime:
+    """Count only minutes inside working hours on working days (a call at 23:00 on Friday
+    is due 5 minutes after Monday opens)."""
+    tz = policy.tz
+    local = start.astimezone(tz)
+    remaining = timedelta(minutes=minutes)
+    for _ in range(3660):  # ten years of days: a policy with no working day would spin
+        day = local.date()
+        opens = datetime.combine(day, policy.day_start, tz)
+        closes = datetime.combine(day, policy.day_end, tz)
+        if policy.is_working_day(day) and local < closes:
+            begin = max(local, opens)
+            available = closes - begin
+            if remaining <= available:
+                return (begin + remaining).astimezone(start.tzinfo)
+            remaining -= available
+        local = datetime.combine(day + timedelta(days=1), time(0, 0), tz)
+    raise ValueError("SLA policy has no working time")
+
+
+def _add_working_days(start: datetime, days: int, policy: SlaPolicy) -> datetime:
+    tz = policy.tz
+    local = start.astimezone(tz)
+    day = local.date()
+    counted = 0
+    for _ in range(3660):
+        if counted == days:
+            break
+        day += timedelta(days=1)
+        if policy.is_working_day(day):
+            counted += 1
+    else:
+        raise ValueError("SLA policy has no working days")
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tz).astimezone(start.tzinfo)
+
+
+def clock_state(due: datetime, met: datetime | None, now: datetime) -> str:
+    """`met` when met in time, `breached` when met late or overdue, else `running`."""
+    due = ensure_aware(due)
+    if met is not None:
+        return MET if ensure_aware(met) <= due else BREACHED
+    return BREACHED if ensure_aware(now) > due else RUNNING
+
+
+def job_clock_limits(job_type: str, policy: SlaPolicy) -> dict[str, Limit]:
+    return {
+        FIRST_CONTACT: policy.first_contact,
+        RESPONSE: policy.response,
+        RESOLUTION: policy.resolution.get(job_type, policy.resolution["repair"]),
+    }
+
+
+def complaint_clock_limits(severity: str, policy: SlaPolicy) -> dict[str, Limit]:
+    limits = {COORDINATION: policy.complaint_coordination}
+    if severity == "major":
+        limits = {ESCALATION: policy.complaint_escalation, **limits}
+    return limits

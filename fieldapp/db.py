@@ -1,0 +1,37 @@
+"""Engine set-up that the rules depend on.
+
+SQLite: WAL (readers never wait for the writer), foreign keys on, a busy timeout, and
+transactions begun by us so that a sync push can take the write lock up front with
+BEGIN IMMEDIATE (pysqlite's own implicit BEGIN cannot do that). PostgreSQL needs nothing
+here: the push locks the device row with SELECT ... FOR UPDATE.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+IMMEDIATE = "fieldapp_immediate"
+
+
+def configure_engine(engine: Engine) -> Engine:
+    if engine.dialect.name != "sqlite" or getattr(engine, "_fieldapp_configured", False):
+        return engine
+    engine._fieldapp_configured = True
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        immediate = connection.get_execution_options().get(IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

@@ -1,0 +1,87 @@
+"""The application factory: configuration, extensions, one blueprint per face."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from fieldapp.config import from_environment
+from fieldapp.core.clock import Clock
+from fieldapp.core.sla import SlaPolicy
+from fieldapp.db import configure_engine
+from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask("fieldapp", instance_path=os.path.join(ROOT, "instance"),
+                static_folder=os.path.join(ROOT, "static"), static_url_path="/static",
+                template_folder=os.path.join(ROOT, "templates"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(from_environment(app.instance_path))
+    app.config.update(config or {})
+
+    # "Now" for every rule comes from this one clock (tests hand in a FixedClock).
+    app.extensions["fieldapp.clock"] = app.config.get("CLOCK") or Clock()
+    app.extensions["fieldapp.policy"] = SlaPolicy(timezone=app.config["FIELDAPP_TIMEZONE"])
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(ROOT, "fieldapp",
+                                                                "translations"))
+
+    from fieldapp.api import init_api
+    from fieldapp.auth import bp as auth_bp
+    from fieldapp.dispatch import bp as dispatch_bp
+    from fieldapp.pwa import bp as pwa_bp
+    from fieldapp.review import bp as review_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(pwa_bp)
+    app.register_blueprint(dispatch_bp)
+    app.register_blueprint(review_bp)
+    init_api(app)
+
+    from fieldapp import blobstore, cli, web
+
+    blobstore.init_app(app)
+    cli.init_app(app)
+    web.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from fieldapp.models import User
+
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    if app.config.get("AUTO_SEED_DEMO") and not app.config.get("TESTING"):
+        from fieldapp.seed import seed_if_empty
+
+        seed_if_empty(app)
+    return app
+
+
+def select_locale() -> str:
+    """The user's own choice first (kept on their account and in the session), else the
+    browser's Accept-Language, else Chinese."""
+    languages = ("zh_CN", "en")
+    chosen = session.get("lang") or request.args.get("lang")
+    if not chosen and current_user and getattr(current_user, "is_authenticated", False):
+        chosen = current_user.locale
+    if not chosen and getattr(g, "api_user", None) is not None:
+        chosen = g.api_user.locale
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], "zh-CN")
+    return "en" if best == "en" else "zh_CN"

@@ -1,0 +1,482 @@
+"""The domain model: plain SQLAlchemy (no Flask), so that `sync/` and the scheduled work can
+use it with any Session. Flask-SQLAlchemy is handed this Base in `extensions.py`.
+
+Conventions:
+- ids the phone makes (mutations, photos, signatures, parts requests, receipts) are UUID
+  strings chosen on the device, so a replay finds the row it already made;
+- every time is stored as UTC and read back timezone-aware (`UTCDateTime`);
+- `change_seq` columns come from one server-side counter (`Counter`), never a clock: the sync
+  pull cursor is built on them.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint, event)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- people and devices ------------------------------------------------------------------
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # Flask-Login's protocol, written out so the model needs no Flask import.
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def public(self) -> dict:
+        return {"id": self.id, "username": self.username, "role": self.role,
+                "display_name": self.display_name}
+
+
+class Device(Base):
+    """One phone (or integration) signed in as one user. Its token is stored hashed; its
+    `last_seq` is the highest mutation seq the server has processed for it."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, for the audit and for operators; the rate limit itself is Flask-Limiter."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- customers and jobs ------------------------------------------------------------------
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(32))
+    # Digits only, so a returning customer is found whatever way the number was typed.
+    phone_key: Mapped[str] = mapped_column(String(32), index=True)
+    address: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChecklistTemplate(Base):
+    """One version of the checklist for one job type. A version never changes once a job
+    uses it; a new wording is a new version."""
+
+    __tablename__ = "checklist_templates"
+    __table_args__ = (UniqueConstraint("job_type", "version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    job_type: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    items: Mapped[list[ChecklistItem]] = relationship(
+        order_by="ChecklistItem.position", cascade="all, delete-orphan")
+
+
+class ChecklistItem(Base):
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("template_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[str] = mapped_column(ForeignKey("checklist_templates.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    required: Mapped[bool] = mapped_column(Boolean)
+    min_photos: Mapped[int | None] = mapped_column(Integer)
+    options: Mapped[list | None] = mapped_column(JSON)
+    phase: Mapped[str] = mapped_column(String(24))
+    label_zh: Mapped[str] = mapped_column(String(500))
+    label_en: Mapped[str] = mapped_column(String(500))
+
+    def as_rule(self) -> dict:
+        """The plain dict the core's completion rule and the API speak."""
+        out = {"key": self.key, "kind": self.kind, "required": self.required,
+               "phase": self.phase, "label": {"zh-CN": self.label_zh, "en": self.label_en}}
+        if self.kind == "photo":
+            out["min_photos"] = self.min_photos or 1
+        if self.kind == "choice":
+            out["options"] = self.options or []
+        return out
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # An up-to-date pull for one technician is an index range scan on this pair.
+        Index("ix_jobs_technician_change", "technician_id", "change_seq"),
+        Index("ix_jobs_status_scheduled", "status", "scheduled_start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(120))
+    contact_phone: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(500))
+    product_model: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checklist_template_id: Mapped[str] = mapped_column(ForeignKey("checklist_templates.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    work_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Open late or conflicting evidence from a phone waits for an office decision.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    customer: Mapped[Customer] = relationship()
+    technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])
+    template: Mapped[ChecklistTemplate] = relationship()
+
+
+class JobAssignment(Base):
+    """Who held a job when: tells a late phone push from a reassigned technician (conflict,
+    evidence kept) apart from a push for a job that was never theirs (not found)."""
+
+    __tablename__ = "job_assignments"
+    __table_args__ = (Index("ix_assign_tech_job", "technician_id", "job_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unassigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SyncRemoval(Base):
+    """A job left a technician's view (reassigned away): sent once in `removed` on pull."""
+
+    __tablename__ = "sync_removals"
+    __table_args__ = (Index("ix_removal_user_change", "user_id", "change_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChecklistAnswer(Base):
+    __tablename__ = "checklist_answers"
+    __table_args__ = (UniqueConstraint("job_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    item_key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[object] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Blob(Base):
+    """Bytes held in the blob store, by content address. Written only after the bytes were
+    hashed, type-checked and stored atomically."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    item_key: Mapped[str | None] = mapped_column(String(64))
+    caption: Mapped[str | None] = mapped_column(String(500))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    signer_name: Mapped[str] = mapped_column(String(120))
+    signer_relation: Mapped[str] = mapped_column(String(60))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(16))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    author: Mapped[User] = relationship()
+
+
+class ContactAttempt(Base):
+    """A phone call to the customer; reaching them stops the first-contact clock."""
+
+    __tablename__ = "contact_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SlaClock(Base):
+    __tablename__ = "sla_clocks"
+    __table_args__ = (UniqueConstraint("job_id", "name"),
+                      Index("ix_sla_open_due", "met_at", "due_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"))
+    name: Mapped[str] = mapped_column(String(24))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """A supervisor's decision on a completed job."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    by: Mapped[User] = relationship()
+
+
+class Conflict(Base):
+    """Evidence that reached the server after the job changed under the device (reassigned,
+    cancelled, approved). Kept whole for the office; never applied to the job by itself."""
+
+    __tablename__ = "conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str] = mapped_column(String(36))
+    mutation_id: Mapped[str] = mapped_column(String(36))
+    mutation_type: Mapped[str] = mapped_column(String(32))
+    args: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(32))
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class PartsRequest(Base):
+    __tablename__ = "parts_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    part_name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Takeback(Base):
+    """A product taken away for repair against a signed receipt, and its return."""
+
+    __tablename__ = "takebacks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the receipt id
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    items: Mapped[list] = mapped_column(JSON)
+    condition: Mapped[str] = mapped_column(Text)
+    receipt_signature_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    status: Mapped[str] = mapped_column(String(16), default="out", index=True)
+    taken_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_signature_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+
+
+class JobEvent(Base):
+    """The job's audit trail: append-only (see the guard below)."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (Index("ix_events_job", "job_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    server_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class AuditTrailIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(JobEvent, "before_update")
+@event.listens_for(JobEvent, "before_delete")
+def _refuse_event_change(mapper, connection, target):
+    raise AuditTrailIsAppendOnly("job events are never changed or deleted")
+
+
+# --- sync bookkeeping --------------------------------------------------------------------
+
+class MutationRecord(Base):
+    """Every mutation a device pushed and what became of it. (device_id, seq) answers replays
+    with the stored result; the unique mutation_id stops a mutation re-sent under a new device
+    registration from being applied twice."""
+
+    __tablename__ = "mutations"
+    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    mutation_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict | None] = mapped_column(JSON)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Counter(Base):
+    """Named counters bumped inside the writing transaction (`UPDATE ... RETURNING`). The row
+    lock orders commits, so a reader that sees value N also sees every change below N."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)

@@ -1,0 +1,82 @@
+"""What every face shares: the request's domain context, security headers, error pages,
+the language switch."""
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from fieldapp.core.clock import Clock
+from fieldapp.extensions import db
+from fieldapp.services.context import Actor, Ctx
+
+bp = Blueprint("web", __name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def clock() -> Clock:
+    return current_app.extensions["fieldapp.clock"]
+
+
+def domain_ctx() -> Ctx:
+    return Ctx(session=db.session, clock=clock(), policy=current_app.extensions["fieldapp.policy"])
+
+
+def web_actor() -> Actor:
+    return Actor(user=current_user._get_current_object())
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    target = request.args.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.context_processor
+    def template_globals():
+        from fieldapp import labels
+
+        locale = str(get_locale() or "zh_CN")
+        return {"locale": locale, "html_lang": "zh-CN" if locale.startswith("zh") else "en",
+                "labels": labels}
+
+    @app.template_filter("local")
+    def local_time(value, tz, fmt="%Y-%m-%d %H:%M"):
+        return value.astimezone(tz).strftime(fmt) if value else "—"
+
+    @app.template_filter("label")
+    def label(value: dict):
+        """A {"zh-CN", "en"} label in the page's language."""
+        locale = str(get_locale() or "zh_CN")
+        return value.get("zh-CN" if locale.startswith("zh") else "en") or value.get("en")
+
+    @app.errorhandler(HTTPException)
+    def html_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            from fieldapp.api.errors import http_error_response
+
+            return http_error_response(error)
+        return render_template("error.html", error=error), error.code

@@ -1,0 +1,177 @@
+"""Content-addressed storage for photos and signatures.
+
+Bytes are hashed as they arrive, checked against the address, checked to be a JPEG, PNG or
+WebP by their own bytes (and decoded by Pillow, which refuses decompression bombs), and only
+then moved into place with an atomic rename: a half-written file is never served. The same
+bytes are stored once however often they are uploaded or referenced.
+
+`BlobStore` is the small interface an object store can implement instead of the local
+directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from PIL import Image
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+CHUNK = 64 * 1024
+DEFAULT_MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 64_000_000  # a 48 MP phone photo fits; a decompression bomb does not
+
+CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+class BlobError(Exception):
+    code = "blob_error"
+    status = 400
+
+    def __init__(self, details: dict | None = None):
+        super().__init__(self.code)
+        self.details = details or {}
+
+
+class HashMismatch(BlobError):
+    code, status = "hash_mismatch", 422
+
+
+class TooLarge(BlobError):
+    code, status = "too_large", 413
+
+
+class NotAnImage(BlobError):
+    code, status = "unsupported_media_type", 415
+
+
+class BadAddress(BlobError):
+    code, status = "bad_sha256", 400
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    content_type: str
+    width: int | None
+    height: int | None
+    created: bool  # False when the same bytes were already held
+
+
+def sniff_type(head: bytes) -> str | None:
+    """The image type by its magic bytes (never the Content-Type header)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def inspect_image(path: str, content_type: str) -> tuple[int, int]:
+    """Decode the header fully enough to trust the type and size; refuse bombs."""
+    expected = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
+    try:
+        with Image.open(path) as image:
+            if image.format != expected:
+                raise NotAnImage({"reason": "format_mismatch", "found": image.format})
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise NotAnImage({"reason": "too_many_pixels", "width": width,
+                                  "height": height, "max_pixels": MAX_PIXELS})
+            image.verify()
+    except NotAnImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+        raise NotAnImage({"reason": "decompression_bomb", "message": str(bomb)}) from None
+    except Exception as broken:  # truncated or corrupt data in an image's clothing
+        raise NotAnImage({"reason": "undecodable", "message": str(broken)[:200]}) from None
+    return width, height
+
+
+class BlobStore(Protocol):
+    def exists(self, sha256: str) -> bool: ...
+    def open(self, sha256: str) -> BinaryIO: ...
+    def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int) -> StoredBlob: ...
+    def delete(self, sha256: str) -> None: ...
+
+
+class LocalBlobStore:
+    """Blobs as files under `root/ab/cdef...`; temporary files in `root/.incoming`."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.incoming = os.path.join(root, ".incoming")
+        os.makedirs(self.incoming, exist_ok=True)
+
+    def path(self, sha256: str) -> str:
+        if not SHA256_RE.match(sha256 or ""):
+            raise BadAddress({"sha256": sha256})
+        return os.path.join(self.root, sha256[:2], sha256[2:])
+
+    def exists(self, sha256: str) -> bool:
+        return os.path.exists(self.path(sha256))
+
+    def open(self, sha256: str) -> BinaryIO:
+        return open(self.path(sha256), "rb")
+
+    def delete(self, sha256: str) -> None:
+        try:
+            os.remove(self.path(sha256))
+        except FileNotFoundError:
+            pass
+
+    def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES
+               ) -> StoredBlob:
+        final = self.path(sha256)
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        fd, tmp = tempfile.mkstemp(dir=self.incoming, prefix="up-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while True:
+                    chunk = stream.read(CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge({"max_bytes": max_bytes})
+                    if len(head) < 16:
+                        head = (head + chunk)[:16]
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            actual = digest.hexdigest()
+            if actual != sha256:
+                raise HashMismatch({"expected": sha256, "actual": actual, "size": size})
+            content_type = sniff_type(head)
+            if content_type is None:
+                raise NotAnImage({"reason": "not_jpeg_png_webp", "allowed": CONTENT_TYPES})
+            width, height = inspect_image(tmp, content_type)
+            created = not os.path.exists(final)
+            if created:
+                os.makedirs(os.path.dirname(final), exist_ok=True)
+                os.replace(tmp, final)  # atomic: readers see no file or the whole file
+                tmp = None
+            return StoredBlob(sha256, size, content_type, width, height, created)
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.remove(tmp)
+
+
+def describe(store: BlobStore, sha256: str) -> StoredBlob:
+    """Re-read a held blob's type and size (for a file whose database row went missing)."""
+    with store.open(sha256) as handle:
+        data = handle.read()
+    content_type = sniff_type(data[:16]) or "application/octet-stream"
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+    return StoredBlob(sha256, len(data), content_type, width, height, False)

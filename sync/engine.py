@@ -1,0 +1,262 @@
+"""Push: a device's mutations, applied exactly once, in seq order.
+
+Each mutation runs in its own transaction that also advances the device's `last_seq`, under a
+per-device lock (the device row `FOR UPDATE` on PostgreSQL; `BEGIN IMMEDIATE` on SQLite). So a
+crash leaves either both or neither, and two pushes from the same device cannot both apply the
+same seq. Replays are answered from the mutation log.
+
+Answers per mutation (see docs/sync-protocol.md): applied, duplicate, rejected (a business
+rule refused it; last_seq still advances), conflict (the job changed under the device; the
+evidence is kept for the office), retry (a blob it names is missing; processing stops).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.core import states
+from fieldapp.core.clock import Clock, ensure_aware
+from fieldapp.core.errors import DomainError
+from fieldapp.models import (Conflict, Device, Job, JobAssignment, MutationRecord, User)
+from fieldapp.services import jobs as job_service
+from fieldapp.services.context import Actor, Ctx
+
+from .mutations import HANDLERS, EvidenceTypes, MutationInvalid, parse_args
+
+APPLIED, DUPLICATE, REJECTED, CONFLICT, RETRY = (
+    "applied", "duplicate", "rejected", "conflict", "retry")
+MAX_BATCH = 500
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class SeqGap(Exception):
+    def __init__(self, expected_seq: int):
+        super().__init__(f"expected seq {expected_seq}")
+        self.expected_seq = expected_seq
+
+
+class BadBatch(Exception):
+    def __init__(self, code: str, details: dict):
+        super().__init__(code)
+        self.code, self.details = code, details
+
+
+@dataclass
+class PushOutcome:
+    last_seq: int
+    results: list[dict] = field(default_factory=list)
+
+
+def lock_device(session: Session, device_id: str) -> Device:
+    """Start this mutation's transaction holding the device's write lock."""
+    # `fieldapp_immediate` makes the SQLite connection BEGIN IMMEDIATE (see fieldapp.db).
+    session.connection(execution_options={"fieldapp_immediate": True})
+    return session.execute(select(Device).where(Device.id == device_id).with_for_update()
+                           ).scalar_one()
+
+
+def _envelope(raw) -> tuple[int, str, str, str | None, dict, datetime | None]:
+    """Check a mutation's outer shape. Raises BadBatch for what no seq can be given for."""
+    if not isinstance(raw, dict):
+        raise BadBatch("bad_mutation", {"mutation": repr(raw)[:200]})
+    seq = raw.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise BadBatch("bad_seq", {"seq": seq})
+    return seq, raw.get("id"), raw.get("type"), raw.get("job_id"), raw.get("args"), raw.get("at")
+
+
+def _parse_at(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise MutationInvalid("bad_at", {"at": value})
+    try:
+        return ensure_aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise MutationInvalid("bad_at", {"at": value}) from None
+
+
+def push(session: Session, clock: Clock, device_id: str, mutations: list, policy=None
+         ) -> PushOutcome:
+    """Process a batch; commits after each mutation. Raises SeqGap (nothing processed) when
+    the batch does not start at or before `last_seq + 1` or has a hole."""
+    if not isinstance(mutations, list):
+        raise BadBatch("bad_batch", {"mutations": "must be a list"})
+    if len(mutations) > MAX_BATCH:
+        raise BadBatch("batch_too_large", {"max": MAX_BATCH})
+    parsed = sorted((_envelope(m) + (m,) for m in mutations), key=lambda t: t[0])
+
+    device = session.get(Device, device_id)
+    expected = device.last_seq + 1
+    for seq, *_ in parsed:
+        if seq > expected:
+            session.rollback()
+            raise SeqGap(expected)
+        expected = max(expected, seq + 1)
+    session.rollback()  # end the read; each mutation takes its own locked transaction
+
+    outcome = PushOutcome(last_seq=device.last_seq)
+    for seq, mutation_id, type_, job_id, args, at, raw in parsed:
+        result = _process_one(session, clock, device_id, seq, mutation_id, type_, job_id,
+                              args, at, policy)
+        outcome.results.append(result)
+        if result["status"] == RETRY:
+            break
+    outcome.last_seq = session.get(Device, device_id).last_seq
+    session.rollback()
+    return outcome
+
+
+def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, args, at, policy):
+    try:
+        device = lock_device(session, device_id)
+        if seq <= device.last_seq:
+            return _replay(session, device_id, seq, mutation_id)
+        if seq != device.last_seq + 1:  # a concurrent push moved on; the client re-sends
+            session.rollback()
+            raise SeqGap(device.last_seq + 1)
+        user = session.get(User, device.user_id)
+        now = clock.now()
+        status, reason, details = _decide(session, clock, policy, device, user, mutation_id,
+                                          type_, job_id, args, at)
+        if status == RETRY:
+            session.rollback()
+            return _result(seq, RETRY, reason, details)
+        session.add(MutationRecord(device_id=device_id, seq=seq,
+                                   mutation_id=mutation_id if isinstance(mutation_id, str)
+                                   and _UUID.match(mutation_id) else f"invalid:{device_id}:{seq}",
+                                   type=str(type_)[:32], job_id=job_id if isinstance(job_id, str)
+                                   and _UUID.match(job_id) else None, status=status,
+                                   reason=reason, details=details,
+                                   device_at=_safe_at(at), processed_at=now))
+        device.last_seq = seq
+        device.last_push_at = now
+        session.commit()
+        return _result(seq, status, reason, details)
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _safe_at(at):
+    try:
+        return _parse_at(at)
+    except MutationInvalid:
+        return None
+
+
+def _result(seq, status, reason=None, details=None) -> dict:
+    out = {"seq": seq, "status": status}
+    if reason:
+        out["reason"] = reason
+    if details:
+        out["details"] = details
+    return out
+
+
+def _replay(session, device_id, seq, mutation_id) -> dict:
+    record = session.execute(select(MutationRecord).where(
+        MutationRecord.device_id == device_id, MutationRecord.seq == seq)).scalar_one_or_none()
+    session.rollback()
+    if record is None:  # processed before the log existed for it: nothing to add
+        return _result(seq, DUPLICATE)
+    if isinstance(mutation_id, str) and record.mutation_id != mutation_id \
+            and not record.mutation_id.startswith("invalid:"):
+        # Same seq, different mutation: the device reused a seq it had already spent.
+        return _result(seq, REJECTED, "seq_reused", {"seq": seq, "held_id": record.mutation_id})
+    return _duplicate(seq, record)
+
+
+def _duplicate(seq, record: MutationRecord) -> dict:
+    out = _result(seq, DUPLICATE, record.reason, record.details)
+    out["original_status"] = record.status
+    return out
+
+
+def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, args, at):
+    """Apply one mutation inside the open transaction; return (status, reason, details)."""
+    ctx = Ctx(session=session, clock=clock) if policy is None else \
+        Ctx(session=session, clock=clock, policy=policy)
+    try:
+        if not isinstance(mutation_id, str) or not _UUID.match(mutation_id):
+            raise MutationInvalid("bad_id", {"id": mutation_id})
+        if type_ not in HANDLERS:
+            raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
+        device_at = _parse_at(at)
+        clean = parse_args(type_, args)
+        # The same mutation re-sent under another registration of this user's phone.
+        earlier = session.execute(select(MutationRecord).join(Device).where(
+            MutationRecord.mutation_id == mutation_id, Device.user_id == user.id)
+            .limit(1)).scalar_one_or_none()
+        if earlier is not None:
+            return DUPLICATE, earlier.reason, {**(earlier.details or {}),
+                                               "original_status": earlier.status,
+                                               "original_device_id": earlier.device_id}
+        if not isinstance(job_id, str) or not _UUID.match(job_id):
+            raise MutationInvalid("bad_job_id", {"job_id": job_id})
+    except MutationInvalid as invalid:
+        return REJECTED, invalid.code, invalid.details
+
+    job = session.execute(select(Job).where(Job.id == job_id).with_for_update()
+                          ).scalar_one_or_none()
+    actor = Actor(user=user, device_id=device.id, device_at=device_at)
+    if job is None:
+        return REJECTED, "job_not_found", {"job_id": job_id}
+
+    changed_under_device = _changed_under_device(session, job, user)
+    if changed_under_device == "not_yours":
+        return REJECTED, "job_not_found", {"job_id": job_id}
+    if changed_under_device:
+        # Blobs first: a conflict keeps the evidence, so its bytes must be here too.
+        for sha in EvidenceTypes.blobs_named(type_, clean):
+            try:
+                job_service.require_blob(ctx, sha)
+            except job_service.BlobMissing as missing:
+                return RETRY, "blob_missing", missing.details
+        return _keep_as_conflict(ctx, actor, job, mutation_id, type_, clean, device_at,
+                                 changed_under_device)
+
+    handler = HANDLERS[type_]
+    try:
+        with session.begin_nested():
+            handler(ctx, actor, job, clean, mutation_id)
+    except job_service.BlobMissing as missing:
+        return RETRY, "blob_missing", missing.details
+    except DomainError as refused:
+        return REJECTED, refused.code, refused.details
+    return APPLIED, None, None
+
+
+def _changed_under_device(session, job: Job, user: User):
+    """None when the job is the device's to change; else why not ("reassigned",
+    "cancelled", "approved") or "not_yours" for a job this user never held."""
+    if job.technician_id != user.id:
+        held = session.execute(select(JobAssignment.id).where(
+            JobAssignment.job_id == job.id, JobAssignment.technician_id == user.id).limit(1)
+        ).scalar_one_or_none()
+        return "reassigned" if held is not None else "not_yours"
+    if job.status == states.CANCELLED:
+        return "cancelled"
+    if job.status in states.LOCKED:
+        return "approved"
+    return None
+
+
+def _keep_as_conflict(ctx, actor, job, mutation_id, type_, clean, device_at, reason):
+    session = ctx.session
+    stored_args = EvidenceTypes.jsonable(clean)
+    conflict = Conflict(job_id=job.id, user_id=actor.id, device_id=actor.device_id,
+                        mutation_id=mutation_id, mutation_type=type_, args=stored_args,
+                        reason=reason, device_at=device_at, created_at=ctx.now())
+    session.add(conflict)
+    session.flush()
+    job.needs_review = True
+    job_service.record_event(ctx, actor, job, "late_evidence", {
+        "conflict_id": conflict.id, "mutation_type": type_, "reason": reason})
+    job_service.touch(ctx, job)
+    return CONFLICT, reason, {"conflict_id": conflict.id, "job_status": job.status}

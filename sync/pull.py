@@ -1,0 +1,121 @@
+"""Pull: what changed for this device's user since its cursor.
+
+The cursor is `<epoch>.<change_seq>`: a value of the server's change counter (never a clock)
+and the database's epoch, a random id made when the database was created. A cursor from
+another epoch (the database was restored or replaced) or from the future is treated as empty:
+the device gets everything again instead of silently missing changes.
+
+Reads are bounded by the counter value read first (the high-water mark): every change at or
+below it is committed (see fieldapp.services.counters), so pages neither miss nor repeat rows
+under concurrent writes. An up-to-date pull is a few index range scans that find nothing.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.core import states
+from fieldapp.models import ChecklistTemplate, Device, Job, Setting, SyncRemoval, User
+from fieldapp.services import counters
+from fieldapp.services.views import job_detail, template_dict
+
+EPOCH_KEY = "sync_epoch"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Cursor:
+    epoch: str
+    seq: int
+
+    def encode(self) -> str:
+        return f"{self.epoch}.{self.seq}"
+
+
+def epoch(session: Session) -> str:
+    row = session.get(Setting, EPOCH_KEY)
+    if row is None:
+        row = Setting(key=EPOCH_KEY, value=secrets.token_hex(8))
+        session.add(row)
+        session.flush()
+    return row.value
+
+
+def decode(raw: str | None, current_epoch: str, high_water: int) -> int:
+    """The seq to pull after; 0 (everything) for an empty, foreign or impossible cursor."""
+    if not raw:
+        return 0
+    epoch_part, _, seq_part = raw.partition(".")
+    if epoch_part != current_epoch or not seq_part.isdigit():
+        return 0
+    seq = int(seq_part)
+    return seq if seq <= high_water else 0
+
+
+def pull(session: Session, user: User, device: Device, raw_cursor: str | None, now,
+         limit: int = DEFAULT_LIMIT) -> dict:
+    limit = max(1, min(limit, MAX_LIMIT))
+    high = counters.current(session)
+    current_epoch = epoch(session)
+    after = decode(raw_cursor, current_epoch, high)
+
+    # Phase 1: find where this page ends, reading only seq columns.
+    job_seqs = session.execute(
+        select(Job.change_seq).where(Job.technician_id == user.id, Job.change_seq > after,
+                                     Job.change_seq <= high)
+        .order_by(Job.change_seq).limit(limit + 1)).scalars().all()
+    removal_seqs = session.execute(
+        select(SyncRemoval.change_seq).where(SyncRemoval.user_id == user.id,
+                                             SyncRemoval.change_seq > after,
+                                             SyncRemoval.change_seq <= high)
+        .order_by(SyncRemoval.change_seq).limit(limit + 1)).scalars().all()
+    template_seqs = session.execute(
+        select(ChecklistTemplate.change_seq).where(ChecklistTemplate.change_seq > after,
+                                                   ChecklistTemplate.change_seq <= high)
+        .order_by(ChecklistTemplate.change_seq).limit(limit + 1)).scalars().all()
+    seqs = sorted(job_seqs + removal_seqs + template_seqs)
+    has_more = len(seqs) > limit
+    # A page ends on a whole seq: rows written by one transaction share it and travel together.
+    until = seqs[limit - 1] if has_more else high
+
+    # Phase 2: the rows of this page.
+    jobs = session.execute(
+        select(Job).where(Job.technician_id == user.id, Job.change_seq > after,
+                          Job.change_seq <= until).order_by(Job.change_seq)).scalars().all()
+    removals = session.execute(
+        select(SyncRemoval).where(SyncRemoval.user_id == user.id, SyncRemoval.change_seq > after,
+                                  SyncRemoval.change_seq <= until)).scalars().all()
+    templates = session.execute(
+        select(ChecklistTemplate).where(ChecklistTemplate.change_seq > after,
+                                        ChecklistTemplate.change_seq <= until)
+        .order_by(ChecklistTemplate.change_seq)).scalars().all()
+
+    # Latest word per job: a job reassigned away and back within one page is simply there.
+    latest: dict[str, tuple[int, Job | None]] = {}
+    for removal in removals:
+        if removal.change_seq > latest.get(removal.job_id, (-1, None))[0]:
+            latest[removal.job_id] = (removal.change_seq, None)
+    for job in jobs:
+        if job.change_seq >= latest.get(job.id, (-1, None))[0]:
+            latest[job.id] = (job.change_seq, job)
+
+    changed, removed = [], []
+    for job_id, (_, job) in sorted(latest.items(), key=lambda kv: kv[1][0]):
+        if job is None or not states.visible_to_assignee(job.status,
+                                                         job.work_started_at is not None):
+            removed.append(job_id)
+        else:
+            changed.append(job_detail(session, job, user, now))
+
+    return {
+        "cursor": Cursor(current_epoch, until).encode(),
+        "has_more": has_more,
+        "last_seq": device.last_seq,
+        "changes": {"jobs": changed,
+                    "checklist_templates": [template_dict(t) for t in templates]},
+        "removed": {"jobs": removed},
+    }
