@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev translations browser
 
 # The catalogues are compiled from the .po sources we keep in git.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d fieldapp/translations
+	$(BIN)/pybabel compile --use-fuzzy -d fieldapp/translations >/dev/null
 
 # End-to-end tests drive Debian's Chromium (Playwright's own browser download cannot
 # work without the open internet); installed once, as root, through apt.
@@ -54,3 +54,9 @@ test-pg: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# After adding or changing user-facing text: refresh the catalogues, then translate the new
+# entries in fieldapp/translations/zh/LC_MESSAGES/messages.po (zh: Babel names zh-CN zh_Hans_CN, which gettext finds under zh) (tests fail until you do).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/fieldapp-messages.pot .
+	$(BIN)/pybabel update -i /tmp/fieldapp-messages.pot -d fieldapp/translations

@@ -20,6 +20,12 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"), static_url_path="/static",
                 template_folder=os.path.join(ROOT, "templates"))
     os.makedirs(app.instance_path, exist_ok=True)
+    hops = int(os.environ.get("FIELDAPP_PROXY_HOPS", "0") or 0)
+    if hops:
+        # Behind a reverse proxy: trust its X-Forwarded-* so rate limits see real clients.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
 

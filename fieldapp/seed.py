@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from fieldapp.core import states
 from fieldapp.models import User
@@ -76,5 +77,9 @@ def seed_if_empty(app) -> bool:
             return False  # not migrated yet: `flask db upgrade` first
         if db.session.execute(select(User.id).limit(1)).first() is not None:
             return False
-        seed_demo(db.session, app.extensions["fieldapp.clock"])
+        try:
+            seed_demo(db.session, app.extensions["fieldapp.clock"])
+        except IntegrityError:  # another worker seeded at the same moment
+            db.session.rollback()
+            return False
         return True

@@ -1,0 +1,52 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from conftest import PG_URL
+from fieldapp import create_app
+from fieldapp.models import Base
+
+
+@pytest.fixture
+def empty_db_url(tmp_path):
+    if not PG_URL:
+        yield "sqlite:///" + str(tmp_path / "migrated.db")
+        return
+    name = "fieldapp_mig_" + uuid.uuid4().hex[:8]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_matches_models_and_seeds(empty_db_url, tmp_path):
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_db_url, "TESTING": True,
+                      "BLOB_ROOT": str(tmp_path / "blobs"), "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        from fieldapp.extensions import db
+
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        from fieldapp.seed import seed_if_empty
+
+    # First start outside production seeds the empty, migrated database.
+    app.config["TESTING"] = False
+    assert seed_if_empty(app) is True
+    assert seed_if_empty(app) is False
+    with app.app_context():
+        from fieldapp.extensions import db
+
+        db.engine.dispose()
