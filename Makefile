@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test test-pg install install-dev translations browser db clean
 
@@ -27,13 +28,13 @@ install-dev: $(VENV)/.installed-dev translations browser
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d fieldapp/translations >/dev/null
 
-# End-to-end tests drive Debian's Chromium (Playwright's own browser download cannot
-# work without the open internet); installed once, as root, through apt.
+# End-to-end tests drive Debian's Chromium (Playwright's own browser download cannot work
+# without the open internet) and need a CJK font to render Chinese; installed once via apt.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "installing Debian chromium for the browser tests"; \
-	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  echo "installing Debian chromium, a CJK font and poppler for the browser and report tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
 db: install

@@ -92,7 +92,8 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
     parsed = sorted((_envelope(m) + (m,) for m in mutations), key=lambda t: t[0])
 
     device = session.get(Device, device_id)
-    expected = device.last_seq + 1
+    last_seq = device.last_seq
+    expected = last_seq + 1
     for seq, *_ in parsed:
         if seq > expected:
             session.rollback()
@@ -100,7 +101,9 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
         expected = max(expected, seq + 1)
     session.rollback()  # end the read; each mutation takes its own locked transaction
 
-    outcome = PushOutcome(last_seq=device.last_seq)
+    # Read before the rollback above: touching the expired `device` now would begin a plain
+    # (not IMMEDIATE) transaction that the first mutation's lock_device would then reuse.
+    outcome = PushOutcome(last_seq=last_seq)
     for seq, mutation_id, type_, job_id, args, at, raw in parsed:
         result = _process_one(session, clock, device_id, seq, mutation_id, type_, job_id,
                               args, at, policy)
@@ -162,14 +165,20 @@ def _result(seq, status, reason=None, details=None) -> dict:
 def _replay(session, device_id, seq, mutation_id) -> dict:
     record = session.execute(select(MutationRecord).where(
         MutationRecord.device_id == device_id, MutationRecord.seq == seq)).scalar_one_or_none()
-    session.rollback()
+    # Read the record before ending the transaction: touching an expired row afterwards would
+    # open a new (deferred) transaction, and the next mutation's lock_device would not get
+    # its BEGIN IMMEDIATE.
     if record is None:  # processed before the log existed for it: nothing to add
-        return _result(seq, DUPLICATE)
-    if isinstance(mutation_id, str) and record.mutation_id != mutation_id \
+        answer = _result(seq, DUPLICATE)
+    elif isinstance(mutation_id, str) and record.mutation_id != mutation_id \
             and not record.mutation_id.startswith("invalid:"):
         # Same seq, different mutation: the device reused a seq it had already spent.
-        return _result(seq, REJECTED, "seq_reused", {"seq": seq, "held_id": record.mutation_id})
-    return _duplicate(seq, record)
+        answer = _result(seq, REJECTED, "seq_reused", {"seq": seq,
+                                                       "held_id": record.mutation_id})
+    else:
+        answer = _duplicate(seq, record)
+    session.rollback()
+    return answer
 
 
 def _duplicate(seq, record: MutationRecord) -> dict:

@@ -10,11 +10,15 @@ import sys
 import uuid
 from datetime import datetime, timezone
 
+import threading
+
 import pytest
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 from fieldapp import create_app  # noqa: E402
 from fieldapp.core.clock import FixedClock  # noqa: E402
@@ -302,3 +306,33 @@ def complete_job(api: ApiClient, job_id: str, tech: str = "tech1", seed: int = 0
     done = api.get(f"/api/v1/jobs/{job_id}", as_=tech).get_json()
     assert done["status"] == "completed", done["status"]
     return done
+
+
+# --- a real server and a real browser (tests/e2e) ----------------------------------------
+
+@pytest.fixture
+def live_server(app, demo):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from browser_kit import CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield browser
+        browser.close()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.core import checklist as checklist_rules
+from fieldapp.core.clock import ensure_aware
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
@@ -55,7 +56,8 @@ def touch(ctx: Ctx, job: Job) -> None:
 
 
 def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    """UTC with a `Z`, whatever offset the value came in with (the audit trail too)."""
+    return ensure_aware(value).isoformat().replace("+00:00", "Z") if value else None
 
 
 def require_role(actor: Actor, roles, code: str = "forbidden") -> None:
