@@ -35,3 +35,17 @@ def configure_engine(engine: Engine) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def begin_write(session) -> None:
+    """End the session's transaction and begin one that holds the write lock from its start
+    (BEGIN IMMEDIATE on SQLite; a plain BEGIN elsewhere).
+
+    For a request that has read (the token lookup, a pull) and now writes: on SQLite a
+    transaction that began by reading cannot start writing once another connection has
+    committed since; it fails at once with "database is locked" instead of waiting. Taking
+    the lock first makes it wait its turn (busy_timeout). Nothing may be pending: the old
+    transaction is committed as it stands.
+    """
+    session.commit()
+    session.connection(execution_options={IMMEDIATE: True})

@@ -23,8 +23,8 @@ def login_failure_key() -> str:
     passwords for one user nor one password for many users gets far."""
     username = ""
     if request.is_json:
-        body = request.get_json(silent=True) or {}
-        username = str(body.get("username", ""))
+        body = request.get_json(silent=True)
+        username = str(body.get("username", "")) if isinstance(body, dict) else ""
     else:
         username = request.form.get("username", "")
     return f"{get_remote_address()}|{username.strip().lower()[:64]}"

@@ -75,6 +75,8 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def html_error(error: HTTPException):
+        if error.response is not None:  # an answer made for this error (the limiter's 429)
+            return error.response
         if request.path.startswith("/api/"):
             from fieldapp.api.errors import http_error_response
 

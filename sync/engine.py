@@ -11,6 +11,7 @@ evidence is kept for the office), retry (a blob it names is missing; processing 
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,8 +132,7 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
             session.rollback()
             return _result(seq, RETRY, reason, details)
         session.add(MutationRecord(device_id=device_id, seq=seq,
-                                   mutation_id=mutation_id if isinstance(mutation_id, str)
-                                   and _UUID.match(mutation_id) else f"invalid:{device_id}:{seq}",
+                                   mutation_id=_log_id(device_id, seq, mutation_id, status),
                                    type=str(type_)[:32], job_id=job_id if isinstance(job_id, str)
                                    and _UUID.match(job_id) else None, status=status,
                                    reason=reason, details=details,
@@ -162,6 +162,28 @@ def _result(seq, status, reason=None, details=None) -> dict:
     return out
 
 
+def _log_id(device_id, seq, mutation_id, status) -> str:
+    """The mutation log's `mutation_id` for this (device, seq): the mutation's own id, except
+    for an id that is not a UUID, and for a mutation that is already in the log under another
+    registration of the user's phone (a `duplicate`; its id is taken by the first record).
+    Those get a key derived from the device and seq that fits the 36-character column."""
+    if not isinstance(mutation_id, str) or not _UUID.match(mutation_id):
+        return "invalid:" + hashlib.sha256(f"{device_id}:{seq}".encode()).hexdigest()[:28]
+    if status == DUPLICATE:
+        return _dup_id(device_id, seq, mutation_id)
+    return mutation_id
+
+
+def _dup_id(device_id, seq, mutation_id) -> str:
+    return "dup:" + hashlib.sha256(f"{device_id}:{seq}:{mutation_id}".encode()).hexdigest()[:32]
+
+
+def _same_mutation(record: MutationRecord, device_id, seq, mutation_id) -> bool:
+    held = record.mutation_id
+    return (held == mutation_id or held.startswith("invalid:")
+            or (held.startswith("dup:") and held == _dup_id(device_id, seq, mutation_id)))
+
+
 def _replay(session, device_id, seq, mutation_id) -> dict:
     record = session.execute(select(MutationRecord).where(
         MutationRecord.device_id == device_id, MutationRecord.seq == seq)).scalar_one_or_none()
@@ -170,8 +192,8 @@ def _replay(session, device_id, seq, mutation_id) -> dict:
     # its BEGIN IMMEDIATE.
     if record is None:  # processed before the log existed for it: nothing to add
         answer = _result(seq, DUPLICATE)
-    elif isinstance(mutation_id, str) and record.mutation_id != mutation_id \
-            and not record.mutation_id.startswith("invalid:"):
+    elif isinstance(mutation_id, str) and not _same_mutation(record, device_id, seq,
+                                                               mutation_id):
         # Same seq, different mutation: the device reused a seq it had already spent.
         answer = _result(seq, REJECTED, "seq_reused", {"seq": seq,
                                                        "held_id": record.mutation_id})
@@ -194,11 +216,9 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
     try:
         if not isinstance(mutation_id, str) or not _UUID.match(mutation_id):
             raise MutationInvalid("bad_id", {"id": mutation_id})
-        if type_ not in HANDLERS:
-            raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
-        device_at = _parse_at(at)
-        clean = parse_args(type_, args)
-        # The same mutation re-sent under another registration of this user's phone.
+        # The same mutation re-sent under another registration of this user's phone. Looked
+        # up before its content is checked: whatever it became the first time (even rejected
+        # as invalid), it is not processed a second time.
         earlier = session.execute(select(MutationRecord).join(Device).where(
             MutationRecord.mutation_id == mutation_id, Device.user_id == user.id)
             .limit(1)).scalar_one_or_none()
@@ -206,6 +226,10 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
             return DUPLICATE, earlier.reason, {**(earlier.details or {}),
                                                "original_status": earlier.status,
                                                "original_device_id": earlier.device_id}
+        if type_ not in HANDLERS:
+            raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
+        device_at = _parse_at(at)
+        clean = parse_args(type_, args)
         if not isinstance(job_id, str) or not _UUID.match(job_id):
             raise MutationInvalid("bad_job_id", {"job_id": job_id})
     except MutationInvalid as invalid:

@@ -6,6 +6,7 @@ from functools import wraps
 from flask import g, request
 
 from fieldapp.core.errors import Forbidden
+from fieldapp.db import begin_write
 from fieldapp.extensions import db
 from fieldapp.services.accounts import device_for_token
 from fieldapp.services.context import Actor
@@ -34,6 +35,7 @@ def token_required(roles=None):
             now = clock().now()
             # Touch at most once a minute: last-seen feeds the dispatcher's board.
             if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
+                begin_write(db.session)  # SQLite: the read above cannot turn into a write
                 device.last_seen_at = now
                 db.session.commit()
             if roles is not None and device.user.role not in roles:

@@ -1,5 +1,5 @@
 """Request and response shapes of the public JSON API (they also make the OpenAPI)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fieldapp.core import states
 from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES
@@ -72,6 +72,15 @@ class JobPatchSchema(Strict):
     scheduled_end = fields.AwareDateTime(allow_none=True, default_timezone=None)
     status = fields.String(validate=validate.OneOf([states.CANCELLED]))
     reason = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _names_a_change(self, data, **kwargs):
+        # An empty or non-JSON body must not answer 200 as if something was done.
+        if not set(data) & {"technician_id", "scheduled_start", "scheduled_end", "status"}:
+            raise ValidationError("Name a change: technician_id, scheduled_start, "
+                                  "scheduled_end or status.", "_schema")
+        if "reason" in data and "status" not in data:
+            raise ValidationError("A reason goes with status: cancelled.", "reason")
 
 
 class JobListQuerySchema(Strict):

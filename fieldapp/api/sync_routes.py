@@ -5,6 +5,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldapp.blobstore import store
+from fieldapp.db import begin_write
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
 from fieldapp.models import Blob, Job, Photo, Signature, Takeback
@@ -52,6 +53,7 @@ def pull(query):
     device = g.api_device
     answer = pull_engine.pull(db.session, g.api_user, device, query["cursor"], clock().now(),
                               query["limit"])
+    begin_write(db.session)  # SQLite: the pull's reads cannot turn into a write
     device.last_pull_at = clock().now()
     db.session.commit()
     return jsonify(answer)
@@ -89,6 +91,9 @@ def put_blob(sha256):
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge({"max_bytes": limit})
     stored = store().ingest(request.stream, sha256, limit)
+    # Look and insert under the write lock: on SQLite a read that another upload of the same
+    # bytes overtakes could not insert afterwards ("database is locked", not IntegrityError).
+    begin_write(db.session)
     if db.session.get(Blob, sha256) is not None:
         return jsonify(_blob_json(stored)), 200
     try:

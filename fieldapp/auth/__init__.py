@@ -4,8 +4,8 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -45,8 +45,9 @@ def _login_limit() -> str:
 
 
 def _too_many(limit):
+    # Flask-Limiter uses on_breach's answer only when it is a Response (not a tuple).
     form = LoginForm()
-    return render_template("auth/login.html", form=form, locked=True), 429
+    return make_response(render_template("auth/login.html", form=form, locked=True), 429)
 
 
 @bp.route("/login", methods=["GET", "POST"])

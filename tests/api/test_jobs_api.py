@@ -324,8 +324,14 @@ def test_unsuccessful_job_is_rescheduled(api, demo):
                                                                  "reason": "顾客不在家"})])
     assert [r["status"] for r in pushed.get_json()["results"]] == ["applied", "applied"]
     assert get(api, job["id"])["status"] == "unsuccessful"
-    body = patch(api, job["id"], scheduled_start=SH_TOMORROW_10).get_json()
-    assert body["status"] == "scheduled"
+    # Moving only the start past the old end is refused (the window would be backwards).
+    assert_error(patch(api, job["id"], scheduled_start=SH_TOMORROW_10), 422, "bad_schedule")
+    body = patch(api, job["id"], scheduled_start=SH_TOMORROW_10,
+                 scheduled_end=SH_TOMORROW_12).get_json()
+    assert body["status"] == "scheduled" and body["technician_id"] == demo["tech1"]
+    events = get(api, job["id"])["events"]
+    assert [e["type"] for e in events[-2:]] == ["rescheduled", "status"]
+    assert events[-1]["data"] == {"from": "unsuccessful", "to": "scheduled"}
 
 
 def test_cancel_with_reason(api, demo):

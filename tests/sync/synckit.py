@@ -14,6 +14,20 @@ from conftest import T0, intake_body, jpeg_bytes, new_uuid, png_bytes, sha  # no
 PASSWORD = "fieldapp-demo"
 
 
+def cheap_passwords(monkeypatch) -> None:
+    """scrypt costs ~0.15 s a hash; the sync tests sign in often and test nothing about
+    passwords, so new hashes use a cheap PBKDF2 (verification reads the method from the
+    hash). Call from an autouse fixture before `demo` seeds the accounts."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from fieldapp.services import accounts
+
+    monkeypatch.setattr(accounts, "generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+
+
 class Phone:
     """One signed-in device: its own token, device id and mutation counter."""
 

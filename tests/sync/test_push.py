@@ -8,9 +8,14 @@ import pytest
 # warning that the lock's execution options were ignored is a failure here.
 pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 
-from synckit import (Phone, approve, complete_job, counts, device_last_seq, evidence_mutations,
+from synckit import (Phone, approve, cheap_passwords, complete_job, counts, device_last_seq, evidence_mutations,
                      job_detail, job_of_type, job_row, jpeg_bytes, new_uuid, png_bytes, sha,
                      statuses, tech_jobs, templates_by_id)
+
+
+@pytest.fixture(autouse=True)
+def _fast_sign_in(monkeypatch):
+    cheap_passwords(monkeypatch)
 
 
 @pytest.fixture
@@ -65,6 +70,52 @@ def test_same_seq_with_another_id_is_not_applied(app, tech1, job):
     assert answer["results"][0]["reason"] == "seq_reused"
     assert answer["last_seq"] == 1
     assert counts(app) == before
+
+
+def test_same_mutation_twice_in_one_batch_applies_once(app, tech1, job):
+    mutation = tech1.note(job["id"], "once")
+    before = counts(app)
+    answer = tech1.push([mutation, mutation])
+    assert [r["status"] for r in answer["results"]] == ["applied", "duplicate"]
+    assert counts(app)["notes"] == before["notes"] + 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, "1", True, None, 1.5])
+def test_a_mutation_without_a_valid_seq_refuses_the_whole_batch(app, tech1, job, bad):
+    before = counts(app)
+    response = tech1.push_raw([tech1.note(job["id"], "fine"),
+                               dict(tech1.note(job["id"], "bad"), seq=bad)])
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_seq"
+    assert counts(app) == before
+    assert device_last_seq(app, tech1.device_id) == 0
+
+
+def test_push_for_another_device_is_refused(app, client, tech1, job):
+    other = Phone(client, "tech1", name="other phone")
+    response = tech1.push_raw([tech1.note(job["id"], "x")], device_id=other.device_id)
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "device_mismatch"
+    assert device_last_seq(app, other.device_id) == 0
+    assert device_last_seq(app, tech1.device_id) == 0
+
+
+def test_device_time_is_recorded_but_never_orders(app, api, tech1, job):
+    """`at` is the phone's clock (set wrong here: seq 2 claims to be a day before seq 1):
+    kept on the audit trail, never used to order."""
+    answer = tech1.push([tech1.answer(job["id"], "repair_result", "first",
+                                      at="2026-11-24T10:00:00+08:00"),
+                         tech1.answer(job["id"], "repair_result", "second",
+                                      at="2026-11-23T10:00:00Z")])
+    assert statuses(answer) == {1: "applied", 2: "applied"}
+    detail = job_detail(api, job["id"])
+    assert detail["answers"]["repair_result"]["value"] == "second"
+    events = [e for e in detail["events"] if e["type"] == "answer"]
+    assert [e["data"]["value"] for e in events] == ["first", "second"]
+    assert [e["device_at"] for e in events] == ["2026-11-24T02:00:00Z", "2026-11-23T10:00:00Z"]
+    assert all(e["device_id"] == tech1.device_id and e["actor_id"] == tech1.user["id"]
+               for e in events)
+    assert events[0]["server_at"] == events[1]["server_at"]  # the server's (fixed) clock
 
 
 # --- 2. lost response, retry ------------------------------------------------------------------
@@ -290,6 +341,26 @@ def test_reassigned_job_keeps_late_evidence_as_conflict(app, api, demo, tech1, j
     tech2 = Phone(api.client, "tech2")
     pulled_by_tech2 = {j["id"]: j for j in tech_jobs(tech2).values()}
     assert pulled_by_tech2[job["id"]]["needs_review"] is True
+
+
+def test_late_photo_waits_for_its_blob_before_it_is_kept(app, api, demo, tech1, job):
+    """A conflict keeps the evidence, so the bytes must be there: a late photo whose blob is
+    missing answers retry first, and is kept once the blob is uploaded."""
+    api.patch(f"/api/v1/jobs/{job['id']}", as_="dispatcher1",
+              json={"technician_id": demo["tech2"]})
+    data = jpeg_bytes(35)
+    batch = [tech1.photo(job["id"], sha(data), item_key="damage_photo")]
+    first = tech1.push(batch)
+    assert first["results"][0]["status"] == "retry"
+    assert first["last_seq"] == 0
+    tech1.upload(data, "image/jpeg")
+    second = tech1.push(batch)
+    assert (second["results"][0]["status"], second["results"][0]["reason"]) == \
+        ("conflict", "reassigned")
+    [kept] = job_detail(api, job["id"])["conflicts"]
+    assert kept["args"]["sha256"] == sha(data)
+    # The office can look at the photo the conflict names.
+    assert api.get(f"/api/v1/blobs/{sha(data)}", as_="supervisor1").data == data
 
 
 def test_cancelled_job_keeps_late_evidence_as_conflict(app, api, tech1, job):

@@ -1,0 +1,158 @@
+// The app's one message catalogue, zh-CN first (the technicians' language) and English.
+const MESSAGES = {
+  "zh-CN": {
+    app_name: "售后上门服务",
+    sign_in: "登录", username: "用户名", password: "密码", signing_in: "正在登录…",
+    sign_in_failed: "用户名或密码错误。", sign_in_offline: "没有网络，联网后才能首次登录。",
+    sign_in_throttled: "登录失败次数过多，请稍后再试。",
+    sign_in_again: "登录已过期，请重新登录。未同步的记录会保留。",
+    sign_out: "退出登录", sign_out_pending: "还有 {n} 条记录未同步，退出后将在重新登录时继续同步。确定退出吗？",
+    today: "今天", upcoming: "之后", earlier: "之前", no_jobs: "暂无工单。",
+    offline: "离线", online: "在线", syncing: "同步中…", pending: "待同步 {n}",
+    synced_at: "已同步 {time}", never_synced: "尚未同步", sync_now: "立即同步",
+    sync_error: "同步失败，稍后自动重试",
+    call: "拨打", map: "地图", phone: "电话", address: "地址", customer: "顾客", product: "产品型号", problem: "问题描述",
+    dispatcher_notes: "调度备注", notes: "备注", add_note: "添加备注", save: "保存",
+    note_placeholder: "记录现场情况…",
+    status_actions: "工单状态", checklist: "检查表", required: "必填",
+    yes: "是", no: "否", photos: "照片", take_photo: "拍照", photo_saving: "正在处理照片…",
+    photos_count: "{have}/{need} 张", signature: "顾客签字", sign_here: "请顾客在此签字",
+    signer_name: "签字人姓名", signer_relation: "与顾客关系", clear: "清除",
+    save_signature: "保存签字", signature_saved: "已签字：{name}（{relation}）",
+    signature_empty: "请先签字。", signer_needed: "请填写签字人姓名和关系。",
+    relation_self: "本人", relation_family: "家属", relation_other: "其他",
+    complete: "完工", complete_title: "完工检查", missing: "还缺以下内容：",
+    all_done: "所有必填项已完成，可以完工。", confirm_complete: "确认完工",
+    reason: "原因", reason_needed: "请填写原因。", could_not_complete: "无法完成",
+    back: "返回", settings: "设置", language: "语言", storage: "本机存储",
+    storage_used: "已用 {used} / 可用 {quota}", storage_warn: "手机存储空间快满了（已用 {pct}%）。请尽快联网同步。",
+    storage_persisted: "数据已设为持久保存", storage_not_persisted: "浏览器可能会清理数据：请把应用添加到主屏幕",
+    update_ready: "有新版本。", update_now: "更新",
+    rejected: "服务器未接受：{reason}", conflict: "此工单已变更：您的记录已保留，调度员会处理。",
+    notices: "提醒", dismiss: "知道了", item_answered: "已记录",
+    job_removed: "此工单已不再分配给您。", not_found: "没有此工单。",
+    rework_comment: "返工意见", phone_hidden: "工单已审核，顾客联系方式已隐藏",
+    number_placeholder: "数量", text_placeholder: "填写…", choose: "请选择",
+    quota_full: "存储空间已满，照片未保存。请联网同步后再试。",
+    photo_failed: "照片处理失败，请重拍。",
+    device: "设备", version: "版本",
+    window: "{start}–{end}",
+  },
+  en: {
+    app_name: "fieldapp",
+    sign_in: "Sign in", username: "User name", password: "Password", signing_in: "Signing in…",
+    sign_in_failed: "Wrong user name or password.", sign_in_offline: "No network: the first sign-in needs a connection.",
+    sign_in_throttled: "Too many failed sign-ins. Try again later.",
+    sign_in_again: "Your sign-in expired. Sign in again; nothing unsynced is lost.",
+    sign_out: "Sign out", sign_out_pending: "{n} records are not synced yet; they will sync after you sign in again. Sign out?",
+    today: "Today", upcoming: "Upcoming", earlier: "Earlier", no_jobs: "No jobs.",
+    offline: "Offline", online: "Online", syncing: "Syncing…", pending: "{n} pending",
+    synced_at: "Synced {time}", never_synced: "Not synced yet", sync_now: "Sync now",
+    sync_error: "Sync failed; retrying by itself",
+    call: "Call", map: "Map", phone: "Phone", address: "Address", customer: "Customer", product: "Product", problem: "Problem",
+    dispatcher_notes: "Dispatcher notes", notes: "Notes", add_note: "Add note", save: "Save",
+    note_placeholder: "What happened on site…",
+    status_actions: "Job status", checklist: "Checklist", required: "required",
+    yes: "Yes", no: "No", photos: "Photos", take_photo: "Take photo", photo_saving: "Processing photo…",
+    photos_count: "{have}/{need}", signature: "Customer signature", sign_here: "Customer signs here",
+    signer_name: "Signer's name", signer_relation: "Relation to customer", clear: "Clear",
+    save_signature: "Save signature", signature_saved: "Signed: {name} ({relation})",
+    signature_empty: "Please sign first.", signer_needed: "Fill in the signer's name and relation.",
+    relation_self: "Customer", relation_family: "Family", relation_other: "Other",
+    complete: "Complete", complete_title: "Completion check", missing: "Still missing:",
+    all_done: "Every required item is done: the job can be completed.", confirm_complete: "Complete the job",
+    reason: "Reason", reason_needed: "A reason is required.", could_not_complete: "Could not complete",
+    back: "Back", settings: "Settings", language: "Language", storage: "Storage on this phone",
+    storage_used: "{used} used of {quota}", storage_warn: "Phone storage is nearly full ({pct}% used). Sync soon.",
+    storage_persisted: "Data is stored persistently", storage_not_persisted: "The browser may clear data: add the app to the home screen",
+    update_ready: "A new version is ready.", update_now: "Update",
+    rejected: "Not accepted by the server: {reason}", conflict: "This job changed: your evidence was kept for the office.",
+    notices: "Notices", dismiss: "OK", item_answered: "Recorded",
+    job_removed: "This job is no longer assigned to you.", not_found: "No such job.",
+    rework_comment: "Rework comment", phone_hidden: "Approved: customer contact hidden",
+    number_placeholder: "Number", text_placeholder: "Write…", choose: "Choose",
+    quota_full: "Storage is full; the photo was not saved. Sync, then try again.",
+    photo_failed: "The photo could not be processed. Take it again.",
+    device: "Device", version: "Version",
+    window: "{start}–{end}",
+  },
+};
+
+const STATUS = {
+  "zh-CN": { new: "新建", scheduled: "已排期", en_route: "在途", on_site: "已到达", in_progress: "服务中",
+    paused: "已暂停", completed: "已完工", approved: "已审核", rework: "返工", unsuccessful: "未能完成", cancelled: "已取消" },
+  en: { new: "New", scheduled: "Scheduled", en_route: "En route", on_site: "On site", in_progress: "In progress",
+    paused: "Paused", completed: "Completed", approved: "Approved", rework: "Rework", unsuccessful: "Unsuccessful", cancelled: "Cancelled" },
+};
+
+// The button a technician taps to make each move.
+const MOVE = {
+  "zh-CN": { en_route: "出发", on_site: "已到达", in_progress: "开始服务", paused: "暂停", completed: "完工", unsuccessful: "无法完成" },
+  en: { en_route: "On my way", on_site: "Arrived", in_progress: "Start work", paused: "Pause", completed: "Complete", unsuccessful: "Could not complete" },
+};
+
+const JOB_TYPE = {
+  "zh-CN": { delivery: "送货", installation: "安装", repair: "维修", inspection: "上门查看" },
+  en: { delivery: "Delivery", installation: "Installation", repair: "Repair", inspection: "Inspection" },
+};
+
+const REASONS = {
+  "zh-CN": { illegal_transition: "当前状态下不能这样操作", checklist_incomplete: "检查表未完成",
+    invalid_args: "数据无效", job_not_found: "没有此工单", job_closed: "工单已关闭", reason_required: "缺少原因",
+    unknown_item: "检查表中没有此项", seq_reused: "设备序号冲突" },
+  en: { illegal_transition: "not possible from the current status", checklist_incomplete: "the checklist is not complete",
+    invalid_args: "invalid data", job_not_found: "no such job", job_closed: "the job is closed", reason_required: "a reason is required",
+    unknown_item: "no such checklist item", seq_reused: "device sequence clash" },
+};
+
+const SUPPORTED = ["zh-CN", "en"];
+let current = "zh-CN";
+
+export function pickLanguage(saved) {
+  if (SUPPORTED.includes(saved)) return saved;
+  const browser = (navigator.language || "zh-CN").toLowerCase();
+  return browser.startsWith("en") ? "en" : "zh-CN";
+}
+
+export function setLanguage(lang) {
+  current = SUPPORTED.includes(lang) ? lang : "zh-CN";
+  document.documentElement.lang = current;
+}
+
+export const language = () => current;
+
+export function t(key, vars = {}) {
+  const text = MESSAGES[current][key] ?? MESSAGES.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+export const statusName = (s) => STATUS[current][s] || s;
+export const moveName = (s) => MOVE[current][s] || statusName(s);
+export const jobTypeName = (s) => JOB_TYPE[current][s] || s;
+export const reasonText = (code) => REASONS[current][code] || code;
+
+// A {"zh-CN": ..., "en": ...} label from the server, in the current language.
+export function label(value) {
+  if (!value) return "";
+  return value[current] || value["zh-CN"] || value.en || "";
+}
+
+let timeZone = "Asia/Shanghai";
+export function setBusinessTimeZone(zone) { if (zone) timeZone = zone; }
+export const businessTimeZone = () => timeZone;
+
+// Times as the office states them: in the business's timezone, 24-hour clock.
+export function formatTime(iso, withDate = false) {
+  if (!iso) return "—";
+  const opts = withDate ? { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }
+    : { hour: "2-digit", minute: "2-digit" };
+  return new Date(iso).toLocaleString(current, { ...opts, hour12: false, timeZone });
+}
+
+export function formatBytes(n) {
+  if (!Number.isFinite(n)) return "?";
+  const units = ["B", "KB", "MB", "GB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}

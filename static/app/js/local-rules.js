@@ -1,0 +1,88 @@
+// What a mutation does to the phone's copy of a job, so the technician sees their work at once.
+// The server stays the judge: after each pull the job is replaced by the server's copy and
+// the mutations still pending are applied on top again (a rebase).
+let rules = { technician_moves: {}, phases: [] };
+
+export function setRules(value) { if (value) rules = value; }
+export const phases = () => rules.phases || [];
+
+// The moves the technician may offer from a status, as the server's state machine says.
+export function movesFrom(status) {
+  return (rules.technician_moves[status] || []).map((m) => m.to);
+}
+
+export function moveRequires(from, to) {
+  const move = (rules.technician_moves[from] || []).find((m) => m.to === to);
+  return move ? move.requires : null;
+}
+
+export function applyLocal(job, mutation) {
+  if (!job) return job;
+  const next = structuredClone(job);
+  const args = mutation.args;
+  next.pending = (next.pending || 0) + 1;
+  switch (mutation.type) {
+    case "job.status":
+      next.status = args.status;
+      if (args.reason) next.status_reason = args.reason;
+      break;
+    case "checklist.answer":
+      next.answers = { ...(next.answers || {}), [args.item_key]: { value: args.value, note: args.note ?? null, local: true } };
+      break;
+    case "job.note":
+      next.notes = [...(next.notes || []), { id: mutation.id, text: args.text, author_role: "technician", created_at: mutation.at, local: true }];
+      break;
+    case "photo.attach":
+      if (!(next.photos || []).some((p) => p.id === args.photo_id)) {
+        next.photos = [...(next.photos || []), { id: args.photo_id, sha256: args.sha256, item_key: args.item_key ?? null, caption: args.caption ?? null, taken_at: args.taken_at ?? null, local: true }];
+      }
+      break;
+    case "signature.capture":
+      if (!(next.signatures || []).some((s) => s.id === args.signature_id)) {
+        next.signatures = [...(next.signatures || []), { id: args.signature_id, sha256: args.sha256, signer_name: args.signer_name, signer_relation: args.signer_relation, local: true }];
+      }
+      break;
+    case "parts.request":
+      next.parts_requests = [...(next.parts_requests || []), { id: args.request_id, part_name: args.part_name, quantity: args.quantity, kind: args.kind, reason: args.reason, status: "pending", local: true }];
+      break;
+    case "takeback.receipt":
+      next.takebacks = [...(next.takebacks || []), { receipt_id: args.receipt_id, items: args.items, condition: args.condition, status: "out", local: true }];
+      break;
+    case "takeback.return":
+      next.takebacks = (next.takebacks || []).map((tb) => (tb.receipt_id === args.receipt_id ? { ...tb, status: "returned", local: true } : tb));
+      break;
+    default:
+      break;
+  }
+  return next;
+}
+
+// Rebase: the server's job with every still-pending mutation for it applied in seq order.
+export function rebase(serverJob, pendingForJob) {
+  let job = { ...serverJob, pending: 0 };
+  for (const mutation of pendingForJob) job = applyLocal(job, mutation);
+  return job;
+}
+
+// The same completion rule as the server (fieldapp/core/checklist.py), for the phone's
+// completion screen: every required item satisfied and a customer signature attached.
+export function unmetItems(job, template) {
+  if (!template) return [];
+  const answers = job.answers || {};
+  const photoCounts = {};
+  for (const p of job.photos || []) if (p.item_key) photoCounts[p.item_key] = (photoCounts[p.item_key] || 0) + 1;
+  const unmet = [];
+  for (const item of template.items) {
+    if (!item.required) continue;
+    const value = answers[item.key]?.value;
+    let ok = false;
+    if (item.kind === "photo") ok = (photoCounts[item.key] || 0) >= (item.min_photos || 1);
+    else if (item.kind === "check") ok = value === true;
+    else if (item.kind === "number") ok = typeof value === "number" && Number.isFinite(value);
+    else if (item.kind === "text") ok = typeof value === "string" && value.trim() !== "";
+    else if (item.kind === "choice") ok = (item.options || []).some((o) => o.value === value);
+    if (!ok) unmet.push({ key: item.key, label: item.label, kind: item.kind, phase: item.phase, have: photoCounts[item.key] || 0, need: item.min_photos || 1 });
+  }
+  if (!(job.signatures || []).length) unmet.push({ key: "customer_signature", kind: "signature", phase: "completion", label: { "zh-CN": "顾客签字", en: "Customer signature" } });
+  return unmet;
+}

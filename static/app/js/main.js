@@ -1,0 +1,151 @@
+// Boot: language, rules, service worker, sign-in, the sync loop and the hash router.
+import { pickLanguage, setLanguage, setBusinessTimeZone, t } from "./i18n.js";
+import { getMeta, setMeta, askPersistence, storageEstimate } from "./storage.js";
+import { setRules } from "./local-rules.js";
+import { onOutboxChange, pendingCount } from "./outbox.js";
+import { startSync, requestSync, onSyncState, state } from "./sync.js";
+import { request } from "./api.js";
+import { signInView, jobListView, jobView, signView, completeView, reasonView, settingsView, renderBadge } from "./views.js";
+
+const STORAGE_WARN_RATIO = 0.8;
+let updateAccepted = false;
+let wasRunning = false;
+let wasSignedOut = false;
+
+async function loadRules() {
+  // Precached by the service worker, so this works offline; remembered as a fallback.
+  try {
+    const response = await fetch("/app/rules.json");
+    if (response.ok) {
+      const rules = await response.json();
+      await setMeta("rules", rules);
+      return rules;
+    }
+  } catch (_error) { /* offline and not cached yet */ }
+  return getMeta("rules");
+}
+
+async function route() {
+  if (!(await getMeta("token"))) {
+    signInView(onSignedIn, state.needsSignIn ? t("sign_in_again") : null);
+    return;
+  }
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "job" && parts[1]) {
+    if (parts[2] === "sign") return signView(parts[1]);
+    if (parts[2] === "complete") return completeView(parts[1]);
+    if (parts[2] === "reason" && parts[3]) return reasonView(parts[1], parts[3]);
+    return jobView(parts[1]);
+  }
+  if (parts[0] === "settings") return settingsView(() => { location.hash = "#/"; route(); });
+  return jobListView();
+}
+
+async function onSignedIn(answer) {
+  const previousDevice = await getMeta("device_id");
+  await setMeta("token", answer.token);
+  await setMeta("device_id", answer.device_id);
+  await setMeta("user", answer.user);
+  if (previousDevice && previousDevice !== answer.device_id) {
+    // A new registration starts its own sequence: pull everything again; the pending
+    // outbox is renumbered by the server's seq_gap answer and deduplicated by mutation id.
+    await setMeta("cursor", "");
+  }
+  state.needsSignIn = false;
+  location.hash = "#/";
+  await route();
+  requestSync();
+}
+
+// A technician who signed in on /login gets a device token without typing again.
+async function adoptWebSession() {
+  if (await getMeta("token")) return;
+  try {
+    const session = await request("GET", "/app/session", { auth: false });
+    if (!session.data?.user) return;
+    const answer = await request("POST", "/app/device-token", { auth: false, headers: { "X-CSRFToken": session.data.csrf_token },
+      json: { device_name: `${navigator.platform || "phone"} · web`, device_id: (await getMeta("device_id")) || undefined } });
+    if (answer.status === 200) await onSignedIn(answer.data);
+  } catch (_error) { /* offline: the sign-in screen will do */ }
+}
+
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).then((registration) => {
+    const offer = (worker) => {
+      const banner = document.getElementById("update-banner");
+      document.getElementById("update-text").textContent = t("update_ready");
+      const button = document.getElementById("update-button");
+      button.textContent = t("update_now");
+      button.onclick = () => { updateAccepted = true; worker.postMessage("skip-waiting"); };
+      banner.classList.remove("hidden");
+    };
+    if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      worker?.addEventListener("statechange", () => {
+        if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
+      });
+    });
+    setInterval(() => registration.update().catch(() => null), 30 * 60 * 1000);
+  }).catch(() => null);
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    // Only after the technician accepted an update (a first install just takes control).
+    if (updateAccepted) location.reload();
+  });
+}
+
+async function watchStorage() {
+  await askPersistence();
+  const estimate = await storageEstimate();
+  const banner = document.getElementById("storage-banner");
+  if (estimate && estimate.ratio >= STORAGE_WARN_RATIO) {
+    banner.textContent = t("storage_warn", { pct: Math.round(estimate.ratio * 100) });
+    banner.classList.remove("hidden");
+  } else {
+    banner.classList.add("hidden");
+  }
+}
+
+// A background refresh must never throw away what the technician is typing or signing.
+function isTyping() {
+  const el = document.activeElement;
+  if (el && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) return true;
+  if (document.querySelector("canvas.signature-pad")) return true;
+  return [...document.querySelectorAll("#view textarea, #view input:not([type=file])")]
+    .some((field) => field.value !== field.defaultValue);
+}
+
+async function boot() {
+  setLanguage(pickLanguage(await getMeta("locale")));
+  const rules = await loadRules();
+  setRules(rules);
+  setBusinessTimeZone(rules?.timezone);
+  registerServiceWorker();
+  onSyncState((s) => {
+    renderBadge(s);
+    if (s.needsSignIn) {
+      if (!wasSignedOut) { wasSignedOut = true; route(); }
+      return;
+    }
+    wasSignedOut = false;
+    // After a sync round, show what arrived, unless the technician is typing.
+    if (wasRunning && !s.running && !isTyping()) route();
+    wasRunning = s.running;
+  });
+  state.pending = await pendingCount();
+  renderBadge(state);
+  onOutboxChange(async () => { state.pending = await pendingCount(); renderBadge(state); requestSync(); });
+  document.getElementById("sync-badge").addEventListener("click", () => requestSync());
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", () => renderBadge(state));
+  window.addEventListener("offline", () => renderBadge(state));
+  await adoptWebSession();
+  await route();
+  startSync();
+  watchStorage();
+  setInterval(watchStorage, 10 * 60 * 1000);
+  document.body.dataset.ready = "true";
+}
+
+boot();

@@ -1,0 +1,81 @@
+// The outbox: every change the technician makes becomes a mutation with the next seq of this
+// device. The mutation, the local change to the job and any photo bytes are written in ONE
+// IndexedDB transaction, so either all of it is kept or none of it is.
+import { db, blobRecord } from "./storage.js";
+import { applyLocal } from "./local-rules.js";
+
+const listeners = new Set();
+export const onOutboxChange = (fn) => { listeners.add(fn); return () => listeners.delete(fn); };
+const changed = () => listeners.forEach((fn) => fn());
+
+export async function record(type, jobId, args, blob = null) {
+  // Prepare everything that needs awaiting outside IndexedDB first: a transaction closes
+  // when it waits on anything else.
+  const blobEntry = blob ? await blobRecord(blob.sha256, blob.data, { job_id: jobId }) : null;
+  const database = await db();
+  const tx = database.transaction(["meta", "outbox", "jobs", "blobs"], "readwrite");
+  const meta = tx.objectStore("meta");
+  const seq = (await meta.get("next_seq")) || 1;
+  const mutation = { seq, id: crypto.randomUUID(), type, job_id: jobId, at: new Date().toISOString(), args };
+  await meta.put(seq + 1, "next_seq");
+  await tx.objectStore("outbox").put(mutation);
+  const jobs = tx.objectStore("jobs");
+  const job = await jobs.get(jobId);
+  if (job) await jobs.put(applyLocal(job, mutation));
+  if (blobEntry) {
+    const blobs = tx.objectStore("blobs");
+    if (!(await blobs.get(blobEntry.sha256))) await blobs.put(blobEntry);
+  }
+  await tx.done;
+  changed();
+  return mutation;
+}
+
+export async function pending() {
+  return (await db()).getAll("outbox"); // keyPath seq: already in seq order
+}
+
+export async function pendingCount() {
+  return (await db()).count("outbox");
+}
+
+export async function pendingFor(jobId) {
+  return (await pending()).filter((m) => m.job_id === jobId);
+}
+
+// The server answered for these seqs (applied, duplicate, rejected or conflict): done.
+export async function confirm(seqs) {
+  if (!seqs.length) return;
+  const database = await db();
+  const tx = database.transaction("outbox", "readwrite");
+  for (const seq of seqs) await tx.store.delete(seq);
+  await tx.done;
+  changed();
+}
+
+// A pull said the server processed everything up to lastSeq (its answers were lost).
+export async function confirmThrough(lastSeq) {
+  const database = await db();
+  const tx = database.transaction("outbox", "readwrite");
+  let cursor = await tx.store.openCursor(IDBKeyRange.upperBound(lastSeq));
+  let removed = 0;
+  while (cursor) { await cursor.delete(); removed += 1; cursor = await cursor.continue(); }
+  await tx.done;
+  if (removed) changed();
+  return removed;
+}
+
+// The server expects `expected` next (409 seq_gap): it never processed anything we hold, so
+// give the pending mutations consecutive seqs from there. Ids stay: the server dedupes by id.
+export async function renumberFrom(expected) {
+  const database = await db();
+  const tx = database.transaction(["outbox", "meta"], "readwrite");
+  const store = tx.objectStore("outbox");
+  const all = await store.getAll();
+  await store.clear();
+  let seq = expected;
+  for (const mutation of all) { await store.put({ ...mutation, seq }); seq += 1; }
+  await tx.objectStore("meta").put(seq, "next_seq");
+  await tx.done;
+  changed();
+}

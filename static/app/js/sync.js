@@ -1,0 +1,189 @@
+// The sync loop: one at a time across tabs (Web Locks), on start, when the network comes
+// back, when the app becomes visible, after each change and every minute; exponential backoff
+// with jitter while the server cannot be reached.
+// Order of work: upload blobs, push the outbox, pull. Nothing is deleted locally until the
+// server has answered for it.
+import { request, NetworkError } from "./api.js";
+import { db, getMeta, setMeta, blobsToUpload, markBlob, recordToBlob, addNotice, clearSession } from "./storage.js";
+import { pending, confirm, confirmThrough, renumberFrom } from "./outbox.js";
+import { rebase } from "./local-rules.js";
+
+const BATCH = 100;
+const MINUTE = 60 * 1000;
+const MAX_BACKOFF = 5 * MINUTE;
+
+export const state = { online: navigator.onLine, running: false, lastSynced: null, error: null, needsSignIn: false, pending: 0 };
+const listeners = new Set();
+export const onSyncState = (fn) => { listeners.add(fn); fn(state); return () => listeners.delete(fn); };
+function publish(patch) { Object.assign(state, patch); listeners.forEach((fn) => fn(state)); }
+
+let failures = 0;
+let timer = null;
+let again = false;
+
+export function startSync() {
+  window.addEventListener("online", () => { publish({ online: true }); failures = 0; requestSync(); });
+  window.addEventListener("offline", () => publish({ online: false }));
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") requestSync(); });
+  setInterval(() => requestSync(), MINUTE);
+  getMeta("last_synced").then((at) => publish({ lastSynced: at }));
+  requestSync();
+}
+
+export function requestSync() {
+  clearTimeout(timer);
+  timer = null;
+  if (navigator.locks?.request) {
+    // ifAvailable: if another tab (or this one) is syncing, remember to go again after it.
+    navigator.locks.request("fieldapp-sync", { ifAvailable: true }, async (lock) => {
+      if (!lock) { again = true; return; }
+      await runOnce();
+    });
+  } else {
+    runOnce();
+  }
+}
+
+async function runOnce() {
+  if (state.running) { again = true; return; }
+  again = false;
+  publish({ running: true });
+  try {
+    const outcome = await syncOnce();
+    failures = 0;
+    if (outcome === "signin") {
+      // The token is no good: forget it (never the outbox) and ask for a sign-in.
+      await clearSession();
+      publish({ needsSignIn: true, error: null });
+    }
+    else publish({ error: null, needsSignIn: false, online: true });
+  } catch (error) {
+    failures += 1;
+    const offline = error instanceof NetworkError;
+    publish({ error: offline ? "network" : String(error?.message || error), online: offline ? false : state.online });
+    const delay = Math.min(MAX_BACKOFF, 1000 * 2 ** Math.min(failures, 9)) * (0.5 + Math.random());
+    timer = setTimeout(requestSync, delay);
+  } finally {
+    publish({ running: false, pending: await (await db()).count("outbox") });
+  }
+  if (again) { again = false; setTimeout(requestSync, 0); }
+}
+
+// One full round. Returns "signin" when the server no longer accepts our token, "none" when
+// nobody is signed in.
+export async function syncOnce() {
+  if (!(await getMeta("token"))) return "none";  // not signed in yet: nothing to do
+  if ((await uploadBlobs()) === "signin") return "signin";
+  if ((await pushOutbox()) === "signin") return "signin";
+  if ((await pull()) === "signin") return "signin";
+  await dropRemovedJobs();
+  const now = new Date().toISOString();
+  await setMeta("last_synced", now);
+  publish({ lastSynced: now });
+  return "ok";
+}
+
+async function uploadBlobs() {
+  for (const record of await blobsToUpload()) {
+    const head = await request("HEAD", `/api/v1/blobs/${record.sha256}`);
+    if (head.status === 401) return "signin";
+    if (head.status === 200) { await markBlob(record.sha256, { uploaded: true }); continue; }
+    const blob = recordToBlob(record);
+    const put = await request("PUT", `/api/v1/blobs/${record.sha256}`, { body: blob, headers: { "Content-Type": record.type }, timeout: 180000 });
+    if (put.status === 401) return "signin";
+    if (put.status === 200 || put.status === 201) await markBlob(record.sha256, { uploaded: true });
+    else if (put.status === 413 || put.status === 415) {
+      // Bytes the server will never take: say so rather than retrying forever.
+      await markBlob(record.sha256, { refused: put.status });
+      await addNotice({ job_id: record.job_id, status: "rejected", reason: put.data?.error || String(put.status) });
+    } else if (put.status >= 500) throw new Error(`blob upload ${put.status}`);
+    // 422 hash_mismatch means the bytes changed on the way: the next round sends them again.
+  }
+  return "ok";
+}
+
+async function pushOutbox() {
+  const deviceId = await getMeta("device_id");
+  for (let round = 0; round < 50; round += 1) {
+    const batch = (await pending()).slice(0, BATCH);
+    if (!batch.length) return "ok";
+    const mutations = batch.map(({ seq, id, type, job_id, at, args }) => ({ seq, id, type, job_id, at, args }));
+    const answer = await request("POST", "/api/v1/sync/push", { json: { device_id: deviceId, mutations } });
+    if (answer.status === 401 || (answer.status === 403 && answer.data?.error === "device_mismatch")) return "signin";
+    if (answer.status === 409 && answer.data?.error === "seq_gap") {
+      await renumberFrom(answer.data.details.expected_seq);
+      continue;
+    }
+    if (answer.status !== 200) throw new Error(`push ${answer.status}`);
+    const done = [];
+    let retry = false;
+    for (const result of answer.data.results) {
+      const mutation = batch.find((m) => m.seq === result.seq);
+      if (result.status === "retry") {
+        retry = true;
+        // The server lacks a blob we think we uploaded: send it again next round.
+        if (result.details?.sha256) await markBlob(result.details.sha256, { uploaded: false });
+        break;
+      }
+      done.push(result.seq);
+      const original = result.original_status || result.status;
+      if (original === "rejected" || original === "conflict") {
+        await addNotice({ job_id: mutation?.job_id, seq: result.seq, type: mutation?.type, status: original, reason: result.reason || "", details: result.details || {} });
+      }
+    }
+    await confirm(done);
+    if (retry) { await uploadBlobs(); if (round > 3) return "ok"; }
+    if (batch.length < BATCH && !retry) return "ok";
+  }
+  return "ok";
+}
+
+async function pull() {
+  let cursor = await getMeta("cursor", "");
+  for (let page = 0; page < 1000; page += 1) {
+    const answer = await request("GET", `/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=100`);
+    if (answer.status === 401) return "signin";
+    if (answer.status !== 200) throw new Error(`pull ${answer.status}`);
+    const body = answer.data;
+    await confirmThrough(body.last_seq);
+    await applyPull(body);
+    cursor = body.cursor;
+    await setMeta("cursor", cursor);
+    if (!body.has_more) return "ok";
+  }
+  return "ok";
+}
+
+// A job taken off this phone was kept only while we owed the server changes for it.
+async function dropRemovedJobs() {
+  const database = await db();
+  const tx = database.transaction(["jobs", "outbox"], "readwrite");
+  const owed = new Set((await tx.objectStore("outbox").getAll()).map((m) => m.job_id));
+  for (const job of await tx.objectStore("jobs").getAll()) {
+    if (job.removed && !owed.has(job.id)) await tx.objectStore("jobs").delete(job.id);
+  }
+  await tx.done;
+}
+
+async function applyPull(body) {
+  const database = await db();
+  // The outbox is read inside the same transaction, so a change recorded meanwhile is
+  // either in this rebase or written after it, never lost from view.
+  const tx = database.transaction(["jobs", "templates", "outbox"], "readwrite");
+  const outbox = await tx.objectStore("outbox").getAll();
+  for (const template of body.changes.checklist_templates) await tx.objectStore("templates").put(template);
+  const jobs = tx.objectStore("jobs");
+  for (const job of body.changes.jobs) {
+    await jobs.put(rebase(job, outbox.filter((m) => m.job_id === job.id)));
+  }
+  for (const id of body.removed.jobs) {
+    // Keep a job we still owe the server changes for; its push will come back as conflict.
+    if (outbox.some((m) => m.job_id === id)) {
+      const job = await jobs.get(id);
+      if (job) await jobs.put({ ...job, removed: true });
+    } else {
+      await jobs.delete(id);
+    }
+  }
+  await tx.done;
+}

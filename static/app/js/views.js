@@ -1,0 +1,324 @@
+// The screens. DOM is built with h() (text nodes only, never HTML strings from data).
+import { t, label, statusName, moveName, jobTypeName, reasonText, formatTime, formatBytes, language, setLanguage, businessTimeZone } from "./i18n.js";
+import { allJobs, getJob, getTemplate, getMeta, setMeta, unseenNotices, markNoticesSeen, storageEstimate, clearSession } from "./storage.js";
+import { record, pendingCount } from "./outbox.js";
+import { movesFrom, moveRequires, unmetItems } from "./local-rules.js";
+import { renderChecklist, thumb } from "./checklist.js";
+import { mountSignaturePad } from "./signature.js";
+import { requestSync, state as syncState } from "./sync.js";
+import { request, NetworkError } from "./api.js";
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "value") { el.value = value; el.defaultValue = value; }
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function toast(text, kind = "info") {
+  let box = document.getElementById("toast");
+  if (!box) { box = h("div", { id: "toast", role: "status", "aria-live": "polite" }); document.body.append(box); }
+  box.className = `toast ${kind}`;
+  box.textContent = text;
+  clearTimeout(box._timer);
+  box._timer = setTimeout(() => { box.className = "toast hidden"; }, 2500);
+}
+
+function mount(...nodes) {
+  const view = document.getElementById("view");
+  view.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
+  window.scrollTo(0, 0);
+}
+
+function setTitle(text) { document.getElementById("bar-title").textContent = text; }
+
+// --- sign-in -----------------------------------------------------------------------------
+
+export function signInView(onSignedIn, message = null) {
+  setTitle(t("app_name"));
+  const error = h("p", { class: message ? "alert error" : "alert error hidden", role: "alert" }, message || "");
+  const username = h("input", { name: "username", autocomplete: "username", autocapitalize: "none", required: true });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit", class: "primary big" }, t("sign_in"));
+  const form = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    submit.textContent = t("signing_in");
+    try {
+      const answer = await request("POST", "/api/v1/auth/login", { auth: false, json: {
+        username: username.value.trim(), password: password.value,
+        device_name: `${navigator.platform || "phone"} · ${navigator.userAgent.slice(0, 60)}`,
+        device_id: (await getMeta("device_id")) || undefined } });
+      if (answer.status === 200) { await onSignedIn(answer.data); return; }
+      showError(answer.status === 429 ? t("sign_in_throttled") : t("sign_in_failed"));
+    } catch (err) {
+      showError(err instanceof NetworkError ? t("sign_in_offline") : String(err));
+    }
+    submit.disabled = false;
+    submit.textContent = t("sign_in");
+  } },
+  h("label", {}, t("username"), username), h("label", {}, t("password"), password), submit);
+  function showError(text) { error.textContent = text; error.classList.remove("hidden"); }
+  mount(h("div", { class: "narrow" }, h("h1", {}, t("sign_in")), error, form, languageSwitch(() => signInView(onSignedIn, message))));
+}
+
+function languageSwitch(rerender) {
+  const other = language() === "zh-CN" ? "en" : "zh-CN";
+  return h("button", { type: "button", class: "link lang", onclick: async () => {
+    setLanguage(other);
+    await setMeta("locale", other);
+    rerender();
+  } }, other === "en" ? "English" : "中文");
+}
+
+// --- today's jobs ------------------------------------------------------------------------
+
+// The calendar day in the business's timezone (a phone set to another zone still sees
+// "today" as the office means it).
+function localDay(iso) {
+  if (!iso) return null;
+  return new Intl.DateTimeFormat("en-CA", { timeZone: businessTimeZone(), year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+}
+
+export async function jobListView() {
+  setTitle(t("app_name"));
+  const jobs = (await allJobs()).sort((a, b) => (a.scheduled_start || "").localeCompare(b.scheduled_start || ""));
+  const today = localDay(new Date().toISOString());
+  const groups = { today: [], upcoming: [], earlier: [] };
+  for (const job of jobs) {
+    const day = localDay(job.scheduled_start);
+    if (day === today) groups.today.push(job);
+    else if (day && day > today) groups.upcoming.push(job);
+    else groups.earlier.push(job);
+  }
+  const notices = await unseenNotices();
+  const sections = [];
+  if (notices.length) sections.push(noticeList(notices, null, jobListView));
+  for (const key of ["today", "upcoming", "earlier"]) {
+    if (!groups[key].length && key !== "today") continue;
+    sections.push(h("h2", { class: "group" }, t(key)));
+    if (!groups[key].length) sections.push(h("p", { class: "muted" }, t("no_jobs")));
+    sections.push(...groups[key].map(jobCard));
+  }
+  mount(...sections, h("p", { class: "footer-links" }, h("a", { href: "#/settings", class: "button" }, `${t("settings")}`)));
+}
+
+function jobCard(job) {
+  const c = job.customer || {};
+  return h("article", { class: `card job-card${job.removed ? " removed" : ""}`, "data-job": job.id },
+    h("a", { class: "card-link", href: `#/job/${job.id}` },
+      h("div", { class: "card-head" },
+        h("strong", { class: "window" }, t("window", { start: formatTime(job.scheduled_start), end: formatTime(job.scheduled_end) })),
+        h("span", { class: `status status-${job.status}` }, statusName(job.status))),
+      h("div", {}, `${jobTypeName(job.type)} · ${job.ref}`),
+      h("div", { class: "product" }, job.product_model),
+      h("div", {}, c.name || ""),
+      c.address ? h("div", { class: "muted" }, c.address) : null,
+      job.pending ? h("div", { class: "pending-tag" }, t("pending", { n: job.pending })) : null),
+    h("div", { class: "card-actions" },
+      c.phone ? h("a", { class: "button", href: `tel:${c.phone}` }, `${t("call")}`) : null,
+      c.address ? h("a", { class: "button", href: mapLink(c.address), target: "_blank", rel: "noopener" }, `${t("map")}`) : null));
+}
+
+function mapLink(address) {
+  return `https://uri.amap.com/search?keyword=${encodeURIComponent(address)}`;
+}
+
+function noticeList(notices, jobId, rerender) {
+  return h("section", { class: "notices" },
+    ...notices.map((n) => h("p", { class: `alert ${n.status === "conflict" ? "warn" : "error"}`, "data-notice": n.status },
+      n.status === "conflict" ? t("conflict") : t("rejected", { reason: reasonText(n.reason) + unmetSuffix(n) }))),
+    h("button", { type: "button", class: "dismiss", onclick: async () => { await markNoticesSeen(jobId); rerender(); } }, t("dismiss")));
+}
+
+function unmetSuffix(notice) {
+  const unmet = notice.details?.unmet;
+  return unmet?.length ? `: ${unmet.map((u) => label(u.label)).join("、")}` : "";
+}
+
+// --- one job -----------------------------------------------------------------------------
+
+export async function jobView(jobId) {
+  const job = await getJob(jobId);
+  const rerender = () => jobView(jobId);
+  if (!job) {
+    // Taken off this phone (reassigned or cancelled): say so, with what became of our work.
+    const notices = (await unseenNotices()).filter((n) => n.job_id === jobId);
+    mount(backLink(), h("p", { class: "alert warn" }, notices.length ? t("job_removed") : t("not_found")),
+      notices.length ? noticeList(notices, jobId, () => { location.hash = "#/"; }) : null);
+    return;
+  }
+  const template = await getTemplate(job.checklist_template_id);
+  setTitle(`${jobTypeName(job.type)} · ${job.ref}`);
+  const c = job.customer || {};
+  const notices = (await unseenNotices()).filter((n) => n.job_id === jobId);
+  const officeNotes = (job.notes || []).filter((n) => n.author_role !== "technician");
+  const ownNotes = (job.notes || []).filter((n) => n.author_role === "technician");
+  const noteInput = h("textarea", { rows: 3, placeholder: t("note_placeholder"), name: "note" });
+  const closed = ["approved", "cancelled"].includes(job.status) || job.removed;
+  mount(
+    backLink(),
+    job.removed ? h("p", { class: "alert warn" }, t("job_removed")) : null,
+    notices.length ? noticeList(notices, jobId, rerender) : null,
+    h("section", { class: "card" },
+      h("div", { class: "card-head" },
+        h("strong", {}, t("window", { start: formatTime(job.scheduled_start, true), end: formatTime(job.scheduled_end) })),
+        h("span", { class: `status status-${job.status}`, id: "job-status" }, statusName(job.status))),
+      h("dl", { class: "facts" },
+        h("dt", {}, t("customer")), h("dd", {}, c.name || "—"),
+        c.phone ? [h("dt", {}, t("phone")), h("dd", {}, h("a", { href: `tel:${c.phone}` }, c.phone))] : [h("dt", {}, t("phone")), h("dd", { class: "muted" }, t("phone_hidden"))],
+        c.address ? [h("dt", {}, t("address")), h("dd", {}, h("a", { href: mapLink(c.address), target: "_blank", rel: "noopener" }, c.address))] : null,
+        h("dt", {}, t("product")), h("dd", {}, job.product_model),
+        h("dt", {}, t("problem")), h("dd", {}, job.problem)),
+      job.status === "rework" && job.review?.comment ? h("p", { class: "alert warn" }, `${t("rework_comment")}: ${job.review.comment}`) : null,
+      officeNotes.length ? h("div", { class: "office-notes" }, h("h3", {}, t("dispatcher_notes")), ...officeNotes.map((n) => h("p", {}, n.text))) : null),
+    statusActions(job, template, rerender),
+    h("section", {}, h("h2", {}, t("checklist")), renderChecklist(job, template, rerender)),
+    signatureSection(job, closed),
+    h("section", { class: "notes" }, h("h2", {}, t("notes")),
+      ...ownNotes.map((n) => h("p", { class: "note" }, n.text, h("small", { class: "muted" }, ` ${formatTime(n.created_at, true)}`))),
+      closed ? null : [noteInput, h("button", { type: "button", class: "save", onclick: async () => {
+        if (!noteInput.value.trim()) { noteInput.focus(); return; }
+        await record("job.note", jobId, { text: noteInput.value.trim() });
+        rerender();
+      } }, t("add_note"))]),
+  );
+}
+
+function backLink() {
+  return h("a", { href: "#/", class: "back button" }, `← ${t("back")}`);
+}
+
+function statusActions(job, template, rerender) {
+  if (job.removed) return null;
+  const moves = movesFrom(job.status);
+  if (!moves.length) return null;
+  return h("section", { class: "actions" }, h("h2", {}, t("status_actions")),
+    h("div", { class: "move-buttons" }, ...moves.map((to) => h("button", {
+      type: "button", class: to === "unsuccessful" ? "move danger" : "move primary", "data-move": to,
+      onclick: async () => {
+        if (to === "completed") { location.hash = `#/job/${job.id}/complete`; return; }
+        const requires = moveRequires(job.status, to) || [];
+        let reason;
+        if (requires.includes("reason")) { location.hash = `#/job/${job.id}/reason/${to}`; return; }
+        await record("job.status", job.id, { status: to, ...(reason ? { reason } : {}) });
+        rerender();
+      } }, moveName(to)))));
+}
+
+function signatureSection(job, closed) {
+  const signatures = job.signatures || [];
+  return h("section", { class: "signature-section" }, h("h2", {}, t("signature")),
+    ...signatures.map((s) => h("div", { class: "signed" }, thumb(s), h("p", {}, t("signature_saved", { name: s.signer_name, relation: s.signer_relation })))),
+    closed ? null : h("a", { class: "button big", href: `#/job/${job.id}/sign` }, `${t("sign_here")}`));
+}
+
+export async function reasonView(jobId, to) {
+  const job = await getJob(jobId);
+  if (!job) { location.hash = "#/"; return; }
+  const input = h("textarea", { rows: 4, name: "reason", required: true });
+  const error = h("p", { class: "alert error hidden" }, t("reason_needed"));
+  mount(h("a", { href: `#/job/${jobId}`, class: "back button" }, `← ${t("back")}`),
+    h("h1", {}, moveName(to)), h("label", {}, t("reason"), input), error,
+    h("button", { type: "button", class: "primary big", onclick: async () => {
+      if (!input.value.trim()) { error.classList.remove("hidden"); input.focus(); return; }
+      await record("job.status", jobId, { status: to, reason: input.value.trim() });
+      location.hash = `#/job/${jobId}`;
+    } }, moveName(to)));
+}
+
+export async function signView(jobId) {
+  const job = await getJob(jobId);
+  if (!job) { location.hash = "#/"; return; }
+  setTitle(t("signature"));
+  const canvas = h("canvas", { class: "signature-pad", "aria-label": t("sign_here") });
+  const name = h("input", { name: "signer_name", autocomplete: "off", value: job.customer?.name || "" });
+  const relation = h("select", { name: "signer_relation" },
+    ...["self", "family", "other"].map((r) => h("option", { value: t(`relation_${r}`) }, t(`relation_${r}`))));
+  const error = h("p", { class: "alert error hidden", role: "alert" });
+  mount(h("a", { href: `#/job/${jobId}`, class: "back button" }, `← ${t("back")}`),
+    h("p", { class: "muted" }, t("sign_here")), canvas,
+    h("label", {}, t("signer_name"), name), h("label", {}, t("signer_relation"), relation), error,
+    h("div", { class: "row" },
+      h("button", { type: "button", class: "big", onclick: () => pad.clear() }, t("clear")),
+      h("button", { type: "button", class: "primary big", id: "save-signature", onclick: async () => {
+        if (pad.isEmpty()) { error.textContent = t("signature_empty"); error.classList.remove("hidden"); return; }
+        if (!name.value.trim() || !relation.value) { error.textContent = t("signer_needed"); error.classList.remove("hidden"); return; }
+        const png = await pad.toPng();
+        await record("signature.capture", jobId, { signature_id: crypto.randomUUID(), sha256: png.sha256, signer_name: name.value.trim(), signer_relation: relation.value }, { sha256: png.sha256, data: png.blob });
+        pad.destroy();
+        location.hash = `#/job/${jobId}`;
+      } }, t("save_signature"))));
+  const pad = mountSignaturePad(canvas);
+}
+
+export async function completeView(jobId) {
+  const job = await getJob(jobId);
+  if (!job) { location.hash = "#/"; return; }
+  const template = await getTemplate(job.checklist_template_id);
+  setTitle(t("complete_title"));
+  const unmet = unmetItems(job, template);
+  mount(h("a", { href: `#/job/${jobId}`, class: "back button" }, `← ${t("back")}`),
+    h("h1", {}, t("complete_title")),
+    unmet.length
+      ? h("div", { class: "missing" }, h("p", {}, t("missing")),
+        h("ul", {}, ...unmet.map((u) => h("li", { "data-unmet": u.key },
+          h("a", { href: u.kind === "signature" ? `#/job/${jobId}/sign` : `#/job/${jobId}` }, label(u.label)),
+          u.kind === "photo" ? ` (${t("photos_count", { have: u.have, need: u.need })})` : ""))))
+      : h("p", { class: "alert ok" }, t("all_done")),
+    h("button", { type: "button", class: "primary big", id: "confirm-complete", disabled: unmet.length > 0 || job.status !== "in_progress", onclick: async () => {
+      await record("job.status", jobId, { status: "completed" });
+      location.hash = `#/job/${jobId}`;
+    } }, t("confirm_complete")));
+}
+
+// --- settings ------------------------------------------------------------------------------
+
+export async function settingsView(onSignOut) {
+  setTitle(t("settings"));
+  const estimate = await storageEstimate();
+  const user = await getMeta("user");
+  mount(backLink(),
+    h("h1", {}, t("settings")),
+    user ? h("p", {}, `${user.display_name} (${user.username})`) : null,
+    h("h2", {}, t("language")), languageSwitch(() => settingsView(onSignOut)),
+    h("h2", {}, t("storage")),
+    estimate ? h("p", {}, t("storage_used", { used: formatBytes(estimate.usage), quota: formatBytes(estimate.quota) })) : null,
+    estimate ? h("p", { class: "muted" }, estimate.persisted ? t("storage_persisted") : t("storage_not_persisted")) : null,
+    h("p", { class: "muted" }, `${t("device")}: ${(await getMeta("device_id")) || "—"}`),
+    h("button", { type: "button", class: "big", onclick: () => requestSync() }, t("sync_now")),
+    h("button", { type: "button", class: "big danger", onclick: async () => {
+      const n = await pendingCount();
+      if (n && !confirm(t("sign_out_pending", { n }))) return;
+      await request("POST", "/api/v1/auth/logout").catch(() => null);
+      await clearSession();
+      onSignOut();
+    } }, t("sign_out")));
+}
+
+// The sync badge in the header, on every screen.
+export function renderBadge(state) {
+  const badge = document.getElementById("sync-badge");
+  if (!badge) return;
+  let text;
+  let kind;
+  if (!navigator.onLine || state.online === false) { text = t("offline"); kind = "offline"; }
+  else if (state.running) { text = t("syncing"); kind = "busy"; }
+  else if (state.error) { text = t("sync_error"); kind = "error"; }
+  else { text = state.lastSynced ? t("synced_at", { time: formatTime(state.lastSynced) }) : t("never_synced"); kind = "ok"; }
+  const pending = state.pending ? ` · ${t("pending", { n: state.pending })}` : "";
+  badge.textContent = text + pending;
+  badge.dataset.state = kind;
+  badge.dataset.pending = String(state.pending || 0);
+}
+
+export { syncState };

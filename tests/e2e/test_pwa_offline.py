@@ -1,0 +1,259 @@
+"""The technician's PWA in real headless Chromium against a real server: a whole job done
+offline (reloaded from the service worker), then synced without a click, exactly once."""
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from browser_kit import PHONE, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def big_photo(tmp_path_factory) -> str:
+    """A real 12-megapixel JPEG (4000x3000) taken with the phone turned: EXIF orientation 6."""
+    path = tmp_path_factory.mktemp("photos") / "IMG_12MP.jpg"
+    image = Image.effect_noise((4000, 3000), 60).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    image.save(path, "JPEG", quality=85, exif=exif)
+    return str(path)
+
+
+def new_phone(browser, **kwargs):
+    return browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai",
+                               service_workers="allow", bypass_csp=True, **kwargs)
+
+
+def sign_in(page, base, username="tech1"):
+    page.goto(base + "/app/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "fieldapp-demo")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".job-card")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_synced(page)
+
+
+def wait_synced(page, timeout=30000):
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#sync-badge');"
+        " return b && b.dataset.pending === '0' && b.dataset.state === 'ok'; }", timeout=timeout)
+
+
+def job_id_for(app, ref_type: str, username="tech1"):
+    from fieldapp.extensions import db
+    from fieldapp.models import Job, User
+
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        return db.session.execute(select(Job.id).where(Job.technician_id == user.id,
+                                                       Job.type == ref_type)).scalars().first()
+
+
+def do_whole_checklist(page, photo_path):
+    keys = page.eval_on_selector_all("[data-item]", "els => els.map(e => [e.dataset.item, e.dataset.kind])")
+    assert keys, "the checklist should show items"
+    for key, kind in keys:
+        item = page.locator(f"[data-item='{key}']")
+        if kind == "check":
+            item.locator("button.choice").first.click()
+            page.wait_for_selector(f"[data-item='{key}'] button.choice.on")
+        elif kind == "choice":
+            item.locator("button.choice").first.click()
+            page.wait_for_selector(f"[data-item='{key}'] button.choice.on")
+        elif kind == "text":
+            item.locator("textarea").fill(f"现场记录 {key}")
+            item.locator("button.save").click()
+            page.wait_for_function(f"document.querySelector(\"[data-item='{key}'] .req.done\") !== null"
+                                   f" || !document.querySelector(\"[data-item='{key}'] .req\")")
+        elif kind == "number":
+            item.locator("input[type=number]").fill("2")
+            item.locator("button.save").click()
+        elif kind == "photo":
+            before = page.locator(f"[data-item='{key}'] img.thumb").count()
+            item.locator("input[type=file]").set_input_files(photo_path)
+            page.wait_for_function(
+                f"document.querySelectorAll(\"[data-item='{key}'] img.thumb\").length > {before}",
+                timeout=30000)
+    return keys
+
+
+def draw_signature(page):
+    page.click(".signature-section a.button")
+    canvas = page.wait_for_selector("canvas.signature-pad")
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 40, y + 120)
+    page.mouse.down()
+    for step in range(30):
+        page.mouse.move(x + 40 + step * 9, y + 120 + (step % 7) * 12)
+    page.mouse.up()
+    page.fill("input[name=signer_name]", "周女士")
+    page.click("#save-signature")
+    page.wait_for_selector(".signed")
+
+
+def move(page, to):
+    page.click(f"button[data-move='{to}']")
+    page.wait_for_function(f"document.querySelector('#job-status') && "
+                           f"!document.querySelector(\"button[data-move='{to}']\")")
+
+
+def server_view(app, job_id):
+    from fieldapp.extensions import db
+    from fieldapp.models import Blob, ChecklistAnswer, Job, Photo, Signature
+
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        photos = db.session.execute(select(Photo).where(Photo.job_id == job_id)).scalars().all()
+        return {
+            "status": job.status,
+            "answers": dict(db.session.execute(select(ChecklistAnswer.item_key, ChecklistAnswer.value)
+                                               .where(ChecklistAnswer.job_id == job_id)).all()),
+            "photo_shas": sorted(p.sha256 for p in photos),
+            "photo_sizes": [(db.session.get(Blob, p.sha256).width, db.session.get(Blob, p.sha256).height)
+                            for p in photos],
+            "signatures": db.session.execute(select(func.count(Signature.id))
+                                             .where(Signature.job_id == job_id)).scalar(),
+        }
+
+
+def test_whole_job_offline_then_sync(browser, live_server, app, big_photo):
+    context = new_phone(browser)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "repair")
+
+    context.set_offline(True)
+    page.reload()  # the shell comes from the service worker
+    page.wait_for_selector(".job-card")
+    assert page.locator("#sync-badge").get_attribute("data-state") == "offline"
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    shot(page, "pwa-job-zh-390")
+    for step in ("en_route", "on_site", "in_progress"):
+        move(page, step)
+    keys = do_whole_checklist(page, big_photo)
+    draw_signature(page)
+    page.click("button[data-move='completed']")
+    page.wait_for_selector("#confirm-complete")
+    assert page.locator("[data-unmet]").count() == 0
+    shot(page, "pwa-complete-zh-390")
+    page.click("#confirm-complete")
+    page.wait_for_function("document.querySelector('#job-status')?.textContent === '已完工'")
+    local_shas = page.evaluate("""async () => {
+        const db = await new Promise((ok, ko) => { const r = indexedDB.open('fieldapp'); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+        const all = await new Promise((ok) => { const r = db.transaction('blobs').objectStore('blobs').getAll(); r.onsuccess = () => ok(r.result); });
+        return all.filter(b => b.type === 'image/jpeg').map(b => b.sha256).sort(); }""")
+    pending = int(page.locator("#sync-badge").get_attribute("data-pending"))
+    assert pending >= len(keys) + 5
+
+    # A new tab, still offline, shows all of it, still pending.
+    second = context.new_page()
+    second.goto(f"{live_server}/app/#/job/{job_id}")
+    second.wait_for_selector("#job-status")
+    assert second.locator("#job-status").inner_text() == "已完工"
+    assert int(second.locator("#sync-badge").get_attribute("data-pending")) == pending
+    assert second.locator("img.thumb").count() >= 1
+    second.close()
+    assert server_view(app, job_id)["status"] == "scheduled"  # nothing reached the server
+
+    # The network comes back: it syncs with no click.
+    context.set_offline(False)
+    wait_synced(page, timeout=60000)
+    server = server_view(app, job_id)
+    assert server["status"] == "completed"
+    answerable = [k for k, kind in keys if kind != "photo"]
+    assert sorted(server["answers"]) == sorted(answerable)
+    assert sorted(set(server["photo_shas"])) == local_shas  # the same bytes as on the phone
+    assert len(server["photo_shas"]) == sum(1 for _, kind in keys if kind == "photo")
+    assert server["signatures"] == 1
+    # Resized on the phone to a 2048 px long edge, and turned upright (EXIF orientation 6).
+    assert all(size == (1536, 2048) for size in server["photo_sizes"]), server["photo_sizes"]
+    assert not errors, errors
+    context.close()
+
+
+def test_dropped_requests_and_responses_store_everything_once(browser, live_server, app):
+    context = new_phone(browser)
+    page = context.new_page()
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "delivery")
+    rng = random.Random(20261124)
+    faults = {"dropped_request": 0, "dropped_response": 0}
+
+    def flaky(route):
+        roll = rng.random()
+        if roll < 0.3:
+            faults["dropped_request"] += 1
+            route.abort()
+        elif roll < 0.6:
+            route.fetch()  # the server processes it; the phone never hears back
+            faults["dropped_response"] += 1
+            route.abort()
+        else:
+            route.fallback()
+
+    context.route("**/api/v1/sync/**", flaky)
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    notes = [f"备注 {i}" for i in range(8)]
+    for text in notes:
+        page.fill("textarea[name=note]", text)
+        page.click(".notes button.save")
+        page.wait_for_function(f"[...document.querySelectorAll('.note')].some(n => n.textContent.startsWith('{text}'))")
+        page.locator("#sync-badge").click()  # extra sync rounds through the faulty network
+    move(page, "en_route")
+    for _ in range(6):
+        page.locator("#sync-badge").click()
+        page.wait_for_timeout(300)
+    context.unroute("**/api/v1/sync/**")
+    page.locator("#sync-badge").click()
+    wait_synced(page, timeout=60000)
+    assert faults["dropped_request"] and faults["dropped_response"], faults
+
+    from fieldapp.extensions import db
+    from fieldapp.models import Job, JobEvent, Note
+
+    with app.app_context():
+        stored = db.session.execute(select(Note.text).where(Note.job_id == job_id)).scalars().all()
+        assert sorted(stored) == sorted(notes)  # each exactly once
+        assert db.session.get(Job, job_id).status == "en_route"
+        note_events = db.session.execute(select(func.count(JobEvent.id)).where(
+            JobEvent.job_id == job_id, JobEvent.type == "note")).scalar()
+        assert note_events == len(notes)
+    context.close()
+
+
+def test_reassigned_while_offline_shows_conflict_and_keeps_evidence(browser, live_server, app, api):
+    context = new_phone(browser)
+    page = context.new_page()
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "inspection")
+    context.set_offline(True)
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    page.fill("textarea[name=note]", "床板裂缝约 20 厘米")
+    page.click(".notes button.save")
+    page.wait_for_selector(".note")
+    # Meanwhile the dispatcher gives the job to tech2.
+    tech2 = api.login("tech2")["user"]["id"]
+    response = api.patch(f"/api/v1/jobs/{job_id}", as_="dispatcher1", json={"technician_id": tech2})
+    assert response.status_code == 200, response.get_json()
+    context.set_offline(False)
+    page.wait_for_selector("[data-notice='conflict']", timeout=60000)
+    assert "您的记录已保留" in page.locator("[data-notice='conflict']").first.inner_text()
+    shot(page, "pwa-conflict-zh-390")
+    detail = api.get(f"/api/v1/jobs/{job_id}", as_="dispatcher1").get_json()
+    assert detail["needs_review"] is True
+    assert any(c["type"] == "job.note" and c["args"]["text"] == "床板裂缝约 20 厘米"
+               for c in detail["conflicts"])
+    context.close()
