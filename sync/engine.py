@@ -121,6 +121,12 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
         device = lock_device(session, device_id)
         if seq <= device.last_seq:
             return _replay(session, device_id, seq, mutation_id)
+        if _logged(session, device_id, seq):
+            # The log holds this seq although last_seq is behind it (a database restored
+            # inconsistently): answer from the log and move last_seq up, never fail forever.
+            device.last_seq = seq
+            session.commit()
+            return _replay(session, device_id, seq, mutation_id)
         if seq != device.last_seq + 1:  # a concurrent push moved on; the client re-sends
             session.rollback()
             raise SeqGap(device.last_seq + 1)
@@ -182,6 +188,11 @@ def _same_mutation(record: MutationRecord, device_id, seq, mutation_id) -> bool:
     held = record.mutation_id
     return (held == mutation_id or held.startswith("invalid:")
             or (held.startswith("dup:") and held == _dup_id(device_id, seq, mutation_id)))
+
+
+def _logged(session, device_id, seq) -> bool:
+    return session.execute(select(MutationRecord.id).where(
+        MutationRecord.device_id == device_id, MutationRecord.seq == seq)).first() is not None
 
 
 def _replay(session, device_id, seq, mutation_id) -> dict:

@@ -34,9 +34,9 @@ SHELL_FILES = (
 )
 
 
-@lru_cache(maxsize=4)
-def _shell_version(static_folder: str, shell_html: str) -> str:
-    digest = hashlib.sha256(shell_html.encode())
+@lru_cache(maxsize=8)
+def _shell_version(static_folder: str, shell_html: str, salt: str) -> str:
+    digest = hashlib.sha256((salt + "\0" + shell_html).encode())
     for name in SHELL_FILES:
         with open(os.path.join(static_folder, name), "rb") as handle:
             digest.update(name.encode() + b"\0" + handle.read())
@@ -44,7 +44,9 @@ def _shell_version(static_folder: str, shell_html: str) -> str:
 
 
 def shell_version() -> str:
-    return _shell_version(current_app.static_folder, _shell_html())
+    # SHELL_VERSION_SALT lets a deployment (or a test) force a new version by hand.
+    return _shell_version(current_app.static_folder, _shell_html(),
+                          str(current_app.config.get("SHELL_VERSION_SALT", "")))
 
 
 def _shell_html() -> str:

@@ -257,3 +257,112 @@ def test_reassigned_while_offline_shows_conflict_and_keeps_evidence(browser, liv
     assert any(c["type"] == "job.note" and c["args"]["text"] == "床板裂缝约 20 厘米"
                for c in detail["conflicts"])
     context.close()
+
+
+def pending_in_outbox(page) -> int:
+    return page.evaluate("""async () => {
+        const db = await new Promise((ok, ko) => { const r = indexedDB.open('fieldapp'); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+        return await new Promise((ok) => { const r = db.transaction('outbox').objectStore('outbox').count(); r.onsuccess = () => ok(r.result); }); }""")
+
+
+def test_update_is_offered_and_keeps_the_outbox(browser, live_server, app):
+    context = new_phone(browser)
+    page = context.new_page()
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "repair")
+    context.set_offline(True)
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    page.fill("textarea[name=note]", "升级前的记录")
+    page.click(".notes button.save")
+    page.wait_for_selector(".note")
+    assert pending_in_outbox(page) == 1
+    context.route("**/api/v1/sync/**", lambda route: route.abort())  # keep it pending
+    context.set_offline(False)
+    app.config["SHELL_VERSION_SALT"] = "next-release"
+    page.evaluate("navigator.serviceWorker.getRegistration('/app/').then(r => r.update())")
+    page.wait_for_selector("#update-banner:not(.hidden)", timeout=30000)
+    shot(page, "pwa-update-offered-zh-390")
+    with page.expect_navigation():
+        page.click("#update-button")
+    page.wait_for_selector("#view")
+    assert pending_in_outbox(page) == 1  # the update lost nothing
+    version = page.evaluate("""() => new Promise((ok) => {
+        navigator.serviceWorker.addEventListener('message', (e) => ok(e.data.version), { once: true });
+        navigator.serviceWorker.controller.postMessage('version'); })""")
+    with app.test_request_context():
+        from fieldapp.pwa import shell_version
+        assert version == shell_version()
+    context.unroute("**/api/v1/sync/**")
+    page.locator("#sync-badge").click()
+    wait_synced(page)
+    context.close()
+
+
+def test_expired_token_asks_to_sign_in_and_keeps_the_outbox(browser, live_server, app):
+    from fieldapp.extensions import db
+    from fieldapp.models import Device, Note
+
+    context = new_phone(browser)
+    page = context.new_page()
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "installation")
+    context.set_offline(True)
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    page.fill("textarea[name=note]", "令牌过期前的记录")
+    page.click(".notes button.save")
+    page.wait_for_selector(".note")
+    with app.app_context():  # the office revokes the phone's token meanwhile
+        for device in db.session.query(Device).all():
+            device.revoked_at = device.created_at
+        db.session.commit()
+    context.set_offline(False)
+    page.wait_for_selector("input[name=username]", timeout=30000)
+    assert "请重新登录" in page.locator(".alert").inner_text()
+    assert pending_in_outbox(page) == 1
+    shot(page, "pwa-signin-again-zh-390")
+    page.fill("input[name=username]", "tech1")
+    page.fill("input[name=password]", "fieldapp-demo")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".job-card")
+    wait_synced(page)
+    with app.app_context():
+        texts = db.session.query(Note.text).filter(Note.job_id == job_id).all()
+        assert [t for (t,) in texts] == ["令牌过期前的记录"]
+    context.close()
+
+
+def test_seq_gap_resends_from_the_expected_seq(browser, live_server, app):
+    """The server lost this device's progress (say, restored from an older backup): the
+    phone re-sends from the seq the server expects; nothing is doubled or lost."""
+    from fieldapp.extensions import db
+    from fieldapp.models import Device, MutationRecord, Note
+
+    context = new_phone(browser)
+    page = context.new_page()
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "delivery")
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    for text in ("第一条", "第二条"):
+        page.fill("textarea[name=note]", text)
+        page.click(".notes button.save")
+        page.wait_for_function(f"[...document.querySelectorAll('.note')].some(n => n.textContent.startsWith('{text}'))")
+        wait_synced(page)
+    context.set_offline(True)
+    page.fill("textarea[name=note]", "第三条")
+    page.click(".notes button.save")
+    page.wait_for_function("[...document.querySelectorAll('.note')].some(n => n.textContent.startsWith('第三条'))")
+    with app.app_context():  # restored from a backup taken before this device pushed
+        device = db.session.query(Device).one()
+        db.session.query(MutationRecord).filter(MutationRecord.device_id == device.id).delete()
+        device.last_seq = 0
+        db.session.commit()
+    context.set_offline(False)
+    page.locator("#sync-badge").click()
+    wait_synced(page)
+    with app.app_context():
+        texts = sorted(t for (t,) in db.session.query(Note.text).filter(Note.job_id == job_id))
+        assert texts == ["第一条", "第三条", "第二条"]
+    context.close()

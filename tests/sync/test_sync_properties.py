@@ -71,7 +71,8 @@ def event(what: str) -> None:
 # pending work, so that pushes mostly carry something.
 BUSIEST = "busiest"
 PHONE_CHOICE = st.sampled_from((BUSIEST, *sorted(PHONES)))
-NETWORK = ("ok", "lost_response", "ok", "lost_request", "tail_first", "replay", "pull_lost")
+NETWORK = ("ok", "lost_response", "ok", "lost_response", "lost_request", "tail_first", "replay",
+           "pull_lost")
 TEXTS = ("ok", "已检查，无异常", "", "   ", "x" * 120, "Kunde nicht da 🙂")
 # One offline change: (what, which job/item, yes-no answer or reason given, text).
 EDITS = st.lists(st.tuples(
