@@ -40,7 +40,7 @@ def sign_in(page, base, username="tech1"):
     wait_synced(page)
 
 
-def wait_synced(page, timeout=30000):
+def wait_synced(page, timeout=60000):
     page.wait_for_function(
         "() => { const b = document.querySelector('#sync-badge');"
         " return b && b.dataset.pending === '0' && b.dataset.state === 'ok'; }", timeout=timeout)
@@ -365,4 +365,43 @@ def test_seq_gap_resends_from_the_expected_seq(browser, live_server, app):
     with app.app_context():
         texts = sorted(t for (t,) in db.session.query(Note.text).filter(Note.job_id == job_id))
         assert texts == ["第一条", "第三条", "第二条"]
+    context.close()
+
+
+def test_rejected_change_is_shown_with_its_reason(browser, live_server, app):
+    """The server refuses a completion (the checklist is not done): the phone says why."""
+    context = new_phone(browser)
+    page = context.new_page()
+    sign_in(page, live_server)
+    job_id = job_id_for(app, "repair")
+    page.click(f"[data-job='{job_id}'] .card-link")
+    page.wait_for_selector(".checklist")
+    for step in ("en_route", "on_site", "in_progress"):
+        move(page, step)
+    # A stale phone (or an old app version) sends a completion the server must refuse.
+    page.evaluate("""async (jobId) => { const { record } = await import('/static/app/js/outbox.js');
+        await record('job.status', jobId, { status: 'completed' }); }""", job_id)
+    page.wait_for_selector("[data-notice='rejected']", timeout=30000)
+    text = page.locator("[data-notice='rejected']").first.inner_text()
+    assert "检查表未完成" in text and "顾客签字" in text
+    wait_synced(page)
+    assert page.locator("#job-status").inner_text() == "服务中"  # the server's word stands
+    context.close()
+
+
+def test_blob_storage_falls_back_to_array_buffers(browser, live_server):
+    """Where a browser cannot keep Blobs in IndexedDB, the bytes are kept as an ArrayBuffer
+    and come back as the same image."""
+    context = new_phone(browser)
+    page = context.new_page()
+    page.goto(live_server + "/app/")
+    page.wait_for_selector("input[name=username]")
+    same = page.evaluate("""async () => {
+        const s = await import('/static/app/js/storage.js');
+        const blob = new Blob([new Uint8Array([137, 80, 78, 71, 1, 2, 3])], { type: 'image/png' });
+        const record = { sha256: 'x', type: blob.type, buffer: await blob.arrayBuffer() };
+        const back = s.recordToBlob(record);
+        const bytes = new Uint8Array(await back.arrayBuffer());
+        return back.type === 'image/png' && bytes.length === 7 && bytes[0] === 137 && (await s.canStoreBlobs()); }""")
+    assert same is True
     context.close()

@@ -213,7 +213,9 @@ class SyncMachine(RuleBasedStateMachine):
                                              (job.scheduled_start, job.scheduled_end),
                                              held, events)
             db.session.remove()
-        self.job_ids = sorted(self.jobs)
+        # Jobs in `ref` order (ids are random): the same example picks the same jobs when
+        # Hypothesis runs it again.
+        self.job_ids = list(self.jobs)
         self.client = self.app.test_client()
         self.devices: dict[str, DeviceModel] = {}
         self.first: dict[str, tuple] = {}       # mutation id -> (status, reason, user id)
@@ -464,11 +466,16 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _edit(self, phone: Phone, kind: str, pick: int, flag: bool, text: str) -> None:
         event(f"edit {kind}")
-        job_id = sorted(phone.replica)[pick % len(phone.replica)]
+        job_id = sorted(phone.replica, key=lambda i: phone.replica[i]["ref"])[
+            pick % len(phone.replica)]
         job = phone.replica[job_id]
         if kind == "answer":
             items = [item for item in phone.templates[job["checklist_template_id"]]["items"]
                      if item["kind"] in ("check", "text")]
+            # A few items per job, so that writes to the same item (from one phone, or from
+            # tech1's two phones) happen often: last write in server order must win.
+            items = [i for i in items if i["kind"] == "check"][:2] + [
+                i for i in items if i["kind"] == "text"][:1]
             item = items[(pick // 7) % len(items)]
             type_, args = "checklist.answer", {
                 "item_key": item["key"], "value": flag if item["kind"] == "check" else text}

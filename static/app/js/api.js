@@ -32,3 +32,15 @@ export async function request(method, path, { json, body, headers = {}, timeout 
   }
   return { status: response.status, data };
 }
+
+// Image bytes the phone does not hold itself (taken on another phone), for thumbnails.
+export async function fetchBlob(sha256) {
+  const token = await getMeta("token");
+  if (!token) return null;
+  try {
+    const response = await fetch(`/api/v1/blobs/${sha256}`, { headers: { Authorization: `Bearer ${token}` } });
+    return response.ok ? await response.blob() : null;
+  } catch (_error) {
+    return null;
+  }
+}

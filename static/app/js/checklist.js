@@ -5,6 +5,7 @@ import { phases } from "./local-rules.js";
 import { record } from "./outbox.js";
 import { processPhoto, position } from "./camera.js";
 import { getBlob } from "./storage.js";
+import { fetchBlob } from "./api.js";
 
 export function renderChecklist(job, template, rerender) {
   if (!template) return h("p", { class: "muted" }, "…");
@@ -104,7 +105,7 @@ export async function addPhoto(job, itemKey, file, caption = null) {
 
 export function thumb(photo) {
   const img = h("img", { class: "thumb", alt: "", "data-sha256": photo.sha256 });
-  getBlob(photo.sha256).then((blob) => {
+  getBlob(photo.sha256).then((blob) => blob || fetchBlob(photo.sha256)).then((blob) => {
     if (blob) {
       img.src = URL.createObjectURL(blob);
       img.onload = () => URL.revokeObjectURL(img.src);

@@ -58,8 +58,9 @@ export function applyLocal(job, mutation) {
 }
 
 // Rebase: the server's job with every still-pending mutation for it applied in seq order.
+// The server's copy rides along as `_server`, so a refused change can be undone later.
 export function rebase(serverJob, pendingForJob) {
-  let job = { ...serverJob, pending: 0 };
+  let job = { ...serverJob, pending: 0, _server: serverJob };
   for (const mutation of pendingForJob) job = applyLocal(job, mutation);
   return job;
 }

@@ -132,10 +132,37 @@ async function pushOutbox() {
       }
     }
     await confirm(done);
+    await undoRefused(batch, answer.data.results);
     if (retry) { await uploadBlobs(); if (round > 3) return "ok"; }
     if (batch.length < BATCH && !retry) return "ok";
   }
   return "ok";
+}
+
+// A change the server refused (rejected, conflict) must not linger on the phone: rebuild
+// each such job from the server's copy plus what the server did accept and what is pending.
+async function undoRefused(batch, results) {
+  const refused = new Set();
+  const accepted = new Set();
+  for (const result of results) {
+    const original = result.original_status || result.status;
+    const mutation = batch.find((m) => m.seq === result.seq);
+    if (!mutation) continue;
+    if (original === "rejected" || original === "conflict") refused.add(mutation.job_id);
+    else if (original === "applied") accepted.add(mutation.seq);
+  }
+  if (!refused.size) return;
+  const database = await db();
+  const tx = database.transaction(["jobs", "outbox"], "readwrite");
+  const outbox = await tx.objectStore("outbox").getAll();
+  for (const jobId of refused) {
+    const job = await tx.objectStore("jobs").get(jobId);
+    if (!job?._server) continue;
+    const replay = batch.filter((m) => m.job_id === jobId && accepted.has(m.seq))
+      .concat(outbox.filter((m) => m.job_id === jobId));
+    await tx.objectStore("jobs").put({ ...rebase(job._server, replay), removed: job.removed });
+  }
+  await tx.done;
 }
 
 async function pull() {

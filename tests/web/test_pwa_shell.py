@@ -1,0 +1,71 @@
+"""The PWA's shell as the server serves it: installable manifest, a versioned service worker
+that precaches every shell file, and the technician's part of the state machine."""
+import json
+import re
+
+from fieldapp.core import states
+from fieldapp.pwa import SHELL_FILES
+
+
+def test_manifest_is_installable(client):
+    response = client.get("/app/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.data)
+    assert manifest["start_url"] == "/app/" and manifest["scope"] == "/app/"
+    assert manifest["display"] == "standalone"
+    assert "售后" in manifest["name"]
+    purposes = {icon.get("purpose", "any") for icon in manifest["icons"]}
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert "maskable" in purposes and {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_service_worker_precaches_a_versioned_shell(app, client):
+    response = client.get("/app/sw.js")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    script = response.get_data(as_text=True)
+    version = re.search(r'const VERSION = "([0-9a-f]+)"', script).group(1)
+    urls = json.loads(re.search(r"const URLS = (\[.*?\]);", script, re.S).group(1))
+    assert "/app/" in urls and "/app/rules.json" in urls
+    assert {f"/static/{name}" for name in SHELL_FILES} <= set(urls)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    # Any change to the shell is a new version.
+    app.config["SHELL_VERSION_SALT"] = "changed"
+    again = client.get("/app/sw.js").get_data(as_text=True)
+    assert f'"{version}"' not in again
+
+
+def test_every_shell_module_is_precached(client):
+    """A module imported by the app but missing from the precache list would break the
+    offline start: check the imports against SHELL_FILES."""
+    import os
+
+    from conftest import ROOT
+
+    js_dir = os.path.join(ROOT, "static", "app", "js")
+    for name in os.listdir(js_dir):
+        with open(os.path.join(js_dir, name), encoding="utf-8") as handle:
+            for target in re.findall(r'from "([^"]+)"', handle.read()):
+                path = os.path.normpath(os.path.join("app/js", target)) if target.startswith(".") \
+                    else target.removeprefix("/static/")
+                assert path in SHELL_FILES, f"{name} imports {target}, not precached"
+        assert f"app/js/{name}" in SHELL_FILES
+
+
+def test_rules_are_the_state_machine_for_technicians(client):
+    rules = client.get("/app/rules.json").get_json()
+    moves = {(frm, m["to"]) for frm, ms in rules["technician_moves"].items() for m in ms}
+    expected = {pair for pair, (roles, _) in states.TRANSITIONS.items() if "technician" in roles}
+    assert moves == expected
+    assert rules["timezone"] == "Asia/Shanghai"
+    assert [p["key"] for p in rules["phases"]][0] == "before_leaving"
+
+
+def test_shell_holds_no_user_data_and_no_inline_script(client, demo):
+    html = client.get("/app/").get_data(as_text=True)
+    assert "tech1" not in html and "13800000001" not in html
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
