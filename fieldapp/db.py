@@ -7,10 +7,18 @@ here: the push locks the device row with SELECT ... FOR UPDATE.
 """
 from __future__ import annotations
 
+import contextvars
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 IMMEDIATE = "fieldapp_immediate"
+
+# Set for the length of a request that changes state (POST, PUT, PATCH, DELETE): every
+# transaction it begins takes the SQLite write lock up front. A transaction that began by
+# reading cannot start writing once another connection has committed; SQLite then fails at
+# once with "database is locked" instead of waiting its turn.
+write_request = contextvars.ContextVar("fieldapp_write_request", default=False)
 
 
 def configure_engine(engine: Engine) -> Engine:
@@ -31,7 +39,7 @@ def configure_engine(engine: Engine) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = connection.get_execution_options().get(IMMEDIATE)
+        immediate = connection.get_execution_options().get(IMMEDIATE) or write_request.get()
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -49,3 +57,16 @@ def begin_write(session) -> None:
     """
     session.commit()
     session.connection(execution_options={IMMEDIATE: True})
+
+
+def init_app(app) -> None:
+    """Mark state-changing requests so their transactions take the write lock first."""
+    from flask import request
+
+    @app.before_request
+    def _mark_write_request():
+        write_request.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _unmark_write_request(_error=None):
+        write_request.set(False)

@@ -146,7 +146,10 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
         device.last_seq = seq
         device.last_push_at = now
         session.commit()
-        return _result(seq, status, reason, details)
+        result = _result(seq, status, reason, details)
+        if status == DUPLICATE:  # same shape as a replayed seq's answer
+            result["original_status"] = details["original_status"]
+        return result
     except BaseException:
         session.rollback()
         raise
@@ -216,7 +219,10 @@ def _replay(session, device_id, seq, mutation_id) -> dict:
 
 def _duplicate(seq, record: MutationRecord) -> dict:
     out = _result(seq, DUPLICATE, record.reason, record.details)
-    out["original_status"] = record.status
+    # A seq that was itself a duplicate (re-sent under a new registration) points through
+    # to the first answer.
+    out["original_status"] = (record.details or {}).get("original_status", record.status) \
+        if record.status == DUPLICATE else record.status
     return out
 
 

@@ -90,6 +90,10 @@ def put_blob(sha256):
     limit = current_app.config["BLOB_MAX_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge({"max_bytes": limit})
+    # No transaction may stay open while the bytes stream in: on SQLite it would hold the
+    # write lock for as long as a slow phone takes to upload.
+    uploader_id = g.api_user.id
+    db.session.commit()
     stored = store().ingest(request.stream, sha256, limit)
     # Look and insert under the write lock: on SQLite a read that another upload of the same
     # bytes overtakes could not insert afterwards ("database is locked", not IntegrityError).
@@ -99,7 +103,7 @@ def put_blob(sha256):
     try:
         db.session.add(Blob(sha256=sha256, size=stored.size, content_type=stored.content_type,
                             width=stored.width, height=stored.height,
-                            created_at=clock().now(), uploaded_by_id=g.api_user.id))
+                            created_at=clock().now(), uploaded_by_id=uploader_id))
         db.session.commit()
     except IntegrityError:  # the same bytes arrived twice at once
         db.session.rollback()
