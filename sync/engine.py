@@ -31,6 +31,7 @@ from .mutations import HANDLERS, EvidenceTypes, MutationInvalid, parse_args
 APPLIED, DUPLICATE, REJECTED, CONFLICT, RETRY = (
     "applied", "duplicate", "rejected", "conflict", "retry")
 MAX_BATCH = 500
+ID_TAKEN = "mutation_id_taken"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -138,7 +139,7 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
             session.rollback()
             return _result(seq, RETRY, reason, details)
         session.add(MutationRecord(device_id=device_id, seq=seq,
-                                   mutation_id=_log_id(device_id, seq, mutation_id, status),
+                                   mutation_id=_log_id(device_id, seq, mutation_id, status, reason),
                                    type=str(type_)[:32], job_id=job_id if isinstance(job_id, str)
                                    and _UUID.match(job_id) else None, status=status,
                                    reason=reason, details=details,
@@ -171,26 +172,30 @@ def _result(seq, status, reason=None, details=None) -> dict:
     return out
 
 
-def _log_id(device_id, seq, mutation_id, status) -> str:
+def _log_id(device_id, seq, mutation_id, status, reason=None) -> str:
     """The mutation log's `mutation_id` for this (device, seq): the mutation's own id, except
-    for an id that is not a UUID, and for a mutation that is already in the log under another
-    registration of the user's phone (a `duplicate`; its id is taken by the first record).
-    Those get a key derived from the device and seq that fits the 36-character column."""
+    for an id that is not a UUID, for a mutation that is already in the log under another
+    registration of the user's phone (a `duplicate`; its id is taken by the first record), and
+    for an id another user's mutation holds. Those get a key derived from the device and seq
+    that fits the 36-character column."""
     if not isinstance(mutation_id, str) or not _UUID.match(mutation_id):
         return "invalid:" + hashlib.sha256(f"{device_id}:{seq}".encode()).hexdigest()[:28]
     if status == DUPLICATE:
-        return _dup_id(device_id, seq, mutation_id)
+        return _derived_id("dup:", device_id, seq, mutation_id)
+    if reason == ID_TAKEN:
+        return _derived_id("tkn:", device_id, seq, mutation_id)
     return mutation_id
 
 
-def _dup_id(device_id, seq, mutation_id) -> str:
-    return "dup:" + hashlib.sha256(f"{device_id}:{seq}:{mutation_id}".encode()).hexdigest()[:32]
+def _derived_id(prefix, device_id, seq, mutation_id) -> str:
+    return prefix + hashlib.sha256(f"{device_id}:{seq}:{mutation_id}".encode()).hexdigest()[:32]
 
 
 def _same_mutation(record: MutationRecord, device_id, seq, mutation_id) -> bool:
     held = record.mutation_id
     return (held == mutation_id or held.startswith("invalid:")
-            or (held.startswith("dup:") and held == _dup_id(device_id, seq, mutation_id)))
+            or held in (_derived_id("dup:", device_id, seq, mutation_id),
+                        _derived_id("tkn:", device_id, seq, mutation_id)))
 
 
 def _logged(session, device_id, seq) -> bool:
@@ -243,6 +248,11 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
             return DUPLICATE, earlier.reason, {**(earlier.details or {}),
                                                "original_status": earlier.status,
                                                "original_device_id": earlier.device_id}
+        # The id is held by another user's mutation: never a coincidence with UUIDs, so a
+        # broken or hostile client. Refuse it (the queue moves on) rather than fail forever.
+        if session.execute(select(MutationRecord.id).where(
+                MutationRecord.mutation_id == mutation_id)).first() is not None:
+            raise MutationInvalid(ID_TAKEN, {"id": mutation_id})
         if type_ not in HANDLERS:
             raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
         device_at = _parse_at(at)

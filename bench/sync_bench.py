@@ -1,0 +1,413 @@
+"""Sync benchmark: push throughput against a raw bulk insert, and the cost of an up-to-date
+pull at 1,000 and 100,000 jobs.
+
+    .venv/bin/python bench/sync_bench.py                 # SQLite (a temporary file)
+    .venv/bin/python bench/sync_bench.py --db postgresql+psycopg://postgres@127.0.0.1/test
+    DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/sync_bench.py
+    .venv/bin/python bench/sync_bench.py --quick         # smaller, for a quick look
+
+On PostgreSQL everything happens in a schema of its own (`fieldapp_bench_<pid>`), dropped at
+the end, so the database named may hold other data. See bench/README.md for what each figure
+means.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=os.environ.get("DATABASE_URL"),
+                        help="database URL (default: $DATABASE_URL, else a temporary SQLite "
+                             "file)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller run: 500 mutations, 1,000 and 20,000 jobs, 20 pulls")
+    parser.add_argument("--mutations", type=int, help="mutations pushed (default 2000)")
+    parser.add_argument("--batch", type=int, default=100, help="mutations per push")
+    parser.add_argument("--small", type=int, default=1_000, help="jobs, first pull size")
+    parser.add_argument("--large", type=int, help="jobs, second pull size (default 100,000)")
+    parser.add_argument("--pulls", type=int, help="up-to-date pulls timed per size "
+                                                  "(default 50)")
+    parser.add_argument("--tech-jobs", type=int, default=20,
+                        help="jobs held by the pulling technician")
+    parser.add_argument("--other-techs", type=int, default=50,
+                        help="technicians holding the other jobs")
+    args = parser.parse_args(argv)
+    args.mutations = args.mutations or (500 if args.quick else 2000)
+    args.large = args.large or (20_000 if args.quick else 100_000)
+    args.pulls = args.pulls or (20 if args.quick else 50)
+    return args
+
+
+def normalise_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="fieldapp-bench-")
+        self.schema = None
+        self.bulk_made = 0  # jobs bulk-inserted so far (numbers their refs)
+        if args.db:
+            self.url = normalise_url(args.db)
+        else:
+            self.url = "sqlite:///" + os.path.join(self.tmp, "bench.db")
+        self.postgres = self.url.startswith("postgresql")
+
+    # --- set-up ------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        from fieldapp import create_app
+        from fieldapp.core.clock import Clock
+
+        config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": self.url, "CLOCK": Clock(),
+                  "SECRET_KEY": "bench", "BLOB_ROOT": os.path.join(self.tmp, "blobs")}
+        if self.postgres:
+            # A schema of our own: nothing else in the database is touched.
+            self.schema = f"fieldapp_bench_{os.getpid()}"
+            admin = create_engine(self.url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            admin.dispose()
+            config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+                "connect_args": {"options": f"-csearch_path={self.schema}"}}
+        self.app = create_app(config)
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+
+        from fieldapp.cli import install_fixed_rows
+        from fieldapp.extensions import db
+        from fieldapp.seed import seed_demo
+
+        self.db = db
+        self.session = db.session
+        self.clock = self.app.extensions["fieldapp.clock"]
+        self.policy = self.app.extensions["fieldapp.policy"]
+        db.create_all()
+        install_fixed_rows()
+        seed_demo(self.session, self.clock)
+
+    def teardown(self) -> None:
+        try:
+            self.session.remove()
+            self.db.engine.dispose()
+            self.ctx.pop()
+        finally:
+            if self.schema:
+                admin = create_engine(self.url)
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+                admin.dispose()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def prepare_people(self) -> None:
+        """tech1 with `--tech-jobs` jobs made through the real intake, a device for it, and
+        the other technicians who hold the bulk of the jobs."""
+        from fieldapp.models import User
+        from fieldapp.services import accounts
+        from fieldapp.services import jobs as job_service
+        from fieldapp.services.context import Actor, Ctx
+
+        session = self.session
+        users = {u.username: u for u in session.scalars(select(User))}
+        self.tech1 = users["tech1"]
+        ctx = Ctx(session=session, clock=self.clock, policy=self.policy)
+        dispatcher = Actor(user=users["dispatcher1"])
+        held = session.scalars(select(self._job().id).where(
+            self._job().technician_id == self.tech1.id)).all()
+        start = self.clock.now().replace(microsecond=0) + timedelta(days=1)
+        for n in range(max(0, self.args.tech_jobs - len(held))):
+            job_service.intake(ctx, dispatcher, {
+                "type": ("delivery", "installation", "repair", "inspection")[n % 4],
+                "customer": {"name": "陈女士", "phone": "13912340001", "address": "上海市"},
+                "product_model": "布艺沙发 SF-3S", "problem": "扶手松动", "channel": "phone",
+                "scheduled_start": start + timedelta(hours=n),
+                "scheduled_end": start + timedelta(hours=n + 1),
+                "technician_id": self.tech1.id})
+        session.commit()
+        self.tech_job_ids = session.scalars(select(self._job().id).where(
+            self._job().technician_id == self.tech1.id).order_by(self._job().ref)).all()
+        self.device, _token = accounts.issue_device(ctx, self.tech1, "bench phone")
+        session.commit()
+        self.device_id = self.device.id
+
+        now = self.clock.now()
+        session.execute(insert(User), [
+            {"username": f"bench-tech-{i:03d}", "password_hash": "pbkdf2:sha256:1$x$x",
+             "role": "technician", "display_name": f"Bench tech {i}", "active": True,
+             "created_at": now} for i in range(self.args.other_techs)])
+        session.commit()
+        self.other_tech_ids = session.scalars(select(User.id).where(
+            User.username.like("bench-tech-%")).order_by(User.id)).all()
+
+    @staticmethod
+    def _job():
+        from fieldapp.models import Job
+
+        return Job
+
+    # --- 1. push throughput ------------------------------------------------------------
+
+    def push_mutations(self) -> list[dict]:
+        """Half checklist.answer (check items of each job's template), half job.note,
+        spread over tech1's jobs."""
+        from fieldapp.models import ChecklistItem, Job
+
+        session = self.session
+        check_items = {}
+        for job_id in self.tech_job_ids:
+            template_id = session.get(Job, job_id).checklist_template_id
+            check_items[job_id] = session.scalars(select(ChecklistItem.key).where(
+                ChecklistItem.template_id == template_id, ChecklistItem.kind == "check")
+                .order_by(ChecklistItem.position)).all()
+        session.rollback()
+        at = self.clock.now().isoformat()
+        mutations = []
+        for n in range(self.args.mutations):
+            job_id = self.tech_job_ids[n % len(self.tech_job_ids)]
+            if n % 2 == 0:
+                keys = check_items[job_id]
+                type_, args = "checklist.answer", {"item_key": keys[(n // 2) % len(keys)],
+                                                   "value": (n // 4) % 2 == 0}
+            else:
+                type_, args = "job.note", {"text": f"bench note {n}: 已检查 checked"}
+            mutations.append({"seq": n + 1, "id": str(uuid.uuid4()), "type": type_,
+                              "job_id": job_id, "at": at, "args": args})
+        return mutations
+
+    def bench_push(self) -> dict:
+        from fieldapp.models import Note
+        from sync import engine
+
+        mutations = self.push_mutations()
+        size = self.args.batch
+        started = time.perf_counter()
+        for first in range(0, len(mutations), size):
+            outcome = engine.push(self.session, self.clock, self.device_id,
+                                  mutations[first:first + size], self.policy)
+            bad = [r for r in outcome.results if r["status"] != engine.APPLIED]
+            assert not bad, bad[:3]
+        push_seconds = time.perf_counter() - started
+
+        now = self.clock.now()
+        rows = [{"id": str(uuid.uuid4()), "job_id": self.tech_job_ids[n % len(self.tech_job_ids)],
+                 "author_id": self.tech1.id, "author_role": "technician",
+                 "device_id": self.device_id, "text": f"bulk note {n}: 已检查 checked",
+                 "created_at": now, "device_at": now} for n in range(len(mutations))]
+        started = time.perf_counter()
+        self.session.execute(insert(Note), rows)
+        self.session.commit()
+        bulk_seconds = time.perf_counter() - started
+        return {"n": len(mutations), "push_s": push_seconds, "bulk_s": bulk_seconds,
+                "answers": sum(m["type"] == "checklist.answer" for m in mutations),
+                "notes": sum(m["type"] == "job.note" for m in mutations)}
+
+    # --- 2. pull at two sizes ----------------------------------------------------------
+
+    def job_count(self) -> int:
+        from sqlalchemy import func
+
+        count = self.session.scalar(select(func.count()).select_from(self._job()))
+        self.session.rollback()
+        return count
+
+    def grow_jobs(self, target: int) -> float:
+        """Bulk-insert jobs held by the other technicians until the table has `target`
+        rows. Their change_seq values come from one bump of the change counter."""
+        from fieldapp.models import ChecklistTemplate, Counter, Customer, User
+        from fieldapp.services.counters import CHANGE
+
+        session = self.session
+        missing = target - self.job_count()
+        if missing <= 0:
+            return 0.0
+        started = time.perf_counter()
+        template_id = session.scalar(select(ChecklistTemplate.id).where(
+            ChecklistTemplate.job_type == "repair", ChecklistTemplate.active.is_(True))
+            .order_by(ChecklistTemplate.version.desc()).limit(1))
+        customer_id = session.scalar(select(Customer.id).limit(1))
+        dispatcher_id = session.scalar(select(User.id).where(User.username == "dispatcher1"))
+        # One bump reserves `missing` consecutive values.
+        top = session.execute(update(Counter).where(Counter.name == CHANGE)
+                              .values(value=Counter.value + missing)
+                              .returning(Counter.value)).scalar_one()
+        first_seq = top - missing + 1
+        now = self.clock.now()
+        start = now.replace(microsecond=0) + timedelta(days=2)
+        offset = self.bulk_made
+        chunk = 10_000
+        for base in range(0, missing, chunk):
+            rows = []
+            for i in range(base, min(missing, base + chunk)):
+                n = offset + i
+                rows.append({
+                    "id": str(uuid.uuid4()), "ref": f"BENCH-{n:07d}", "type": "repair",
+                    "status": "scheduled", "customer_id": customer_id,
+                    "contact_name": "陈女士", "contact_phone": "13912340001",
+                    "address": "上海市浦东新区锦绣路 1001 弄 12 号",
+                    "product_model": "布艺沙发 SF-3S", "problem": "扶手松动",
+                    "channel": "phone", "priority": "normal",
+                    "scheduled_start": start + timedelta(minutes=n),
+                    "scheduled_end": start + timedelta(minutes=n + 120),
+                    "technician_id": self.other_tech_ids[n % len(self.other_tech_ids)],
+                    "checklist_template_id": template_id, "created_by_id": dispatcher_id,
+                    "created_at": now, "updated_at": now, "needs_review": False,
+                    "change_seq": first_seq + i})
+            session.execute(insert(self._job()), rows)
+        session.commit()
+        self.bulk_made += missing
+        self.analyze()
+        return time.perf_counter() - started
+
+    def analyze(self) -> None:
+        with self.db.engine.connect() as conn:
+            if self.postgres:
+                conn.execute(text("ANALYZE"))
+            else:
+                conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
+    def full_pull(self) -> tuple[str, int, float]:
+        """Everything for tech1 from an empty cursor; answers (cursor, jobs, seconds)."""
+        from fieldapp.models import Device
+        from sync.pull import pull
+
+        session = self.session
+        cursor, jobs = "", 0
+        started = time.perf_counter()
+        while True:
+            answer = pull(session, self.tech1, session.get(Device, self.device_id), cursor,
+                          self.clock.now())
+            session.rollback()
+            jobs += len(answer["changes"]["jobs"])
+            cursor = answer["cursor"]
+            if not answer["has_more"]:
+                return cursor, jobs, time.perf_counter() - started
+
+    def up_to_date_pulls(self, cursor: str) -> list[float]:
+        """`--pulls` pulls with an up-to-date cursor, each its own transaction."""
+        from fieldapp.models import Device
+        from sync.pull import pull
+
+        session = self.session
+        device = session.get(Device, self.device_id)
+        timings = []
+        for _ in range(self.args.pulls + 3):
+            started = time.perf_counter()
+            answer = pull(session, self.tech1, device, cursor, self.clock.now())
+            session.rollback()
+            timings.append(time.perf_counter() - started)
+            assert not answer["changes"]["jobs"] and not answer["removed"]["jobs"], answer
+            assert answer["cursor"] == cursor
+        return timings[3:]  # the first few warm caches
+
+    def plan_index(self, cursor: str) -> str:
+        """The index the up-to-date pull's job lookup uses, by its query plan (`EXPLAIN` /
+        `EXPLAIN QUERY PLAN`), or "FULL SCAN"."""
+        seq = int(cursor.rpartition(".")[2])
+        sql = (f"SELECT change_seq FROM jobs WHERE technician_id = {int(self.tech1.id)} "
+               f"AND change_seq > {seq} AND change_seq <= {seq} "
+               f"ORDER BY change_seq LIMIT 101")
+        with self.db.engine.connect() as conn:
+            if self.postgres:
+                plan = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + sql)))
+                used = re.findall(r"Index (?:Only )?Scan (?:Backward )?using (\w+)", plan)
+            else:
+                plan = "\n".join(str(r[-1]) for r in
+                                 conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+                used = re.findall(r"USING (?:COVERING )?INDEX (\w+)", plan)
+        return ", ".join(used) if used else "FULL SCAN"
+
+    def bench_pull(self, size: int) -> dict:
+        grow_s = self.grow_jobs(size)
+        total = self.job_count()
+        cursor, jobs, full_s = self.full_pull()
+        timings = self.up_to_date_pulls(cursor)
+        timings.sort()
+        return {"jobs": total, "tech_jobs": jobs, "grow_s": grow_s, "full_s": full_s,
+                "median_ms": statistics.median(timings) * 1000,
+                "min_ms": timings[0] * 1000,
+                "p90_ms": timings[int(0.9 * (len(timings) - 1))] * 1000,
+                "index": self.plan_index(cursor)}
+
+
+def describe_db(bench: Bench) -> str:
+    if not bench.postgres:
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version} (temporary file, WAL)"
+    with bench.db.engine.connect() as conn:
+        version = conn.execute(text("SHOW server_version")).scalar()
+    url = bench.url.split("@")[-1]
+    return f"PostgreSQL {version} ({url}, schema {bench.schema})"
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    bench = Bench(args)
+    began = time.perf_counter()
+    try:
+        bench.setup()
+        print(f"fieldapp sync benchmark, {datetime.now().isoformat(timespec='seconds')}")
+        print(f"database: {describe_db(bench)}")
+        print(f"machine:  {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+              f"{platform.system()} {platform.machine()}")
+        bench.prepare_people()
+
+        push = bench.bench_push()
+        push_rate = push["n"] / push["push_s"]
+        bulk_rate = push["n"] / push["bulk_s"]
+        print()
+        print(f"1. push: {push['n']} mutations ({push['answers']} checklist.answer + "
+              f"{push['notes']} job.note) over {len(bench.tech_job_ids)} jobs, "
+              f"batches of {args.batch}")
+        print(f"   {'':28} {'rows':>7} {'seconds':>9} {'per second':>11}")
+        print(f"   {'sync.engine.push':28} {push['n']:>7} {push['push_s']:>9.2f} "
+              f"{push_rate:>11,.0f}  mutations/s")
+        print(f"   {'bulk insert(Note), 1 txn':28} {push['n']:>7} {push['bulk_s']:>9.3f} "
+              f"{bulk_rate:>11,.0f}  rows/s")
+        print(f"   bulk insert is {bulk_rate / push_rate:,.0f}x the push rate "
+              f"({push['push_s'] / push['n'] * 1000:.2f} ms per pushed mutation)")
+
+        results = [bench.bench_pull(args.small), bench.bench_pull(args.large)]
+        print()
+        print(f"2. up-to-date pull (tech1 holds {results[0]['tech_jobs']} jobs; the rest "
+              f"belong to {args.other_techs} other technicians), {args.pulls} pulls each")
+        print(f"   {'jobs in db':>10} {'median ms':>10} {'min ms':>8} {'p90 ms':>8} "
+              f"{'full pull ms':>13} {'bulk load s':>12}  index (job lookup)")
+        for r in results:
+            print(f"   {r['jobs']:>10,} {r['median_ms']:>10.3f} {r['min_ms']:>8.3f} "
+                  f"{r['p90_ms']:>8.3f} {r['full_s'] * 1000:>13.1f} {r['grow_s']:>12.1f}  "
+                  f"{r['index']}")
+        ratio = results[1]["median_ms"] / results[0]["median_ms"]
+        min_ratio = results[1]["min_ms"] / results[0]["min_ms"]
+        print(f"   median at {results[1]['jobs']:,} / median at {results[0]['jobs']:,} jobs: "
+              f"{ratio:.2f}  (min / min: {min_ratio:.2f}, steadier on a busy machine)")
+        print()
+        print(f"total {time.perf_counter() - began:.0f} s")
+    finally:
+        bench.teardown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
