@@ -43,6 +43,7 @@ db: install
 	@if [ "$$FIELDAPP_ENV" != "production" ]; then $(BIN)/flask seed-demo --if-empty; fi
 
 run: db
+	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no CJK font installed; service report PDFs need one (apt-get install fonts-noto-cjk)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install-dev

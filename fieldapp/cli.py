@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
@@ -68,6 +69,25 @@ def install_fixed_rows() -> None:
     db.session.commit()
 
 
+@click.command("verify")
+@with_appcontext
+def verify_command():
+    """Recompute every seal in chain order; name every approved job whose record no longer
+    matches (exit code 1 on any mismatch)."""
+    from fieldapp.services.seals import verify_all
+
+    count, problems = verify_all(db.session)
+    db.session.rollback()
+    for problem in problems:
+        click.echo(f"MISMATCH {problem}", err=True)
+    if problems:
+        jobs = len({p.job_id for p in problems})
+        raise click.ClickException(f"{len(problems)} problem(s) in {jobs} of {count} sealed "
+                                   f"job(s)")
+    click.echo(f"OK: {count} seal(s) verified, chain intact")
+
+
 def init_app(app) -> None:
-    for command in (seed_demo_command, create_user_command, init_db_command):
+    for command in (seed_demo_command, create_user_command, init_db_command,
+                    verify_command):
         app.cli.add_command(command)

@@ -32,12 +32,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     # "Now" for every rule comes from this one clock (tests hand in a FixedClock).
     app.extensions["fieldapp.clock"] = app.config.get("CLOCK") or Clock()
+    # The SLA policy in force: SlaPolicy's defaults until an admin saves /dispatch/settings;
+    # then the stored one, re-read by every process (fieldapp/services/settings.py).
     app.extensions["fieldapp.policy"] = SlaPolicy(timezone=app.config["FIELDAPP_TIMEZONE"])
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     init_db_hooks(app)
+    from fieldapp.services import settings as settings_service
+
+    settings_service.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),
                      render_as_batch=True)
     login_manager.init_app(app)

@@ -180,6 +180,9 @@ class Job(Base):
         # An up-to-date pull for one technician is an index range scan on this pair.
         Index("ix_jobs_technician_change", "technician_id", "change_seq"),
         Index("ix_jobs_status_scheduled", "status", "scheduled_start"),
+        # The desk: a day's board, and the newest-first lists paged by (created_at, id).
+        Index("ix_jobs_scheduled_start", "scheduled_start"),
+        Index("ix_jobs_created", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -331,14 +334,27 @@ class ContactAttempt(Base):
 class SlaClock(Base):
     __tablename__ = "sla_clocks"
     __table_args__ = (UniqueConstraint("job_id", "name"),
-                      Index("ix_sla_open_due", "met_at", "due_at"))
+                      UniqueConstraint("complaint_id", "name",
+                                       name="uq_sla_clocks_complaint_name"),
+                      Index("ix_sla_open_due", "met_at", "due_at"),
+                      # Clocks still running (not met, not stopped), by due time: what the
+                      # desk's breach list and counts read, whatever the history's size.
+                      Index("ix_sla_live", "stopped_at", "met_at", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"))
+    # A clock belongs to a job or (escalation, coordination) to a complaint.
+    complaint_id: Mapped[str | None] = mapped_column(
+        ForeignKey("complaints.id", name="fk_sla_clocks_complaint_id"))
     name: Mapped[str] = mapped_column(String(24))
+    # The limit's basis when the clock started (core.sla.UNITS): how "time left" is counted.
+    unit: Mapped[str | None] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the job or complaint closes (cancelled, approved, closed) with the clock unmet:
+    # it no longer runs. A late clock stays breached on record.
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Review(Base):
@@ -480,3 +496,139 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[object] = mapped_column(JSON)
+
+
+# --- the dispatcher's desk: complaints and settings ----------------------------------------
+
+class Complaint(Base):
+    """A customer's complaint (投诉): who, about what, how serious, and how it was handled.
+    Its clocks are SlaClock rows with `complaint_id`; its audit trail is ComplaintEvent."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_created", "created_at", "id"),
+                      Index("ix_complaints_status_created", "status", "created_at"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    about: Mapped[str] = mapped_column(String(16))
+    about_technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    complainant_name: Mapped[str] = mapped_column(String(120))
+    complainant_phone: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    evidence_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    result: Mapped[str | None] = mapped_column(Text)
+    customer_satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    job: Mapped[Job | None] = relationship()
+    escalated_to: Mapped[User | None] = relationship(foreign_keys=[escalated_to_id])
+    about_technician: Mapped[User | None] = relationship(foreign_keys=[about_technician_id])
+
+
+class ComplaintContact(Base):
+    """Each call with the complainant, and whether they said they were satisfied."""
+
+    __tablename__ = "complaint_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    by: Mapped[User] = relationship()
+
+
+class ComplaintJob(Base):
+    """A job spawned from a complaint (a return visit to put things right), linked both ways."""
+
+    __tablename__ = "complaint_jobs"
+    __table_args__ = (UniqueConstraint("complaint_id", "job_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ComplaintEvent(Base):
+    """The complaint's audit trail: append-only, like JobEvent."""
+
+    __tablename__ = "complaint_events"
+    __table_args__ = (Index("ix_complaint_events", "complaint_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    server_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(ComplaintEvent, "before_update")
+@event.listens_for(ComplaintEvent, "before_delete")
+def _refuse_complaint_event_change(mapper, connection, target):
+    raise AuditTrailIsAppendOnly("complaint events are never changed or deleted")
+
+
+class SettingChange(Base):
+    """Who changed a setting, when, from what to what (append-only)."""
+
+    __tablename__ = "setting_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    old: Mapped[object | None] = mapped_column(JSON)
+    new: Mapped[object] = mapped_column(JSON)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(SettingChange, "before_update")
+@event.listens_for(SettingChange, "before_delete")
+def _refuse_setting_change_change(mapper, connection, target):
+    raise AuditTrailIsAppendOnly("setting changes are never changed or deleted")
+
+
+# --- sign-off: the seal chain --------------------------------------------------------------
+
+class Seal(Base):
+    """The tamper-evident seal of one approved job (fieldapp/core/seal.py). `job_id` is not a
+    foreign key on purpose: a sealed job deleted from the database leaves its seal behind, and
+    `flask verify` names it. `seq` is the position in the chain; `previous_digest` the digest
+    of seal `seq - 1`. `record` keeps the sealed payload, so verify can say what changed (the
+    digest, not this copy, is the proof)."""
+
+    __tablename__ = "seals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), unique=True)
+    job_ref: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    previous_digest: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    review_id: Mapped[int | None] = mapped_column(Integer)
+    record: Mapped[dict] = mapped_column(JSON)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    sealed_by: Mapped[User] = relationship()

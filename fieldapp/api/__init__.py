@@ -29,9 +29,9 @@ def init_api(app: Flask) -> None:
     api = FieldApi(app)  # one per app: the spec belongs to the app it describes
     app.extensions["fieldapp.api"] = api
 
-    from . import auth, docs, jobs, sync_routes
+    from . import auth, complaints, docs, jobs, sync_routes
 
-    for module in (auth, jobs, sync_routes):
+    for module in (auth, jobs, sync_routes, complaints):
         api.register_blueprint(module.blp)
         # The API authenticates with bearer tokens only, never cookies: no CSRF to forge.
         csrf.exempt(module.blp)

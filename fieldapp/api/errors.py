@@ -47,6 +47,26 @@ MESSAGES = {
     "device_mismatch": _l("This token belongs to another device."),
     "blob_missing": _l("The image this change names has not been uploaded yet."),
     "server_error": _l("Something went wrong on the server. Nothing was stored."),
+    # The dispatcher's desk: complaints, late evidence, settings, lists.
+    "complaint_not_found": _l("No such complaint."),
+    "illegal_complaint_transition": _l("This status change is not possible from the complaint's current status."),
+    "customer_not_satisfied": _l("A complaint is closed only when the customer is satisfied: record it first."),
+    "complaint_closed": _l("The complaint is closed and cannot be changed."),
+    "bad_about": _l("A complaint is about a technician, a product or the service."),
+    "bad_severity": _l("A complaint is general or major."),
+    "severity_downgrade": _l("A major complaint cannot be made general again."),
+    "unknown_supervisor": _l("No active supervisor with this id."),
+    "result_required": _l("Say how the complaint was resolved."),
+    "content_required": _l("Write what the complaint is about."),
+    "customer_required": _l("Name the complainant and their phone number, or the job the complaint is about."),
+    "nothing_to_change": _l("Nothing to change: name a status, a note or a severity."),
+    "satisfaction_needs_contact": _l("Only a call that reached the customer can record whether they are satisfied."),
+    "address_required": _l("An address is needed for a visit."),
+    "conflict_not_found": _l("No such late evidence on this job."),
+    "conflict_already_resolved": _l("This late evidence was already decided."),
+    "resolution_required": _l("Write down the decision."),
+    "bad_setting": _l("A setting is not valid."),
+    "bad_cursor": _l("The page link is not valid; start from the first page."),
 }
 
 

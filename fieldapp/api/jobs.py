@@ -124,4 +124,23 @@ def review(body, job_id):
     job = job_service.get_job(ctx, api_actor(), job_id, for_update=True)
     job_service.review(ctx, api_actor(), job, body["decision"], body.get("comment"))
     db.session.commit()
+    if body["decision"] == "approve":
+        from fieldapp.review.report import email_customer
+
+        email_customer(job)
     return _detail(job)
+
+
+@blp.route("/<job_id>/report.pdf", methods=["GET"])
+@token_required(OFFICE_ROLES)
+@blp.response(200, content_type="application/pdf")
+def report_pdf(job_id):
+    """The service report (服务记录单) as a PDF; `?lang=en` or `zh` (else the caller's
+    language). Office roles only."""
+    from flask import request
+    from flask_babel import get_locale
+
+    from fieldapp.review.report import pdf_response
+
+    job = job_service.get_job(domain_ctx(), api_actor(), job_id)
+    return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))

@@ -131,3 +131,69 @@ def complaint_clock_limits(severity: str, policy: SlaPolicy) -> dict[str, Limit]
     if severity == "major":
         limits = {ESCALATION: policy.complaint_escalation, **limits}
     return limits
+
+
+# --- how much time is left (the desk's amber and red) ------------------------------------
+
+WORKING_UNITS = ("working_minutes", "working_days")
+OK, WARNING = "ok", "warning"  # levels of a running clock; a met clock is MET, late BREACHED
+
+
+def limit_from_dict(value: dict) -> Limit:
+    """A Limit from its stored `{"amount", "unit"}`; refuses what due_at could not count."""
+    amount, unit = value.get("amount"), value.get("unit")
+    if unit not in UNITS:
+        raise ValueError(f"unknown SLA unit {unit!r}")
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= 100_000:
+        raise ValueError(f"SLA amount must be a whole number from 1, not {amount!r}")
+    return Limit(amount, unit)
+
+
+def working_seconds_between(start: datetime, end: datetime, policy: SlaPolicy) -> float:
+    """Seconds inside working hours on working days between two instants (0 if end <= start)."""
+    start, end = ensure_aware(start), ensure_aware(end)
+    if end <= start:
+        return 0.0
+    tz = policy.tz
+    local, last = start.astimezone(tz), end.astimezone(tz)
+    total = 0.0
+    for _ in range(3660):
+        day = local.date()
+        if day > last.date():
+            break
+        if policy.is_working_day(day):
+            opens = max(local, datetime.combine(day, policy.day_start, tz))
+            closes = min(last, datetime.combine(day, policy.day_end, tz))
+            if closes > opens:
+                total += (closes - opens).total_seconds()
+        local = datetime.combine(day + timedelta(days=1), time(0, 0), tz)
+    return total
+
+
+def fraction_left(started: datetime, due: datetime, now: datetime, unit: str | None,
+                  policy: SlaPolicy) -> float:
+    """How much of the limit is still left at `now`, from 1.0 (just started) to 0.0 (due),
+    counted on the limit's own basis: a 5-working-minute clock started on Friday night still
+    has all of its time on Sunday."""
+    if unit in WORKING_UNITS:
+        whole = working_seconds_between(started, due, policy)
+        left = working_seconds_between(now, due, policy)
+        if whole <= 0:  # due outside working time (e.g. a policy changed since): wall time
+            whole = (ensure_aware(due) - ensure_aware(started)).total_seconds()
+            left = (ensure_aware(due) - ensure_aware(now)).total_seconds()
+    else:
+        whole = (ensure_aware(due) - ensure_aware(started)).total_seconds()
+        left = (ensure_aware(due) - ensure_aware(now)).total_seconds()
+    if whole <= 0:
+        return 0.0
+    return max(0.0, min(1.0, left / whole))
+
+
+def clock_level(started: datetime, due: datetime, met: datetime | None, now: datetime,
+                unit: str | None, policy: SlaPolicy, warn_fraction: float = 0.25) -> str:
+    """`met`, `breached`, or for a running clock `warning` (less than `warn_fraction` of
+    the limit left) or `ok`."""
+    state = clock_state(due, met, now)
+    if state != RUNNING:
+        return state
+    return WARNING if fraction_left(started, due, now, unit, policy) < warn_fraction else OK

@@ -1,22 +1,234 @@
-"""The supervisor's review queue at /review/."""
+"""The supervisor's face at /review/: the queue of completed jobs (oldest first), one job's
+evidence and the sign-off, the service report, seal verification and KPIs.
+
+Every page is for supervisors and admins only (role_required(REVIEW_ROLES)). Pages call the
+services, commit once, and show a refused change (DomainError) as a message."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+import io
+from datetime import date, datetime, time, timedelta
 
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
+                   render_template, request, url_for)
+from flask_babel import get_locale, gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import AnyOf, Length
+
+from fieldapp.auth import role_required
 from fieldapp.core import states
+from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.extensions import db
-from fieldapp.models import Job
-from fieldapp.auth import role_required
-from fieldapp.web import domain_ctx
+from fieldapp.models import Blob, Conflict, Job, Photo, Signature
+from fieldapp.services import jobs as job_service
+from fieldapp.services.views import job_detail
+from fieldapp.web import clock, domain_ctx, web_actor
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+THUMB_PX = 320
+
+
+class DecisionForm(FlaskForm):
+    decision = HiddenField(validators=[AnyOf(["approve", "rework"])])
+    comment = TextAreaField(validators=[Length(max=4000)])
+
+
+def _tz():
+    return domain_ctx().policy.tz
 
 
 @bp.route("/")
 @role_required(REVIEW_ROLES)
 def queue():
     jobs = db.session.execute(select(Job).where(Job.status == states.COMPLETED)
-                              .order_by(Job.completed_at)).scalars().all()
-    return render_template("review/queue.html", jobs=jobs, tz=domain_ctx().policy.tz)
+                              .order_by(Job.completed_at, Job.id)).scalars().all()
+    late = dict(db.session.execute(
+        select(Conflict.job_id, Conflict.id).where(Conflict.job_id.in_([j.id for j in jobs]),
+                                                   Conflict.resolved_at.is_(None))).all()) \
+        if jobs else {}
+    recent = db.session.execute(select(Job).where(Job.status == states.APPROVED)
+                                .order_by(Job.approved_at.desc()).limit(10)).scalars().all()
+    return render_template("review/queue.html", jobs=jobs, late=late, recent=recent,
+                           tz=_tz(), now=clock().now())
+
+
+def _skew_seconds(event: dict) -> float | None:
+    if not event.get("device_at") or not event.get("server_at"):
+        return None
+    device = datetime.fromisoformat(event["device_at"].replace("Z", "+00:00"))
+    server = datetime.fromisoformat(event["server_at"].replace("Z", "+00:00"))
+    return (device - server).total_seconds()
+
+
+def _parse(value):
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+@bp.route("/jobs/<job_id>")
+@role_required(REVIEW_ROLES)
+def job_page(job_id):
+    try:
+        job = job_service.get_job(domain_ctx(), web_actor(), job_id)
+    except DomainError:
+        abort(404)
+    detail = job_detail(db.session, job, web_actor().user, clock().now())
+    items = [item.as_rule() for item in job.template.items]
+    photos_by_item: dict[str, list] = {}
+    for photo in detail["photos"]:
+        photos_by_item.setdefault(photo["item_key"] or "", []).append(photo)
+    from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
+
+    phases = [(phase, PHASE_LABELS[phase], [i for i in items if i["phase"] == phase])
+              for phase in PHASES]
+    for event in detail["events"]:
+        event["skew"] = _skew_seconds(event)
+        event["server_dt"] = _parse(event["server_at"])
+        event["device_dt"] = _parse(event["device_at"])
+    form = DecisionForm()
+    return render_template("review/job.html", job=job, d=detail, phases=phases,
+                           photos_by_item=photos_by_item, form=form, tz=_tz(),
+                           can_decide=job.status == states.COMPLETED)
+
+
+@bp.route("/jobs/<job_id>/decide", methods=["POST"])
+@role_required(REVIEW_ROLES)
+def decide(job_id):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ctx = domain_ctx()
+    try:
+        job = job_service.get_job(ctx, web_actor(), job_id, for_update=True)
+        job_service.review(ctx, web_actor(), job, form.decision.data,
+                           (form.comment.data or "").strip() or None)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        from fieldapp.api.errors import MESSAGES
+
+        flash(str(MESSAGES.get(error.code, error.code)), "error")
+        return redirect(url_for("review.job_page", job_id=job_id))
+    if form.decision.data == "approve":
+        from fieldapp.review.report import email_customer
+
+        email_customer(job)
+        flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
+    else:
+        flash(_("Sent back to the technician: %(ref)s", ref=job.ref), "ok")
+    return redirect(url_for("review.queue"))
+
+
+def _blob_for_review(sha256: str) -> Blob:
+    """A photo or signature blob of some job (only what jobs reference is shown here)."""
+    blob = db.session.get(Blob, sha256) if len(sha256) == 64 else None
+    if blob is None:
+        abort(404)
+    used = db.session.execute(select(Photo.id).where(Photo.sha256 == sha256).limit(1)
+                              ).first() or \
+        db.session.execute(select(Signature.id).where(Signature.sha256 == sha256).limit(1)
+                           ).first()
+    if not used:
+        abort(404)
+    return blob
+
+
+def _cached(response, sha256: str):
+    # Content-addressed: the bytes behind a hash never change.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["ETag"] = f'"{sha256}"'
+    return response
+
+
+@bp.route("/thumbs/<sha256>")
+@role_required(REVIEW_ROLES)
+def thumb(sha256):
+    from PIL import Image
+
+    from fieldapp.blobstore import store
+
+    _blob_for_review(sha256)
+    if request.if_none_match and sha256 in request.if_none_match:
+        return _cached(make_response("", 304), sha256)
+    try:
+        with store().open(sha256) as handle:
+            image = Image.open(handle)
+            image.load()
+    except OSError:
+        abort(404)
+    image.thumbnail((THUMB_PX, THUMB_PX))
+    out = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P"):
+        image.convert("RGBA").save(out, "PNG")
+        mime = "image/png"
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=80)
+        mime = "image/jpeg"
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = mime
+    return _cached(response, sha256)
+
+
+@bp.route("/blobs/<sha256>")
+@role_required(REVIEW_ROLES)
+def full_image(sha256):
+    from fieldapp.blobstore import store
+
+    blob = _blob_for_review(sha256)
+    with store().open(sha256) as handle:
+        data = handle.read()
+    response = make_response(data)
+    response.headers["Content-Type"] = blob.content_type
+    return _cached(response, sha256)
+
+
+@bp.route("/jobs/<job_id>/report.pdf")
+@role_required(REVIEW_ROLES)
+def report(job_id):
+    from fieldapp.review.report import pdf_response
+
+    try:
+        job = job_service.get_job(domain_ctx(), web_actor(), job_id)
+    except DomainError:
+        abort(404)
+    return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))
+
+
+@bp.route("/verify/<job_id>")
+@role_required(REVIEW_ROLES)
+def verify_page(job_id):
+    """Recompute one job's seal now (the QR code on the report points here)."""
+    from fieldapp.services.seals import verify_job
+
+    seal, problems = verify_job(db.session, job_id)
+    if seal is None:
+        abort(404)
+    return render_template("review/verify.html", seal=seal, problems=problems, tz=_tz(),
+                           job=db.session.get(Job, job_id))
+
+
+def _day(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+@bp.route("/kpis")
+@role_required(REVIEW_ROLES)
+def kpis():
+    from fieldapp.core.kpis import meets
+    from fieldapp.services.kpis import kpi_report
+
+    tz = _tz()
+    today = clock().now().astimezone(tz).date()
+    start = _day(request.args.get("from"), today - timedelta(days=29))
+    end = _day(request.args.get("to"), today)
+    if end < start:
+        start, end = end, start
+    report = kpi_report(db.session, datetime.combine(start, time(0), tz),
+                        datetime.combine(end + timedelta(days=1), time(0), tz), _("Team"))
+    return render_template("review/kpis.html", report=report, start=start, end=end,
+                           meets=meets)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.core import checklist as checklist_rules
@@ -168,7 +168,7 @@ def intake(ctx: Ctx, actor: Actor, data: dict) -> Job:
         "ref": job.ref, "type": job.type, "channel": job.channel, "priority": job.priority,
         "customer_id": customer.id, "checklist_template_id": template.id})
     for name, limit in sla_rules.job_clock_limits(job.type, ctx.policy).items():
-        ctx.session.add(SlaClock(job_id=job.id, name=name, started_at=now,
+        ctx.session.add(SlaClock(job_id=job.id, name=name, started_at=now, unit=limit.unit,
                                  due_at=sla_rules.due_at(now, limit, ctx.policy)))
     if technician is not None:
         _assign(ctx, actor, job, technician)
@@ -219,6 +219,14 @@ def _meet_clock(ctx: Ctx, job: Job, name: str, at: datetime) -> None:
         clock.met_at = at
 
 
+def stop_clocks(ctx: Ctx, job: Job, at: datetime) -> None:
+    """A closed job's unmet clocks stop running (they keep their due time and state)."""
+    ctx.session.execute(update(SlaClock).where(SlaClock.job_id == job.id,
+                                               SlaClock.met_at.is_(None),
+                                               SlaClock.stopped_at.is_(None))
+                        .values(stopped_at=at))
+
+
 def update_job(ctx: Ctx, actor: Actor, job: Job, changes: dict) -> Job:
     """The dispatcher's PATCH: assign or reassign, reschedule, cancel with a reason."""
     require_role(actor, DISPATCH_ROLES)
@@ -263,6 +271,8 @@ def update_job(ctx: Ctx, actor: Actor, job: Job, changes: dict) -> Job:
 
 def record_contact(ctx: Ctx, actor: Actor, job: Job, outcome: str, note: str | None) -> None:
     require_role(actor, DISPATCH_ROLES)
+    if job.status in states.LOCKED:  # signed off and sealed: nothing more is recorded on it
+        raise DomainError("job_closed", {"status": job.status}, status=409)
     if outcome not in CONTACT_OUTCOMES:
         raise DomainError("bad_outcome", {"outcome": outcome, "allowed": CONTACT_OUTCOMES})
     now = ctx.now()
@@ -321,6 +331,8 @@ def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = N
         _meet_clock(ctx, job, sla_rules.RESOLUTION, now)
     if to == states.APPROVED:
         job.approved_at = now
+    if to in states.CLOSED:
+        stop_clocks(ctx, job, now)
     data = {"from": frm, "to": to}
     if reason:
         data["reason"] = reason
@@ -343,6 +355,11 @@ def review(ctx: Ctx, actor: Actor, job: Job, decision: str, comment: str | None)
     row = Review(job_id=job.id, decision=decision, comment=comment, by_id=actor.id,
                  at=ctx.now())
     ctx.session.add(row)
+    if decision == "approve":
+        # Sealed in the approving transaction: no approval without its seal.
+        from fieldapp.services.seals import seal_job
+
+        seal_job(ctx, actor, job, row)
     return row
 
 

@@ -126,4 +126,10 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                           "device_at": iso(e.device_at)}
                          for e in rows(JobEvent, JobEvent.id)]
     out["seal"] = None
+    if job.status == states.APPROVED:
+        from fieldapp.models import Seal
+        from fieldapp.services.seals import seal_dict
+
+        seal = session.execute(select(Seal).where(Seal.job_id == job.id)).scalar_one_or_none()
+        out["seal"] = seal_dict(seal, verify_url=f"/review/verify/{job.id}")
     return out

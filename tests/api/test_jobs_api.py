@@ -176,23 +176,40 @@ def test_demo_customer_recognised_by_plain_digits(api, demo):
 # --- the list ------------------------------------------------------------------------------
 
 def test_list_filters(api, demo):
+    from fieldapp.seed import DEMO_JOBS
+
+    def listed(query=""):
+        response = api.get(f"/api/v1/jobs{query}", as_="dispatcher1")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["items"]
+
     all_jobs = api.get("/api/v1/jobs", as_="dispatcher1").get_json()
-    assert all_jobs["total"] == len(all_jobs["items"]) == 8
-    new = api.get("/api/v1/jobs?status=new", as_="dispatcher1").get_json()["items"]
-    assert len(new) == 2 and all(j["status"] == "new" for j in new)
-    mine = api.get(f"/api/v1/jobs?technician_id={demo['tech1']}",
-                   as_="dispatcher1").get_json()["items"]
-    assert len(mine) == 4 and all(j["technician_id"] == demo["tech1"] for j in mine)
+    assert all_jobs["total"] == len(all_jobs["items"]) == len(DEMO_JOBS)
+    unassigned = [d for d in DEMO_JOBS if d[7] is None]
+    new = listed("?status=new")
+    assert len(new) == len(unassigned) > 0 and all(j["status"] == "new" for j in new)
+    assert {j["technician_id"] for j in new} == {None}
+    mine = listed(f"?technician_id={demo['tech1']}")
+    assert len(mine) == len([d for d in DEMO_JOBS if d[7] == "tech1"])
+    assert all(j["technician_id"] == demo["tech1"] for j in mine)
     assert {j["type"] for j in mine} == {"delivery", "installation", "repair", "inspection"}
-    today = api.get("/api/v1/jobs?date=2026-11-24", as_="dispatcher1").get_json()["items"]
-    assert len(today) == 6
-    assert api.get("/api/v1/jobs?date=2026-11-25", as_="dispatcher1").get_json()["items"] == []
-    scheduled_job(api, demo, tech="tech2")
-    tomorrow = api.get("/api/v1/jobs?date=2026-11-25", as_="dispatcher1").get_json()["items"]
-    assert len(tomorrow) == 1
-    both = api.get(f"/api/v1/jobs?date=2026-11-24&technician_id={demo['tech2']}"
-                   f"&status=scheduled", as_="dispatcher1").get_json()["items"]
-    assert len(both) == 2 and all(j["technician_id"] == demo["tech2"] for j in both)
+    today = listed("?date=2026-11-24")
+    assert len(today) == len(DEMO_JOBS) - len(unassigned)
+    assert all(j["scheduled_start"].startswith("2026-11-24") for j in today)
+    assert listed("?date=2026-11-25") == []
+    created = scheduled_job(api, demo, tech="tech2")
+    assert [j["id"] for j in listed("?date=2026-11-25")] == [created["id"]]
+    both = listed(f"?date=2026-11-24&technician_id={demo['tech2']}&status=scheduled")
+    assert len(both) == len([d for d in DEMO_JOBS if d[7] == "tech2"])
+    assert all(j["technician_id"] == demo["tech2"] and j["status"] == "scheduled"
+               for j in both)
+    assert listed(f"?status=completed&technician_id={demo['tech1']}") == []
+
+
+@pytest.mark.parametrize("query", ["?status=done", "?date=tomorrow", "?date=2026-02-30",
+                                   "?technician_id=abc", "?limit=0"])
+def test_list_refuses_bad_filters(api, demo, query):
+    assert_error(api.get(f"/api/v1/jobs{query}", as_="dispatcher1"), 422, "validation_error")
 
 
 def test_date_filter_uses_shanghai_days(api, demo):
@@ -484,6 +501,13 @@ def test_approve_completed_job(api, demo, who, clock):
     pushed = sync_push(api, "tech1", [("job.note", job["id"], {"text": "late"})]).get_json()
     assert pushed["results"][0]["status"] == "conflict"
     assert get(api, job["id"])["status"] == "approved"
+    locked = get(api, job["id"])
+    assert_error(api.post(f"/api/v1/jobs/{job['id']}/contact", as_="dispatcher1",
+                          json={"outcome": "reached"}), 409, "job_closed")
+    assert_error(api.post(f"/api/v1/jobs/{job['id']}/notes", as_="dispatcher1",
+                          json={"text": "after sign-off"}), 409, "job_closed")
+    again = get(api, job["id"])
+    assert again["events"] == locked["events"] and again["updated_at"] == locked["updated_at"]
     # Approved: the technician no longer sees the customer's phone and address.
     mine = get(api, job["id"], as_="tech1")
     assert mine["customer"]["phone"] is None and mine["customer"]["address"] is None

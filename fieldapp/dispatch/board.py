@@ -1,0 +1,234 @@
+"""The board (one lane per technician plus the queues) and a job's page with its actions:
+assign, reassign, reschedule, cancel, contact log, late evidence."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from fieldapp.core import states
+from fieldapp.core.errors import DomainError, NotFound
+from fieldapp.core.roles import TECHNICIAN
+from fieldapp.extensions import db
+from fieldapp.models import (ContactAttempt, Conflict, Device, Job, JobEvent, User)
+from fieldapp.services import complaints as complaint_service
+from fieldapp.services import desk
+from fieldapp.services import jobs as job_service
+from fieldapp.services.counters import current as current_counter
+from fieldapp.services.settings import desk_settings
+from fieldapp.services.views import clocks_for
+from fieldapp.web import clock, domain_ctx, web_actor
+
+from . import bp, error_text, parse_day, safe_next
+from .forms import CancelForm, ContactForm, ResolveConflictForm, ScheduleForm, opts
+
+
+def technicians() -> list[User]:
+    return db.session.execute(select(User).where(User.role == TECHNICIAN,
+                                                 User.active.is_(True))
+                              .order_by(User.display_name, User.id)).scalars().all()
+
+
+def technician_choices(empty_label: str) -> list[tuple]:
+    return opts([("", empty_label)] + [(t.id, t.display_name) for t in technicians()])
+
+
+def _stamp(day) -> str:
+    """Changes when anything on the board may have: a job (the change counter), a phone's
+    sync, or the minute (clocks change colour with time)."""
+    syncs = db.session.execute(select(func.max(Device.last_push_at),
+                                      func.max(Device.last_pull_at))).one()
+    minute = int(clock().now().timestamp() // 60)
+    raw = f"{day}|{current_counter(db.session)}|{syncs[0]}|{syncs[1]}|{minute}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def _board(day):
+    ctx = domain_ctx()
+    return desk.board(db.session, day, clock().now(), ctx.policy, desk_settings())
+
+
+@bp.route("/")
+def board():
+    ctx = domain_ctx()
+    today = desk.local_today(clock().now(), ctx.policy)
+    day = parse_day(request.args.get("day"), today)
+    data = _board(day)
+    form = ScheduleForm(formdata=None, day=day)
+    form.technician_id.choices = technician_choices(_("— Unassigned —"))
+    return render_template("dispatch/board.html", b=data, tz=ctx.policy.tz, form=form,
+                           cancel_form=CancelForm(formdata=None), stamp=_stamp(day),
+                           overdue=desk.count_overdue(db.session, clock().now()),
+                           next_url=url_for("dispatch.board", day=day.isoformat()))
+
+
+@bp.route("/board.json")
+def board_json():
+    """The day's board as JSON (board.js reads `stamp` to know when to refresh)."""
+    ctx = domain_ctx()
+    day = parse_day(request.args.get("day"), desk.local_today(clock().now(), ctx.policy))
+    if request.args.get("only") == "stamp":
+        return jsonify({"day": day.isoformat(), "stamp": _stamp(day)})
+    out = desk.board_dict(_board(day))
+    out["stamp"] = _stamp(day)
+    return jsonify(out)
+
+
+# --- one job -------------------------------------------------------------------------------
+
+def _job(job_id: str, for_update: bool = False) -> Job:
+    try:
+        return job_service.get_job(domain_ctx(), web_actor(), job_id, for_update=for_update)
+    except NotFound:
+        abort(404)
+
+
+def render_job(job: Job, schedule_form=None, cancel_form=None, contact_form=None,
+               status: int = 200):
+    ctx = domain_ctx()
+    now = clock().now()
+    tz = ctx.policy.tz
+    views = desk.clock_views(clocks_for(db.session, [job.id])[job.id], now, ctx.policy,
+                             desk_settings(), stopped=desk.job_is_stopped(job))
+    if schedule_form is None:
+        local = job.scheduled_start.astimezone(tz) if job.scheduled_start else None
+        schedule_form = ScheduleForm(
+            formdata=None, technician_id=job.technician_id,
+            day=local.date() if local else desk.local_today(now, ctx.policy),
+            start=local.time() if local else None,
+            end=job.scheduled_end.astimezone(tz).time() if job.scheduled_end else None)
+    schedule_form.technician_id.choices = technician_choices(_("— Unassigned —"))
+    contacts = db.session.execute(select(ContactAttempt).where(ContactAttempt.job_id == job.id)
+                                  .order_by(ContactAttempt.id)).scalars().all()
+    users = {u.id: u for u in db.session.execute(select(User)).scalars()}
+    events = db.session.execute(select(JobEvent).where(JobEvent.job_id == job.id)
+                                .order_by(JobEvent.id)).scalars().all()
+    conflicts = db.session.execute(select(Conflict).where(Conflict.job_id == job.id)
+                                   .order_by(Conflict.id)).scalars().all()
+    clashes = []
+    if job.technician_id and job.scheduled_start and job.status in desk.OPEN_JOB:
+        clashes = desk.overlapping_jobs(db.session, job.technician_id, job.scheduled_start,
+                                        job.scheduled_end, exclude_job_id=job.id)
+    return render_template(
+        "dispatch/job.html", job=job, tz=tz, clocks=views, contacts=contacts, users=users,
+        events=events, conflicts=conflicts, clashes=clashes,
+        complaints=complaint_service.for_job(db.session, job),
+        schedule_form=schedule_form, cancel_form=cancel_form or CancelForm(formdata=None),
+        contact_form=contact_form or ContactForm(formdata=None),
+        resolve_form=ResolveConflictForm(formdata=None),
+        can_change=job.status not in states.CLOSED and job.status != states.COMPLETED,
+        next_url=url_for("dispatch.job_page", job_id=job.id)), status
+
+
+@bp.route("/jobs/<job_id>")
+def job_page(job_id):
+    return render_job(_job(job_id))
+
+
+@bp.route("/jobs/<job_id>/schedule", methods=["POST"])
+def schedule(job_id):
+    """Assign, reassign, unassign or reschedule. An overlap with the technician's other jobs
+    is shown first and saved only when confirmed."""
+    ctx = domain_ctx()
+    job = _job(job_id, for_update=True)
+    form = ScheduleForm()
+    form.technician_id.choices = technician_choices(_("— Unassigned —"))
+    back = safe_next(form.next.data, url_for("dispatch.job_page", job_id=job.id))
+    if not form.validate():
+        db.session.rollback()
+        return render_job(job, schedule_form=form, status=400)
+    start, end = form.window(ctx.policy.tz)
+    tech_id = form.technician_id.data
+    if tech_id is not None and start is not None and form.confirm_overlap.data != "1":
+        clashes = desk.overlapping_jobs(db.session, tech_id, start, end, exclude_job_id=job.id)
+        if clashes:
+            db.session.rollback()
+            return render_template("dispatch/confirm_overlap.html", job=job, form=form,
+                                   clashes=clashes, tz=ctx.policy.tz,
+                                   technician=db.session.get(User, tech_id), back=back)
+    changes = {}
+    if tech_id != job.technician_id:
+        changes["technician_id"] = tech_id
+    if start is not None and (start, end) != (job.scheduled_start, job.scheduled_end):
+        changes["scheduled_start"], changes["scheduled_end"] = start, end
+    if not changes:
+        flash(_("Nothing changed."), "info")
+        return redirect(back)
+    try:
+        job_service.update_job(ctx, web_actor(), job, changes)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error_text(error), "error")
+        return redirect(back)
+    who = job.technician.display_name if job.technician else _("the unassigned queue")
+    flash(_("%(ref)s: %(who)s, %(when)s.", ref=job.ref, who=who,
+            when=(job.scheduled_start.astimezone(ctx.policy.tz).strftime("%m-%d %H:%M")
+                  if job.scheduled_start else "—")), "ok")
+    return redirect(back)
+
+
+@bp.route("/jobs/<job_id>/cancel", methods=["POST"])
+def cancel(job_id):
+    ctx = domain_ctx()
+    job = _job(job_id, for_update=True)
+    form = CancelForm()
+    back = safe_next(form.next.data, url_for("dispatch.job_page", job_id=job.id))
+    if not form.validate():
+        db.session.rollback()
+        if form.next.data and back != url_for("dispatch.job_page", job_id=job.id):
+            flash(_("Give the reason for cancelling."), "error")
+            return redirect(back)
+        return render_job(job, cancel_form=form, status=400)
+    try:
+        job_service.update_job(ctx, web_actor(), job, {"status": states.CANCELLED,
+                                                       "reason": form.reason.data.strip()})
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error_text(error), "error")
+        return redirect(back)
+    flash(_("%(ref)s cancelled.", ref=job.ref), "ok")
+    return redirect(back)
+
+
+@bp.route("/jobs/<job_id>/contact", methods=["POST"])
+def contact(job_id):
+    ctx = domain_ctx()
+    job = _job(job_id, for_update=True)
+    form = ContactForm()
+    if not form.validate():
+        db.session.rollback()
+        return render_job(job, contact_form=form, status=400)
+    try:
+        job_service.record_contact(ctx, web_actor(), job, form.outcome.data,
+                                   (form.note.data or "").strip() or None)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error_text(error), "error")
+    else:
+        flash(_("Call recorded."), "ok")
+    return redirect(url_for("dispatch.job_page", job_id=job.id) + "#contacts")
+
+
+@bp.route("/jobs/<job_id>/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+def resolve_conflict(job_id, conflict_id):
+    ctx = domain_ctx()
+    job = _job(job_id, for_update=True)
+    form = ResolveConflictForm()
+    if not form.validate():
+        db.session.rollback()
+        flash(_("Write down the decision."), "error")
+        return redirect(url_for("dispatch.job_page", job_id=job.id) + "#evidence")
+    try:
+        desk.resolve_conflict(ctx, web_actor(), job, conflict_id, form.resolution.data)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error_text(error), "error")
+    else:
+        flash(_("Decision recorded."), "ok")
+    return redirect(url_for("dispatch.job_page", job_id=job.id) + "#evidence")

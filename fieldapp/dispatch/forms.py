@@ -1,0 +1,308 @@
+"""The desk's forms (Flask-WTF: CSRF on every POST, a message per field)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField,
+                     SelectField, SelectMultipleField, StringField, TextAreaField, TimeField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, \
+    ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from fieldapp import labels
+from fieldapp.core import complaints as complaint_rules
+from fieldapp.core import sla as sla_rules
+from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES, phone_key
+
+CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),
+                  "email": _l("Email")}
+PRIORITY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent")}
+OUTCOME_LABELS = {"reached": _l("Reached"), "no_answer": _l("No answer"), "busy": _l("Busy"),
+                  "wrong_number": _l("Wrong number"), "left_message": _l("Left a message")}
+ABOUT_LABELS = {"technician": _l("A technician"), "product": _l("A product"),
+                "service": _l("The service")}
+SEVERITY_LABELS = {"general": _l("General complaint"), "major": _l("Major complaint")}
+COMPLAINT_STATUS_LABELS = {"open": _l("Open"), "escalated": _l("Escalated"),
+                           "in_progress": _l("Being handled"), "resolved": _l("Resolved"),
+                           "closed": _l("Closed")}
+UNIT_LABELS = {"minutes": _l("minutes"), "hours": _l("hours"),
+               "working_minutes": _l("working minutes"), "working_days": _l("working days")}
+WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                  _l("Saturday"), _l("Sunday")]
+
+
+def opts(pairs) -> list[SelectChoice]:
+    """Choices as WTForms wants them (value, label)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def valid_phone(form, field):
+    if len(phone_key(field.data or "")) < 7:
+        raise ValidationError(_l("Enter a phone number with at least 7 digits."))
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class WindowMixin:
+    """A visit window in the business's local time: a day, a start and an optional end."""
+
+    def check_window(self, need_start: bool) -> bool:
+        ok = True
+        if need_start and (self.day.data is None or self.start.data is None):
+            for f in (self.day, self.start):
+                if f.data is None:
+                    f.errors = list(f.errors) + [_l("Needed to assign a technician.")]
+            ok = False
+        if self.end.data is not None and self.start.data is not None and \
+                self.end.data <= self.start.data:
+            self.end.errors = list(self.end.errors) + [_l("The end must be after the start.")]
+            ok = False
+        if self.end.data is not None and self.start.data is None:
+            self.start.errors = list(self.start.errors) + [_l("Give a start time too.")]
+            ok = False
+        return ok
+
+    def window(self, tz) -> tuple[datetime | None, datetime | None]:
+        if self.day.data is None or self.start.data is None:
+            return None, None
+        start = datetime.combine(self.day.data, self.start.data, tz)
+        end = datetime.combine(self.day.data, self.end.data, tz) if self.end.data else None
+        return start, end
+
+
+class IntakeForm(FlaskForm, WindowMixin):
+    """The after-sales problem registration form (售后问题登记表)."""
+
+    type = SelectField(_l("Job type"),
+                       choices=opts([(t, labels.JOB_TYPE[t]) for t in JOB_TYPES]),
+                       default="repair", validators=[DataRequired()])
+    name = StringField(_l("Customer name"), validators=[
+        DataRequired(_l("Enter the customer's name.")), Length(max=120)])
+    phone = StringField(_l("Contact phone"), validators=[
+        DataRequired(_l("Enter the customer's phone number.")), Length(max=32), valid_phone])
+    address = StringField(_l("Address"), validators=[
+        DataRequired(_l("Enter the address of the visit.")), Length(max=500)])
+    product_model = StringField(_l("Product model"), validators=[
+        DataRequired(_l("Enter the product model.")), Length(max=200)])
+    problem = TextAreaField(_l("Problem"), validators=[
+        DataRequired(_l("Describe the problem.")), Length(max=3000)])
+    symptoms = TextAreaField(_l("Fault symptoms"), validators=[Optional(), Length(max=1000)])
+    channel = SelectField(_l("Channel"),
+                          choices=opts([(c, CHANNEL_LABELS[c]) for c in CHANNELS]),
+                          default="phone", validators=[DataRequired()])
+    priority = RadioField(_l("Priority"),
+                          choices=opts([(p, PRIORITY_LABELS[p]) for p in PRIORITIES]),
+                          default="normal", validators=[DataRequired()])
+    technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
+                                validators=[Optional()])
+    day = DateField(_l("Visit date"), validators=[Optional()])
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self.check_window(need_start=self.technician_id.data is not None) and ok
+
+
+class ScheduleForm(FlaskForm, WindowMixin):
+    """Assign, reassign, unassign or reschedule: one form, one click."""
+
+    technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
+                                validators=[Optional()])
+    day = DateField(_l("Date"), validators=[Optional()])
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
+    confirm_overlap = HiddenField()
+    next = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self.check_window(need_start=self.technician_id.data is not None) and ok
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason for cancelling"), validators=[
+        DataRequired(_l("Give the reason for cancelling.")), Length(max=2000)])
+    next = HiddenField()
+
+
+class ContactForm(FlaskForm):
+    outcome = RadioField(_l("Outcome"),
+                         choices=opts([(o, OUTCOME_LABELS[o]) for o in CONTACT_OUTCOMES]),
+                         validators=[InputRequired(_l("Choose how the call went."))])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class ResolveConflictForm(FlaskForm):
+    resolution = StringField(_l("Decision"), validators=[
+        DataRequired(_l("Write down the decision.")), Length(max=2000)])
+
+
+class JobSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(_l("Reference, phone or name"), validators=[Optional(), Length(max=120)])
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
+    technician = SelectField(_l("Technician"), validators=[Optional()], validate_choice=False)
+    date_field = SelectField(_l("Date of"), choices=opts([("created", _l("intake")),
+                                                     ("scheduled", _l("visit"))]),
+                             default="created", validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    needs_review = BooleanField(_l("Late evidence only"))
+
+
+class ComplaintSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Reference, phone or name"), validators=[Optional(), Length(max=120)])
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
+    severity = SelectField(_l("Class"), validators=[Optional()], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class ComplaintForm(FlaskForm):
+    """A complaint record (seed-rules §5): time, complainant, target, content, evidence."""
+
+    name = StringField(_l("Complainant"), validators=[
+        DataRequired(_l("Enter the complainant's name.")), Length(max=120)])
+    phone = StringField(_l("Contact phone"), validators=[
+        DataRequired(_l("Enter the complainant's phone number.")), Length(max=32),
+        valid_phone])
+    job_ref = StringField(_l("Job reference (if about a job)"),
+                          validators=[Optional(), Length(max=32)])
+    about = RadioField(_l("About"),
+                       choices=opts([(a, ABOUT_LABELS[a]) for a in complaint_rules.ABOUT]),
+                       validators=[InputRequired(_l("Choose what the complaint is about."))])
+    about_technician_id = SelectField(_l("Which technician"), coerce=optional_int,
+                                      validate_choice=False, validators=[Optional()])
+    severity = RadioField(_l("Class"), choices=opts([(s, SEVERITY_LABELS[s])
+                                                     for s in complaint_rules.SEVERITIES]),
+                          validators=[InputRequired(_l("Classify the complaint."))])
+    content = TextAreaField(_l("What the customer says"), validators=[
+        DataRequired(_l("Write what the complaint is about.")), Length(max=4000)])
+    evidence = FileField(_l("Evidence photo (optional)"), validators=[
+        FileAllowed(["jpg", "jpeg", "png", "webp"], _l("A JPEG, PNG or WebP image."))])
+
+
+class ComplaintMoveForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+    supervisor_id = SelectField(_l("Supervisor"), coerce=optional_int, validate_choice=False,
+                                validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    customer_satisfied = BooleanField(_l("The customer confirmed they are satisfied"))
+
+
+class ComplaintContactForm(FlaskForm):
+    outcome = RadioField(_l("Outcome"),
+                         choices=opts([(o, OUTCOME_LABELS[o]) for o in CONTACT_OUTCOMES]),
+                         validators=[InputRequired(_l("Choose how the call went."))])
+    satisfied = RadioField(_l("Is the customer satisfied?"),
+                           choices=opts([("", _l("Not asked")), ("yes", _l("Satisfied")),
+                                    ("no", _l("Not satisfied"))]), default="",
+                           validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class ComplaintJobForm(FlaskForm, WindowMixin):
+    type = RadioField(_l("Visit type"),
+                      choices=opts([("inspection", labels.JOB_TYPE["inspection"]),
+                                    ("repair", labels.JOB_TYPE["repair"])]),
+                      default="inspection", validators=[DataRequired()])
+    address = StringField(_l("Address"), validators=[
+        DataRequired(_l("Enter the address of the visit.")), Length(max=500)])
+    product_model = StringField(_l("Product model"), validators=[Optional(), Length(max=200)])
+    problem = TextAreaField(_l("What to do"), validators=[
+        DataRequired(_l("Describe the problem.")), Length(max=4000)])
+    technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
+                                validators=[Optional()])
+    day = DateField(_l("Visit date"), validators=[Optional()])
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self.check_window(need_start=self.technician_id.data is not None) and ok
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+LIMIT_NAMES = [("first_contact", _l("First contact with the customer")),
+               ("response", _l("Response: a technician dispatched")),
+               ("resolution.repair", _l("Resolution of a repair")),
+               ("resolution.delivery", _l("Resolution of a delivery problem")),
+               ("resolution.installation", _l("Resolution of an installation")),
+               ("resolution.inspection", _l("Resolution of an inspection")),
+               ("complaint_escalation", _l("Major complaint reported to a supervisor")),
+               ("complaint_coordination", _l("Complaint coordinated with the departments"))]
+
+
+class SettingsForm(FlaskForm):
+    working_weekdays = MultiCheckboxField(
+        _l("Working days"), coerce=int, choices=opts(list(enumerate(WEEKDAY_LABELS))),
+        validators=[DataRequired(_l("Choose at least one working day."))])
+    day_start = TimeField(_l("Working hours from"), validators=[InputRequired()])
+    day_end = TimeField(_l("Working hours to"), validators=[InputRequired()])
+    holidays = TextAreaField(_l("Holidays (one date a line, YYYY-MM-DD, or a range "
+                                "YYYY-MM-DD..YYYY-MM-DD)"),
+                             validators=[Optional(), Length(max=20000)])
+    warn_percent = IntegerField(_l("Turn amber when less than this % of the time is left"),
+                                validators=[InputRequired(), NumberRange(1, 99)])
+    offline_after_minutes = IntegerField(
+        _l("A phone is offline for long after this many working minutes without a sync"),
+        validators=[InputRequired(), NumberRange(5, 1440)])
+
+
+def _add_limit_fields():
+    for key, label in LIMIT_NAMES:
+        name = key.replace(".", "__")
+        setattr(SettingsForm, f"{name}__amount", IntegerField(
+            label, validators=[InputRequired(), NumberRange(1, 100000)]))
+        setattr(SettingsForm, f"{name}__unit", SelectField(
+            label, choices=opts([(u, UNIT_LABELS[u]) for u in sla_rules.UNITS]),
+            validators=[DataRequired()]))
+
+
+_add_limit_fields()
+
+
+CLOCK_LABELS = {"first_contact": _l("First contact"), "response": _l("Response"),
+                "resolution": _l("Resolution"), "escalation": _l("Escalation"),
+                "coordination": _l("Coordination")}
+EVENT_LABELS = {
+    "created": _l("Registered"), "assigned": _l("Assigned"), "unassigned": _l("Unassigned"),
+    "rescheduled": _l("Rescheduled"), "status": _l("Status"), "contact": _l("Call"),
+    "note": _l("Note"), "answer": _l("Checklist answer"), "photo": _l("Photo"),
+    "signature": _l("Signature"), "parts_request": _l("Parts request"),
+    "takeback_receipt": _l("Taken away for repair"), "takeback_return": _l("Brought back"),
+    "late_evidence": _l("Late evidence from a phone"),
+    "conflict_resolved": _l("Late evidence decided"), "complaint": _l("Complaint"),
+    "from_complaint": _l("Return visit for a complaint"), "escalated": _l("Escalated"),
+    "reclassified": _l("Reclassified"), "job_created": _l("Return-visit job created"),
+}
+
+
+class DeskLabels:
+    """Display names the desk's templates use (as `dl`)."""
+
+    CHANNEL = CHANNEL_LABELS
+    PRIORITY = PRIORITY_LABELS
+    OUTCOME = OUTCOME_LABELS
+    ABOUT = ABOUT_LABELS
+    SEVERITY = SEVERITY_LABELS
+    COMPLAINT_STATUS = COMPLAINT_STATUS_LABELS
+    CLOCK = CLOCK_LABELS
+    EVENT = EVENT_LABELS
+    UNIT = UNIT_LABELS

@@ -1,0 +1,354 @@
+"""The service report (服务记录单) of one job as a PDF, in zh-CN or English (fpdf2, with the
+Noto Sans CJK font that `make` installs, so Chinese renders as text, not boxes)."""
+from __future__ import annotations
+
+import io
+import os
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp import labels
+from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
+from fieldapp.models import (ChecklistAnswer, Job, Photo, Review, Seal, Signature)
+
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+CJK_COLLECTION_NUMBER = 2  # Noto Sans CJK SC: Simplified Chinese glyph forms
+FONT = "NotoSansCJK"
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def font_path() -> str:
+    path = current_app.config.get("REPORT_FONT") or CJK_FONT
+    if not os.path.exists(path):
+        raise FontMissing(f"the CJK font {path} is missing: install the Debian package "
+                          f"fonts-noto-cjk (`make` does) or set REPORT_FONT")
+    return path
+
+
+def pdf_lang(value: str | None) -> str:
+    """'zh' or 'en' from ?lang= or a Babel locale."""
+    return "en" if (value or "").lower().startswith("en") else "zh"
+
+
+def _fmt(value: datetime | None, tz) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _answer_text(item, answer, photo_count: int, lang: str) -> str:
+    label_key = "zh-CN" if lang == "zh" else "en"
+    if item.kind == "photo":
+        return _("%(n)d photo(s)", n=photo_count) if photo_count else "—"
+    if answer is None:
+        return "—"
+    value = answer.value
+    if item.kind == "check":
+        text = _("Yes") if value is True else _("No") if value is False else str(value)
+    elif item.kind == "choice":
+        text = next((o.get("label", {}).get(label_key) or o.get("value")
+                     for o in (item.options or []) if o.get("value") == value), str(value))
+    else:
+        text = str(value)
+    if answer.note:
+        text += f" ({answer.note})"
+    return text
+
+
+def _image_bytes(store, sha256: str, max_px: int) -> io.BytesIO | None:
+    """The blob as a downscaled RGB JPEG/PNG for the PDF (None if the bytes are gone)."""
+    from PIL import Image
+
+    try:
+        with store.open(sha256) as handle:
+            image = Image.open(handle)
+            image.load()
+    except (OSError, FileNotFoundError):
+        return None
+    image.thumbnail((max_px, max_px))
+    out = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        rgba = image.convert("RGBA")
+        background.paste(rgba, mask=rgba.split()[-1])
+        background.save(out, "PNG")
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=80)
+    out.seek(0)
+    return out
+
+
+def _qr_png(text: str) -> io.BytesIO:
+    import qrcode
+
+    qr = qrcode.QRCode(border=1, box_size=6)
+    qr.add_data(text)
+    qr.make(fit=True)
+    out = io.BytesIO()
+    qr.make_image(fill_color="black", back_color="white").save(out)
+    out.seek(0)
+    return out
+
+
+def build_pdf(session: Session, job: Job, lang: str, store, verify_url: str, tz) -> bytes:
+    with force_locale("en" if lang == "en" else "zh_CN"):
+        return _build(session, job, lang, store, verify_url, tz)
+
+
+def _build(session: Session, job: Job, lang: str, store, verify_url: str, tz) -> bytes:
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    label_key = "zh-CN" if lang == "zh" else "en"
+    company = current_app.config.get("COMPANY_NAME") or _("After-sales service department")
+
+    class Report(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font(FONT, size=8)
+            self.set_text_color(110)
+            self.cell(0, 6, f"{job.ref} · {_('Service record')} · "
+                      f"{_('Page %(n)s of %(total)s', n=self.page_no(), total='{nb}')}",
+                      align="C")
+            self.set_text_color(0)
+
+    pdf = Report(format="A4", unit="mm")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font(FONT, fname=font_path(), collection_font_number=CJK_COLLECTION_NUMBER)
+    pdf.set_title(f"{_('Service record')} {job.ref}")
+    pdf.set_creator("fieldapp")
+    pdf.add_page()
+    width = pdf.epw
+
+    # Header: company, title, reference.
+    pdf.set_font(FONT, size=11)
+    pdf.set_text_color(90)
+    pdf.cell(width, 6, company, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)
+    pdf.set_font(FONT, size=20)
+    pdf.cell(width * 0.6, 11, _("Service record"))
+    pdf.set_font(FONT, size=12)
+    pdf.cell(width * 0.4, 11, f"{_('Reference')}: {job.ref}", align="R",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(40, 90, 160)
+    pdf.set_line_width(0.6)
+    pdf.line(15, pdf.get_y() + 1, 15 + width, pdf.get_y() + 1)
+    pdf.ln(4)
+
+    reviews = session.execute(select(Review).where(Review.job_id == job.id)
+                              .order_by(Review.at, Review.id)).scalars().all()
+    approval = next((r for r in reversed(reviews) if r.decision == "approve"), None)
+    seal = session.execute(select(Seal).where(Seal.job_id == job.id)).scalar_one_or_none()
+    technician = job.technician
+
+    def section(title: str):
+        pdf.ln(2)
+        pdf.set_font(FONT, size=13)
+        pdf.set_fill_color(232, 239, 248)
+        pdf.cell(width, 8, title, fill=True, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        pdf.set_font(FONT, size=10)
+
+    heading = FontFace(fill_color=(245, 245, 245))
+
+    def pairs(rows):
+        with pdf.table(col_widths=(28, 72), first_row_as_headings=False, line_height=6,
+                       borders_layout="HORIZONTAL_LINES", padding=1) as table:
+            for key, value in rows:
+                row = table.row()
+                row.cell(key, style=heading)
+                row.cell(value or "—")
+
+    section(_("Customer and job"))
+    pairs([
+        (_("Customer"), job.contact_name),
+        (_("Phone"), job.contact_phone),
+        (_("Address"), job.address),
+        (_("Job type"), str(labels.JOB_TYPE.get(job.type, job.type))),
+        (_("Product"), job.product_model),
+        (_("Problem"), job.problem),
+        (_("Technician"), technician.display_name if technician else "—"),
+        (_("Scheduled"), f"{_fmt(job.scheduled_start, tz)} – {_fmt(job.scheduled_end, tz)}"),
+        (_("Started"), _fmt(job.work_started_at, tz)),
+        (_("Completed"), _fmt(job.completed_at, tz)),
+        (_("Approved"), _fmt(job.approved_at, tz) + (
+            f" · {approval.by.display_name}" if approval and approval.by else "")),
+    ])
+
+    # Work done: the checklist by phase, each item with its answer.
+    answers = {a.item_key: a for a in session.execute(
+        select(ChecklistAnswer).where(ChecklistAnswer.job_id == job.id)).scalars()}
+    photos = session.execute(select(Photo).where(Photo.job_id == job.id)
+                             .order_by(Photo.created_at, Photo.id)).scalars().all()
+    photo_counts: dict[str, int] = {}
+    for photo in photos:
+        if photo.item_key:
+            photo_counts[photo.item_key] = photo_counts.get(photo.item_key, 0) + 1
+    items = list(job.template.items)
+    section(_("Work done: checklist results"))
+    for phase in PHASES:
+        in_phase = [i for i in items if i.phase == phase]
+        if not in_phase:
+            continue
+        pdf.set_font(FONT, size=11)
+        pdf.set_text_color(40, 90, 160)
+        pdf.cell(width, 7, PHASE_LABELS[phase][label_key], new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
+        pdf.set_font(FONT, size=9.5)
+        with pdf.table(col_widths=(70, 30), line_height=5.5, padding=1,
+                       borders_layout="HORIZONTAL_LINES",
+                       headings_style=FontFace(fill_color=(245, 245, 245))) as table:
+            head = table.row()
+            head.cell(_("Item"))
+            head.cell(_("Result"))
+            for item in in_phase:
+                row = table.row()
+                text = item.label_zh if lang == "zh" else item.label_en
+                if not item.required:
+                    text += f" ({_('optional')})"
+                row.cell(text)
+                row.cell(_answer_text(item, answers.get(item.key),
+                                      photo_counts.get(item.key, 0), lang))
+        pdf.ln(1)
+
+    # Photos, scaled, three to a row.
+    if photos:
+        section(_("Photos"))
+        item_labels = {i.key: (i.label_zh if lang == "zh" else i.label_en) for i in items}
+        cell_w, cell_h, gap = (width - 8) / 3, 48, 4
+        column = 0
+        for photo in photos:
+            image = _image_bytes(store, photo.sha256, 900)
+            if image is None:
+                continue
+            if column == 0 and pdf.get_y() + cell_h + 10 > pdf.h - 18:
+                pdf.add_page()
+            x = 15 + column * (cell_w + gap)
+            y = pdf.get_y()
+            pdf.image(image, x=x, y=y, w=cell_w, h=cell_h, keep_aspect_ratio=True)
+            pdf.set_xy(x, y + cell_h + 0.5)
+            pdf.set_font(FONT, size=7.5)
+            caption = photo.caption or item_labels.get(photo.item_key or "", "")
+            pdf.multi_cell(cell_w, 3.6, (caption[:60] + f" · {photo.sha256[:10]}").strip(" ·"),
+                           max_line_height=3.6, new_x="LEFT", new_y="NEXT")
+            column += 1
+            if column == 3:
+                column = 0
+                pdf.set_xy(15, y + cell_h + 9)
+            else:
+                pdf.set_xy(x + cell_w + gap, y)
+        if column:
+            pdf.set_xy(15, pdf.get_y() + cell_h + 9)
+
+    # The customer's signature.
+    signatures = session.execute(select(Signature).where(Signature.job_id == job.id)
+                                 .order_by(Signature.created_at)).scalars().all()
+    if pdf.get_y() + 50 > pdf.h - 18:
+        pdf.add_page()
+    section(_("Customer's signature"))
+    if signatures:
+        signature = signatures[-1]
+        image = _image_bytes(store, signature.sha256, 600)
+        y = pdf.get_y()
+        if image is not None:
+            pdf.image(image, x=15, y=y, w=60, h=28, keep_aspect_ratio=True)
+        pdf.set_xy(80, y + 4)
+        pdf.multi_cell(width - 65, 6, f"{signature.signer_name} ({signature.signer_relation})"
+                       f"\n{_fmt(signature.created_at, tz)}\nSHA-256 {signature.sha256[:16]}…",
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(y + 30)
+    else:
+        pdf.cell(width, 6, "—", new_x="LMARGIN", new_y="NEXT")
+
+    # The seal and its verification link.
+    if pdf.get_y() + 50 > pdf.h - 18:
+        pdf.add_page()
+    section(_("Seal"))
+    y = pdf.get_y()
+    if seal is not None:
+        pdf.image(_qr_png(verify_url), x=15 + width - 36, y=y, w=36, h=36)
+        pdf.set_font(FONT, size=9)
+        text_w = width - 40
+        pdf.multi_cell(text_w, 5, _("Signed off and sealed. The SHA-256 digest below covers "
+                                    "the job, its answers, photos, signature and audit trail, "
+                                    "chained to the previous seal."),
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=8.5)
+        pdf.multi_cell(text_w, 5, f"{_('Digest')}: {seal.digest}\n"
+                       f"{_('Previous')}: {seal.previous_digest}\n"
+                       f"{_('Seal no.')} {seal.seq} · {_fmt(seal.sealed_at, tz)}\n"
+                       f"{_('Verify')}: {verify_url}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), y + 38))
+    else:
+        pdf.multi_cell(width, 6, _("Not signed off yet: this report has no seal."),
+                       new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+# --- Flask side: the download and the e-mail ------------------------------------------------
+
+def verify_url(job_id: str) -> str:
+    """The verification page's absolute address (PUBLIC_BASE_URL when set: the QR code on
+    paper must point at the real server, not at whatever host the request came in on)."""
+    from flask import url_for
+
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("review.verify_page", job_id=job_id)
+    return base.rstrip("/") + path if base else url_for("review.verify_page", job_id=job_id,
+                                                         _external=True)
+
+
+def render(job: Job, lang: str) -> bytes:
+    from fieldapp.blobstore import store
+    from fieldapp.extensions import db
+
+    tz = current_app.extensions["fieldapp.policy"].tz
+    return build_pdf(db.session, job, pdf_lang(lang), store(), verify_url(job.id), tz)
+
+
+def pdf_response(job: Job, lang: str):
+    from flask import make_response
+
+    lang = pdf_lang(lang)
+    response = make_response(render(job, lang))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = \
+        f'inline; filename="service-record-{job.ref}-{lang}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def email_customer(job: Job) -> str | None:
+    """After approval: the sealed report to the customer, when an address is known.
+    Answers 'sent', 'logged' or None (no address); a failure is logged, never raised: the
+    approval is already committed. Issue 7's outbox should take this over."""
+    import logging
+
+    from fieldapp.services import mailer
+
+    address = job.customer.email if job.customer else None
+    if not address:
+        return None
+    try:
+        lang = "zh"
+        pdf = render(job, lang)
+        with force_locale("zh_CN"):
+            subject = _("Service record %(ref)s", ref=job.ref)
+            body = _("Dear %(name)s,\n\nattached is the service record of your job %(ref)s, "
+                     "signed off by our supervisor.\n\n%(company)s",
+                     name=job.contact_name, ref=job.ref,
+                     company=current_app.config.get("COMPANY_NAME")
+                     or _("After-sales service department"))
+        message = mailer.report_message(
+            current_app.config.get("MAIL_SENDER") or "service@fieldapp.invalid", address,
+            subject, body, pdf, f"service-record-{job.ref}.pdf")
+        return mailer.send(message, current_app.config)
+    except Exception:  # noqa: BLE001 - the sign-off stands; the office can resend
+        logging.getLogger("fieldapp.mailer").exception("report mail for %s failed", job.ref)
+        return "failed"

@@ -1,0 +1,70 @@
+"""Reads jobs, events, reviews and complaints into the plain dicts fieldapp/core/kpis.py
+measures."""
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from fieldapp.core import kpis as kpi_rules
+from fieldapp.core.clock import ensure_aware
+from fieldapp.models import Job, JobEvent, Review, User
+from fieldapp.services.jobs import unmet_items
+
+
+def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
+    jobs = session.execute(select(Job).where(or_(
+        Job.created_at >= start, Job.completed_at >= start))).scalars().all()
+    ids = [j.id for j in jobs]
+    arrivals: dict[str, datetime] = {}
+    reworked: set[str] = set()
+    if ids:
+        for event in session.execute(select(JobEvent).where(
+                JobEvent.job_id.in_(ids), JobEvent.type == "status")
+                .order_by(JobEvent.id)).scalars():
+            if (event.data or {}).get("to") == "on_site" and event.job_id not in arrivals:
+                # The phone's clock says when they arrived; an offline push reaches the
+                # server later.
+                arrivals[event.job_id] = ensure_aware(event.device_at or event.server_at)
+        reworked = set(session.execute(select(Review.job_id).where(
+            Review.job_id.in_(ids), Review.decision == "rework")).scalars())
+    ctx = SimpleNamespace(session=session)
+    out = []
+    for job in jobs:
+        required = [i for i in job.template.items if i.required]
+        unmet = {u.key for u in unmet_items(ctx, job)} if job.completed_at else set()
+        out.append({
+            "id": job.id, "technician_id": job.technician_id, "customer_id": job.customer_id,
+            "product_model": job.product_model, "status": job.status,
+            "created_at": ensure_aware(job.created_at),
+            "scheduled_start": ensure_aware(job.scheduled_start) if job.scheduled_start else None,
+            "scheduled_end": ensure_aware(job.scheduled_end) if job.scheduled_end else None,
+            "first_on_site_at": arrivals.get(job.id),
+            "completed_at": ensure_aware(job.completed_at) if job.completed_at else None,
+            "reworked": job.id in reworked,
+            "required_total": len(required),
+            "required_met": len([i for i in required if i.key not in unmet]),
+        })
+    return out
+
+
+def complaint_rows(session: Session, start: datetime, end: datetime) -> list[dict] | None:
+    try:
+        from fieldapp.models import Complaint
+    except ImportError:  # the dispatcher's complaints are not built here
+        return None
+    return [{"technician_id": c.about_technician_id, "created_at": ensure_aware(c.created_at)}
+            for c in session.execute(select(Complaint).where(
+                Complaint.created_at >= start, Complaint.created_at < end)).scalars()]
+
+
+def kpi_report(session: Session, start: datetime, end: datetime, team_name: str) -> dict:
+    jobs = job_rows(session, start, end)
+    names = {u.id: u.display_name for u in session.execute(
+        select(User).where(User.role == "technician")).scalars()}
+    rows, team = kpi_rules.compute(jobs, start, end, names,
+                                   complaints=complaint_rows(session, start, end),
+                                   team_name=team_name)
+    return {"rows": rows, "team": team, "targets": kpi_rules.TARGETS}
