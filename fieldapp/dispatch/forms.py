@@ -258,7 +258,7 @@ class SettingsForm(FlaskForm):
     holidays = TextAreaField(_l("Holidays (one date a line, YYYY-MM-DD, or a range "
                                 "YYYY-MM-DD..YYYY-MM-DD)"),
                              validators=[Optional(), Length(max=20000)])
-    warn_percent = IntegerField(_l("Turn amber when less than this % of the time is left"),
+    warn_percent = IntegerField(_l("Turn amber when less than this percentage of the time is left"),
                                 validators=[InputRequired(), NumberRange(1, 99)])
     offline_after_minutes = IntegerField(
         _l("A phone is offline for long after this many working minutes without a sync"),
