@@ -99,6 +99,18 @@ def draw_signature(page):
     page.wait_for_selector(".signed")
 
 
+def add_note(page, text):
+    """Type a note and tap Save in one JS task: a redraw after a background sync cannot fall
+    between the two (the app already keeps a redraw off a field being typed in)."""
+    page.evaluate("""(text) => {
+        const field = document.querySelector('textarea[name=note]');
+        field.value = text;
+        field.closest('.notes').querySelector('button.save').click(); }""", text)
+    page.wait_for_function(
+        "(text) => [...document.querySelectorAll('.note')].some(n => n.textContent.startsWith(text))",
+        arg=text)
+
+
 def move(page, to):
     page.click(f"button[data-move='{to}']")
     page.wait_for_function(f"document.querySelector('#job-status') && "
@@ -207,9 +219,7 @@ def test_dropped_requests_and_responses_store_everything_once(browser, live_serv
     page.wait_for_selector(".checklist")
     notes = [f"备注 {i}" for i in range(8)]
     for text in notes:
-        page.fill("textarea[name=note]", text)
-        page.click(".notes button.save")
-        page.wait_for_function(f"[...document.querySelectorAll('.note')].some(n => n.textContent.startsWith('{text}'))")
+        add_note(page, text)
         page.locator("#sync-badge").click()  # extra sync rounds through the faulty network
     move(page, "en_route")
     for _ in range(6):
@@ -241,9 +251,7 @@ def test_reassigned_while_offline_shows_conflict_and_keeps_evidence(browser, liv
     context.set_offline(True)
     page.click(f"[data-job='{job_id}'] .card-link")
     page.wait_for_selector(".checklist")
-    page.fill("textarea[name=note]", "床板裂缝约 20 厘米")
-    page.click(".notes button.save")
-    page.wait_for_selector(".note")
+    add_note(page, "床板裂缝约 20 厘米")
     # Meanwhile the dispatcher gives the job to tech2.
     tech2 = api.login("tech2")["user"]["id"]
     response = api.patch(f"/api/v1/jobs/{job_id}", as_="dispatcher1", json={"technician_id": tech2})
@@ -273,9 +281,7 @@ def test_update_is_offered_and_keeps_the_outbox(browser, live_server, app):
     context.set_offline(True)
     page.click(f"[data-job='{job_id}'] .card-link")
     page.wait_for_selector(".checklist")
-    page.fill("textarea[name=note]", "升级前的记录")
-    page.click(".notes button.save")
-    page.wait_for_selector(".note")
+    add_note(page, "升级前的记录")
     assert pending_in_outbox(page) == 1
     context.route("**/api/v1/sync/**", lambda route: route.abort())  # keep it pending
     context.set_offline(False)
@@ -310,9 +316,7 @@ def test_expired_token_asks_to_sign_in_and_keeps_the_outbox(browser, live_server
     context.set_offline(True)
     page.click(f"[data-job='{job_id}'] .card-link")
     page.wait_for_selector(".checklist")
-    page.fill("textarea[name=note]", "令牌过期前的记录")
-    page.click(".notes button.save")
-    page.wait_for_selector(".note")
+    add_note(page, "令牌过期前的记录")
     with app.app_context():  # the office revokes the phone's token meanwhile
         for device in db.session.query(Device).all():
             device.revoked_at = device.created_at
@@ -346,14 +350,10 @@ def test_seq_gap_resends_from_the_expected_seq(browser, live_server, app):
     page.click(f"[data-job='{job_id}'] .card-link")
     page.wait_for_selector(".checklist")
     for text in ("第一条", "第二条"):
-        page.fill("textarea[name=note]", text)
-        page.click(".notes button.save")
-        page.wait_for_function(f"[...document.querySelectorAll('.note')].some(n => n.textContent.startsWith('{text}'))")
+        add_note(page, text)
         wait_synced(page)
     context.set_offline(True)
-    page.fill("textarea[name=note]", "第三条")
-    page.click(".notes button.save")
-    page.wait_for_function("[...document.querySelectorAll('.note')].some(n => n.textContent.startsWith('第三条'))")
+    add_note(page, "第三条")
     with app.app_context():  # restored from a backup taken before this device pushed
         device = db.session.query(Device).one()
         db.session.query(MutationRecord).filter(MutationRecord.device_id == device.id).delete()

@@ -11,6 +11,7 @@ const STORAGE_WARN_RATIO = 0.8;
 let updateAccepted = false;
 let wasRunning = false;
 let wasSignedOut = false;
+let shownVersion = 0;
 
 async function loadRules() {
   // Precached by the service worker, so this works offline; remembered as a fallback.
@@ -129,8 +130,11 @@ async function boot() {
       return;
     }
     wasSignedOut = false;
-    // After a sync round, show what arrived, unless the technician is typing.
-    if (wasRunning && !s.running && !isTyping()) route();
+    // After a sync round that changed local data, show it, unless the technician is typing.
+    if (wasRunning && !s.running && s.dataVersion !== shownVersion && !isTyping()) {
+      shownVersion = s.dataVersion;
+      route();
+    }
     wasRunning = s.running;
   });
   state.pending = await pendingCount();

@@ -12,7 +12,9 @@ const BATCH = 100;
 const MINUTE = 60 * 1000;
 const MAX_BACKOFF = 5 * MINUTE;
 
-export const state = { online: navigator.onLine, running: false, lastSynced: null, error: null, needsSignIn: false, pending: 0 };
+// `dataVersion` moves when a round changed what the screens show (a pull brought jobs, a
+// refused change was undone), so the app redraws only then.
+export const state = { online: navigator.onLine, running: false, lastSynced: null, error: null, needsSignIn: false, pending: 0, dataVersion: 0 };
 const listeners = new Set();
 export const onSyncState = (fn) => { listeners.add(fn); fn(state); return () => listeners.delete(fn); };
 function publish(patch) { Object.assign(state, patch); listeners.forEach((fn) => fn(state)); }
@@ -152,6 +154,7 @@ async function undoRefused(batch, results) {
     else if (original === "applied") accepted.add(mutation.seq);
   }
   if (!refused.size) return;
+  state.dataVersion += 1;
   const database = await db();
   const tx = database.transaction(["jobs", "outbox"], "readwrite");
   const outbox = await tx.objectStore("outbox").getAll();
@@ -193,6 +196,9 @@ async function dropRemovedJobs() {
 }
 
 async function applyPull(body) {
+  if (body.changes.jobs.length || body.changes.checklist_templates.length || body.removed.jobs.length) {
+    state.dataVersion += 1;
+  }
   const database = await db();
   // The outbox is read inside the same transaction, so a change recorded meanwhile is
   // either in this rebase or written after it, never lost from view.
