@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from fieldapp.core import states
 from fieldapp.models import User
 from fieldapp.services import accounts, jobs as job_service
 from fieldapp.services.checklists import install_standard_templates

@@ -2,8 +2,7 @@
 the language switch."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, current_app, redirect, render_template, request, session)
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException

@@ -11,7 +11,6 @@ directory.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import tempfile
@@ -165,13 +164,3 @@ class LocalBlobStore:
         finally:
             if tmp is not None and os.path.exists(tmp):
                 os.remove(tmp)
-
-
-def describe(store: BlobStore, sha256: str) -> StoredBlob:
-    """Re-read a held blob's type and size (for a file whose database row went missing)."""
-    with store.open(sha256) as handle:
-        data = handle.read()
-    content_type = sniff_type(data[:16]) or "application/octet-stream"
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-    return StoredBlob(sha256, len(data), content_type, width, height, False)

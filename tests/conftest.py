@@ -2,7 +2,6 @@
 so), the app with an injected clock, a test client and an API helper."""
 from __future__ import annotations
 
-import base64
 import io
 import hashlib
 import os

@@ -1,5 +1,4 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
-import os
 import uuid
 
 import pytest

@@ -1,7 +1,7 @@
 """The JSON API under /api/v1 (flask-smorest): thin handlers over fieldapp.services and sync."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, render_template
 from flask_smorest import Api
 
 from fieldapp.core.errors import DomainError

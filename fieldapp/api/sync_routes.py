@@ -11,7 +11,7 @@ from fieldapp.extensions import db
 from fieldapp.models import Blob, Job, Photo, Signature, Takeback
 from fieldapp.web import clock, domain_ctx
 from sync import engine, pull as pull_engine
-from sync.blobs import SHA256_RE, TooLarge, describe
+from sync.blobs import SHA256_RE, TooLarge
 
 from .auth_tokens import token_required
 from .errors import error_response

@@ -6,7 +6,7 @@ and a customer signature is attached. The result names every unmet item so the t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 KINDS = ("check", "photo", "text", "number", "choice")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time, timedelta
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
+from flask import (Blueprint, abort, flash, make_response, redirect,
                    render_template, request, url_for)
 from flask_babel import get_locale, gettext as _
 from flask_wtf import FlaskForm

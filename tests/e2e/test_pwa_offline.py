@@ -2,7 +2,6 @@
 offline (reloaded from the service worker), then synced without a click, exactly once."""
 from __future__ import annotations
 
-import io
 import random
 
 import pytest

@@ -1,7 +1,7 @@
 """Sign-off: who decides, from which status, the lock on approved jobs (API and sync), the
 seal and `flask verify`, and rework reaching the phone."""
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from conftest import complete_job, jpeg_bytes, new_uuid, sync_push, upload_blob
 from review_kit import approved_job, get, review, tech_jobs, verify
