@@ -87,7 +87,21 @@ def verify_command():
     click.echo(f"OK: {count} seal(s) verified, chain intact")
 
 
+@click.command("restored")
+@with_appcontext
+def restored_command():
+    """Run once after restoring the database from a backup, before the server takes
+    traffic: starts a new sync epoch so every phone pulls everything again (its pending
+    changes are renumbered and re-sent on its own; see docs/operations.md)."""
+    from sync.pull import new_epoch
+
+    old = epoch(db.session)
+    new = new_epoch(db.session)
+    db.session.commit()
+    click.echo(f"new sync epoch {new} (was {old}): every phone will pull everything again")
+
+
 def init_app(app) -> None:
     for command in (seed_demo_command, create_user_command, init_db_command,
-                    verify_command):
+                    verify_command, restored_command):
         app.cli.add_command(command)

@@ -46,6 +46,8 @@ def from_environment(instance_path: str) -> dict:
         "BLOB_MAX_BYTES": int(os.environ.get("FIELDAPP_BLOB_MAX_BYTES", 15 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "FIELDAPP_TIMEZONE": os.environ.get("FIELDAPP_TIMEZONE", "Asia/Shanghai"),
+        # Where customers reach this server: the survey links sent to them start with it.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "AUTO_SEED_DEMO": not production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -65,4 +67,27 @@ def from_environment(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Issue 7: timed work and the notification outbox (README "Scheduled work").
+        "SCHEDULER_ENABLED": _flag("FIELDAPP_SCHEDULER", True),
+        "SCHEDULER_INTERVAL": int(os.environ.get("FIELDAPP_SCHEDULER_INTERVAL", 60)),
+        "REMINDER_HOUR": int(os.environ.get("FIELDAPP_REMINDER_HOUR", 17)),
+        "STALE_DEVICE_HOURS": float(os.environ.get("FIELDAPP_STALE_DEVICE_HOURS", 24)),
+        "BLOB_RETENTION_DAYS": float(os.environ.get("FIELDAPP_BLOB_RETENTION_DAYS", 30)),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER") or None,
+        "WEBHOOK_URL": os.environ.get("FIELDAPP_WEBHOOK_URL") or None,
+        "WEBHOOK_SECRET": os.environ.get("FIELDAPP_WEBHOOK_SECRET") or None,
+        # Staff notices also go out by "email" and/or "webhook" (comma-separated); in-app always.
+        "NOTIFY_CHANNELS": os.environ.get("FIELDAPP_NOTIFY_CHANNELS", ""),
     }
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")

@@ -21,6 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"), static_url_path="/static",
                 template_folder=os.path.join(ROOT, "templates"))
     os.makedirs(app.instance_path, exist_ok=True)
+    from fieldapp.web import DatabaseInt
+
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     hops = int(os.environ.get("FIELDAPP_PROXY_HOPS", "0") or 0)
     if hops:
         # Behind a reverse proxy: trust its X-Forwarded-* so rate limits see real clients.
@@ -58,11 +61,15 @@ def create_app(config: dict | None = None) -> Flask:
     from fieldapp.dispatch import bp as dispatch_bp
     from fieldapp.pwa import bp as pwa_bp
     from fieldapp.review import bp as review_bp
+    from fieldapp.survey import bp as survey_bp
+    from fieldapp.verify import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(dispatch_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(survey_bp)
+    app.register_blueprint(verify_bp)
     init_api(app)
 
     from fieldapp import blobstore, cli, web
@@ -70,6 +77,9 @@ def create_app(config: dict | None = None) -> Flask:
     blobstore.init_app(app)
     cli.init_app(app)
     web.init_app(app)
+    from fieldapp import scheduler
+
+    scheduler.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -89,6 +99,8 @@ def select_locale() -> str:
     """The user's own choice first (kept on their account and in the session), else the
     browser's Accept-Language, else Chinese."""
     languages = ("zh_CN", "en")
+    if request.blueprint == "survey":  # the customer's survey: Chinese unless they switch
+        return "en" if request.args.get("lang") == "en" else "zh_CN"
     chosen = session.get("lang") or request.args.get("lang")
     if not chosen and current_user and getattr(current_user, "is_authenticated", False):
         chosen = current_user.locale

@@ -409,6 +409,17 @@ class PartsRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # Issue 8: the cause (补件和更换配件记录 needs it before anything is ordered), the photos
+    # the phone sent, and the warehouse release, allowed only on an approved request.
+    cause: Mapped[str | None] = mapped_column(String(32), index=True)
+    photo_sha256s: Mapped[list | None] = mapped_column(JSON)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    job: Mapped[Job] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])
 
 
 class Takeback(Base):
@@ -427,6 +438,22 @@ class Takeback(Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     return_signature_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    # Issue 8: the number printed for the customer (made offline on the phone: job ref + a
+    # per-job counter), the condition photos, who signed, the follow-up job that brings the
+    # product back (made once, when the receipt reaches the server), and the return's facts.
+    receipt_no: Mapped[str | None] = mapped_column(String(48), unique=True)
+    photo_sha256s: Mapped[list | None] = mapped_column(JSON)
+    signer_name: Mapped[str | None] = mapped_column(String(120))
+    followup_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    returned_on_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"))
+    receipt_retrieved: Mapped[bool | None] = mapped_column(Boolean)
+    return_signer_name: Mapped[str | None] = mapped_column(String(120))
+    return_note: Mapped[str | None] = mapped_column(Text)
+
+    job: Mapped[Job] = relationship(foreign_keys=[job_id])
+    followup_job: Mapped[Job | None] = relationship(foreign_keys=[followup_job_id])
+    taken_by: Mapped[User] = relationship(foreign_keys=[taken_by_id])
+    returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
 
 
 class JobEvent(Base):
@@ -607,6 +634,46 @@ def _refuse_setting_change_change(mapper, connection, target):
     raise AuditTrailIsAppendOnly("setting changes are never changed or deleted")
 
 
+# --- return visits (回访) and the customer survey --------------------------------------------
+
+class ReturnVisit(Base):
+    """The after-sales call (回访) some days after a job was approved: one per job (the unique
+    `job_id` stops a second one, even from two processes at once). Answered once, by the office
+    on the phone (`channel` phone) or by the customer on /survey/<token> (`channel` survey).
+    The survey token is stored only as its SHA-256; a low score or an open issue links the
+    complaint or follow-up job it opened (fieldapp/services/return_visits.py)."""
+
+    __tablename__ = "return_visits"
+    __table_args__ = (Index("ix_return_visits_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="due")
+    channel: Mapped[str | None] = mapped_column(String(16))
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    issues: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The survey link's token is HMAC(SECRET_KEY, survey_salt); only its SHA-256 is kept.
+    survey_salt: Mapped[str | None] = mapped_column(String(64))
+    survey_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    survey_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    survey_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    survey_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"))
+    followup_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    job: Mapped[Job] = relationship(foreign_keys=[job_id])
+    technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    complaint: Mapped[Complaint | None] = relationship()
+    followup_job: Mapped[Job | None] = relationship(foreign_keys=[followup_job_id])
+
+
 # --- sign-off: the seal chain --------------------------------------------------------------
 
 class Seal(Base):
@@ -632,3 +699,84 @@ class Seal(Base):
     sealed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     sealed_by: Mapped[User] = relationship()
+
+
+# --- notifications, their outbox and the scheduler (issue 7) -------------------------------
+
+class Notification(Base):
+    """One in-app message to one user. `key` names the event; (user_id, key) is unique, so
+    the same event never notifies the same person twice, even from two processes at once
+    (fieldapp/services/notifications.py). Text is rendered in the recipient's language."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_notifications_user_key"),
+                      Index("ix_notifications_user_created", "user_id", "created_at", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Delivery(Base):
+    """The outbox: one message to send over one channel (`email` or `webhook`), once.
+    `key` is unique (a second enqueue of the same message is a no-op). A worker claims a row
+    (pending -> sending, atomically), sends, then marks it `sent` / `logged` (no mail server
+    configured) or puts it back to `pending` with a later `next_attempt_at`; after
+    MAX_ATTEMPTS it is `failed`, shown on /dispatch/deliveries with its last error."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(240), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RuleFiring(Base):
+    """A timed rule that has fired for one subject (a breached clock, a job's reminder for
+    one day, a stale device period): (rule, key) is unique, so a rule fires once and never
+    again, whichever process runs it."""
+
+    __tablename__ = "rule_firings"
+    __table_args__ = (UniqueConstraint("rule", "key", name="uq_rule_firings_rule_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchedulerLease(Base):
+    """Which scheduler process runs a task right now: one row per task; a process takes the
+    lease when it is free or expired (fieldapp/scheduler)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(80))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str | None] = mapped_column(Text)

@@ -6,6 +6,7 @@ from flask import (Blueprint, current_app, redirect, render_template, request, s
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from fieldapp.core.clock import Clock
 from fieldapp.extensions import db
@@ -16,6 +17,15 @@ bp = Blueprint("web", __name__)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in a URL, bounded to what an INTEGER column holds: a larger number is no
+    such page (404), never a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min,
+                         max=2**31 - 1 if max is None else max, signed=signed)
 
 
 def clock() -> Clock:

@@ -126,6 +126,20 @@ class LocalBlobStore:
         except FileNotFoundError:
             pass
 
+    def sweep_incoming(self, older_than: float) -> int:
+        """Remove temporary files an upload left behind when its process was killed (a live
+        upload keeps touching its file, so only ones untouched since `older_than`, a POSIX
+        timestamp, go). Answers how many were removed."""
+        removed = 0
+        for entry in os.scandir(self.incoming):
+            try:
+                if entry.is_file() and entry.stat().st_mtime < older_than:
+                    os.remove(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # finished or swept by another process meanwhile
+                pass
+        return removed
+
     def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES
                ) -> StoredBlob:
         final = self.path(sha256)

@@ -59,12 +59,20 @@ class SignatureArgs(_Args):
     signer_relation = fields.String(required=True, validate=validate.Length(min=1, max=60))
 
 
+# Issue 8 extensions (optional; docs/sync-protocol.md): photos, the cause, the readable
+# receipt number made on the phone, who signed, whether the receipt came back.
+PHOTOS = fields.List(fields.String(validate=SHA256), load_default=None, allow_none=True,
+                     validate=validate.Length(max=10))
+
+
 class PartsArgs(_Args):
     request_id = fields.UUID(required=True)
     part_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 999))
     kind = fields.String(required=True, validate=validate.OneOf(job_service.PARTS_KINDS))
     reason = fields.String(required=True, validate=TEXT)
+    cause = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    photo_sha256s = PHOTOS
 
 
 class TakebackReceiptArgs(_Args):
@@ -72,11 +80,18 @@ class TakebackReceiptArgs(_Args):
     items = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1, max=50))
     condition = fields.String(required=True, validate=TEXT)
     signature_sha256 = fields.String(required=True, validate=SHA256)
+    receipt_no = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(min=1, max=40))
+    signer_name = fields.String(load_default=None, allow_none=True, validate=NAME)
+    photo_sha256s = PHOTOS
 
 
 class TakebackReturnArgs(_Args):
     receipt_id = fields.UUID(required=True)
     signature_sha256 = fields.String(required=True, validate=SHA256)
+    receipt_retrieved = fields.Boolean(load_default=None, allow_none=True)
+    signer_name = fields.String(load_default=None, allow_none=True, validate=NAME)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 SCHEMAS = {
@@ -159,7 +174,9 @@ class EvidenceTypes:
         if type_ in ("photo.attach", "signature.capture"):
             return [args["sha256"]]
         if type_ in ("takeback.receipt", "takeback.return"):
-            return [args["signature_sha256"]]
+            return [args["signature_sha256"], *(args.get("photo_sha256s") or [])]
+        if type_ == "parts.request":
+            return list(args.get("photo_sha256s") or [])
         return []
 
     @staticmethod

@@ -3,7 +3,9 @@
 The cursor is `<epoch>.<change_seq>`: a value of the server's change counter (never a clock)
 and the database's epoch, a random id made when the database was created. A cursor from
 another epoch (the database was restored or replaced) or from the future is treated as empty:
-the device gets everything again instead of silently missing changes.
+the device gets everything again instead of silently missing changes. A cursor from the future
+also starts a new epoch, so every other phone pulls everything again too (see
+docs/operations.md, "Backup and restore").
 
 Reads are bounded by the counter value read first (the high-water mark): every change at or
 below it is committed (see fieldapp.services.counters), so pages neither miss nor repeat rows
@@ -45,6 +47,27 @@ def epoch(session: Session) -> str:
     return row.value
 
 
+def new_epoch(session: Session) -> str:
+    """Start a new epoch: every cursor handed out before is foreign from now on, so every
+    phone pulls everything again. Run after a restore (`flask --app app restored`), and
+    automatically when a cursor proves the database went back in time."""
+    row = session.get(Setting, EPOCH_KEY)
+    value = secrets.token_hex(8)
+    if row is None:
+        session.add(Setting(key=EPOCH_KEY, value=value))
+    else:
+        row.value = value
+    session.flush()
+    return value
+
+
+def from_the_future(raw: str | None, current_epoch: str, high_water: int) -> bool:
+    """A cursor of this epoch beyond the change counter: the database was restored from a
+    backup older than what this phone already pulled."""
+    epoch_part, _, seq_part = (raw or "").partition(".")
+    return epoch_part == current_epoch and seq_part.isdigit() and int(seq_part) > high_water
+
+
 def decode(raw: str | None, current_epoch: str, high_water: int) -> int:
     """The seq to pull after; 0 (everything) for an empty, foreign or impossible cursor."""
     if not raw:
@@ -61,6 +84,17 @@ def pull(session: Session, user: User, device: Device, raw_cursor: str | None, n
     limit = max(1, min(limit, MAX_LIMIT))
     high = counters.current(session)
     current_epoch = epoch(session)
+    if from_the_future(raw_cursor, current_epoch, high):
+        # Restored without `flask restored`: other phones may hold cursors that now point at
+        # numbers the restored database will hand out again for other changes. A new epoch
+        # makes every phone pull everything again. Its own write transaction (on SQLite a
+        # read transaction could not turn into a write once another connection committed).
+        from fieldapp.db import begin_write
+
+        begin_write(session)
+        current_epoch = new_epoch(session)
+        session.commit()
+        high = counters.current(session)
     after = decode(raw_cursor, current_epoch, high)
 
     # Phase 1: find where this page ends, reading only seq columns.

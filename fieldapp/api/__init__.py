@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_smorest import Api
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest
 
 from fieldapp.core.errors import DomainError
 from fieldapp.extensions import csrf, db
@@ -12,7 +14,10 @@ from .errors import domain_error_response, error_response, http_error_response
 
 
 class FieldApi(Api):
-    """flask-smorest, with the contract's error shape instead of its own."""
+    """flask-smorest, with the contract's error shape instead of its own (in the answers
+    and in the spec's documented error responses)."""
+
+    from .schemas import ErrorSchema as ERROR_SCHEMA  # noqa: N811
 
     def handle_http_exception(self, error):
         return http_error_response(error)
@@ -29,12 +34,21 @@ def init_api(app: Flask) -> None:
     api = FieldApi(app)  # one per app: the spec belongs to the app it describes
     app.extensions["fieldapp.api"] = api
 
-    from . import auth, complaints, docs, jobs, sync_routes
+    from . import auth, complaints, docs, jobs, return_visits, sync_routes
 
-    for module in (auth, jobs, sync_routes, complaints):
+    for module in (auth, jobs, sync_routes, complaints, return_visits):
         api.register_blueprint(module.blp)
         # The API authenticates with bearer tokens only, never cookies: no CSRF to forge.
         csrf.exempt(module.blp)
+    from . import parts  # issue 8: parts requests and take-back receipts
+
+    for blueprint in (parts.blp, parts.takeback_blp):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+    from . import notifications  # issue 7: the user's notifications
+
+    api.register_blueprint(notifications.blp)
+    csrf.exempt(notifications.blp)
     app.register_blueprint(docs.bp)
 
     @app.errorhandler(DomainError)
@@ -46,6 +60,18 @@ def init_api(app: Flask) -> None:
     def on_blob_error(error: BlobError):
         db.session.rollback()
         return error_response(error.code, error.status, error.details)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)  # SQLite's form: "Python int too large"
+    def on_data_error(error):
+        # A number or text the database cannot hold (e.g. an id beyond INTEGER on
+        # PostgreSQL) that no schema bounded: the caller's mistake, not a server error.
+        db.session.rollback()
+        from flask import request
+
+        if request.path.startswith("/api/"):
+            return error_response("bad_request", 400, {"reason": "value_out_of_range"})
+        return render_template("error.html", error=BadRequest()), 400
 
     @app.errorhandler(500)
     def on_server_error(error):

@@ -8,7 +8,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import token_required
 from .errors import error_response
-from .schemas import LoginResultSchema, LoginSchema
+from .schemas import LoginResultSchema, LoginSchema, MeSchema
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth",
                 description="Sign in a device and get its bearer token; sign it out.")
@@ -55,6 +55,8 @@ def logout():
 
 @blp.route("/me", methods=["GET"])
 @token_required()
+@blp.response(200, MeSchema)
+@blp.alt_response(401, description="Token missing, unknown or revoked")
 def me():
     """The signed-in user and device."""
     return jsonify({"user": g.api_user.public(), "device_id": g.api_device.id,

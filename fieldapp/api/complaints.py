@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fieldapp.core import complaints as rules
-from fieldapp.core.roles import DISPATCH_ROLES
+from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
 from fieldapp.extensions import db
 from fieldapp.models import Complaint
 from fieldapp.services import complaints as complaint_service
@@ -133,7 +133,7 @@ def create_complaint(body):
 
 
 @blp.route("", methods=["GET"])
-@token_required(DISPATCH_ROLES)
+@token_required(OFFICE_ROLES)
 @blp.arguments(ComplaintListQuerySchema, location="query")
 @blp.response(200, ComplaintListSchema)
 def list_complaints(query):
@@ -150,11 +150,13 @@ def list_complaints(query):
 
 
 @blp.route("/<complaint_id>", methods=["GET"])
-@token_required(DISPATCH_ROLES)
+@token_required(OFFICE_ROLES)
 @blp.response(200, ComplaintDetailSchema)
 def get_complaint(complaint_id):
-    """One complaint with its clocks, contacts, spawned jobs and audit trail."""
-    return _detail(complaint_service.get_complaint(domain_ctx(), api_actor(), complaint_id))
+    """One complaint with its clocks, contacts, spawned jobs and audit trail (supervisors
+    may read it too)."""
+    return _detail(complaint_service.get_complaint(domain_ctx(), api_actor(), complaint_id,
+                                                   read_only=True))
 
 
 @blp.route("/<complaint_id>", methods=["PATCH"])

@@ -49,6 +49,7 @@ MESSAGES = {
     "server_error": _l("Something went wrong on the server. Nothing was stored."),
     # The dispatcher's desk: complaints, late evidence, settings, lists.
     "complaint_not_found": _l("No such complaint."),
+    "notification_not_found": _l("No such notification."),
     "illegal_complaint_transition": _l("This status change is not possible from the complaint's current status."),
     "customer_not_satisfied": _l("A complaint is closed only when the customer is satisfied: record it first."),
     "complaint_closed": _l("The complaint is closed and cannot be changed."),
@@ -67,6 +68,35 @@ MESSAGES = {
     "resolution_required": _l("Write down the decision."),
     "bad_setting": _l("A setting is not valid."),
     "bad_cursor": _l("The page link is not valid; start from the first page."),
+    # Parts requests and take-back repairs (issue 8).
+    "parts_request_not_found": _l("No such parts request, or it is not yours."),
+    "takeback_not_found": _l("No such take-back receipt, or it is not yours."),
+    "bad_parts_kind": _l("A part is a replacement or a supplementary part."),
+    "part_name_required": _l("Name the part."),
+    "bad_cause": _l("Unknown cause."),
+    "cause_required": _l("Record the cause before approving: nothing is ordered without it."),
+    "bad_parts_decision": _l("The decision must be approve or refuse."),
+    "already_decided": _l("This parts request was already decided."),
+    "parts_not_approved": _l("Not released: this parts request has no approval on record."),
+    "already_released": _l("This part was already released from the warehouse."),
+    "too_many_photos": _l("Too many photos for one record."),
+    "bad_items": _l("List the items taken away, each with a name."),
+    "condition_required": _l("Describe the condition of what is taken away."),
+    "bad_receipt_no": _l("The receipt number may hold only letters, digits and dashes."),
+    "unknown_receipt": _l("No such take-back receipt."),
+    "receipt_not_on_job": _l("This receipt belongs to another job."),
+    "already_returned": _l("This product was already brought back: the receipt is closed."),
+    "receipt_note_required": _l("The receipt was not collected: write down why."),
+    "signature_not_png": _l("A signature must be a PNG image."),
+    "request_id_taken": _l("This request id belongs to another job."),
+    "receipt_id_taken": _l("This receipt id belongs to another job."),
+    # Return visits (回访) and the customer survey.
+    "return_visit_not_found": _l("No such return visit."),
+    "return_visit_answered": _l("This return visit has already been answered; the first answer stands and nothing was changed."),
+    "bad_score": _l("The score is a whole number from 1 to 5."),
+    "survey_not_found": _l("This survey link is not valid."),
+    "survey_expired": _l("This survey link has expired."),
+    "no_customer_contact": _l("The customer has neither a phone number nor an e-mail address to send the link to."),
 }
 
 

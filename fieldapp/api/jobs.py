@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 
 from flask import g, jsonify, url_for
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy import func, select
 
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
@@ -41,7 +42,8 @@ def create_job(body):
 
 @blp.route("", methods=["GET"])
 @token_required()
-@blp.arguments(JobListQuerySchema, location="query")
+# unknown=RAISE: a misspelt filter (?statuss=) is a 422 naming it, not the whole list.
+@blp.arguments(JobListQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, JobListSchema)
 def list_jobs(query):
     """Jobs, newest first; a technician sees only their own."""

@@ -37,6 +37,13 @@ class LoginResultSchema(Schema):
     user = fields.Nested(UserSchema)
 
 
+class MeSchema(Schema):
+    user = fields.Nested(UserSchema)
+    device_id = fields.String()
+    last_seq = fields.Integer(metadata={
+        "description": "the last mutation seq this device's pushes reached on the server"})
+
+
 class ErrorSchema(Schema):
     error = fields.String(metadata={"description": "stable error code"})
     message = fields.String(metadata={"description": "human text in the caller's language"})
@@ -88,7 +95,7 @@ class JobListQuerySchema(Strict):
     technician_id = fields.Integer()
     date = fields.Date(metadata={"description": "scheduled on this local date"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
 
 class ContactSchema(Strict):
@@ -138,6 +145,8 @@ class JobSchema(Schema):
     checklist_template_id = fields.String()
     created_at = fields.String()
     updated_at = fields.String()
+    completed_at = fields.String(allow_none=True)
+    approved_at = fields.String(allow_none=True)
     needs_review = fields.Boolean()
     sla = fields.List(fields.Nested(SlaClockSchema))
 

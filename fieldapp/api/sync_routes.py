@@ -98,7 +98,12 @@ def put_blob(sha256):
     # Look and insert under the write lock: on SQLite a read that another upload of the same
     # bytes overtakes could not insert afterwards ("database is locked", not IntegrityError).
     begin_write(db.session)
-    if db.session.get(Blob, sha256) is not None:
+    existing = db.session.get(Blob, sha256)
+    if existing is not None:
+        # Uploaded again: a mutation is about to reference it, so the retention clock of an
+        # unreferenced blob starts again (the scheduler's blob clean-up counts from here).
+        existing.created_at = clock().now()
+        db.session.commit()
         return jsonify(_blob_json(stored)), 200
     try:
         db.session.add(Blob(sha256=sha256, size=stored.size, content_type=stored.content_type,
@@ -121,15 +126,19 @@ def _blob_json(stored) -> dict:
 @blp.response(200, description="The bytes (GET) or that they are held (HEAD)")
 @blp.alt_response(404, description="Not held, or not visible to you")
 def get_blob(sha256):
-    """Is a blob held (HEAD); its bytes for users who may see a job that uses it (GET)."""
+    """Is a blob held (HEAD) and its bytes (GET), for users who uploaded it or may see a job
+    that uses it."""
     blob = db.session.get(Blob, sha256) if SHA256_RE.match(sha256) else None
     if blob is None or not store().exists(sha256):
+        return error_response("not_found", 404)
+    # HEAD is scoped like GET (a technician learns only of bytes they uploaded or that a job
+    # of theirs uses), so it is no oracle for "does this photo exist"; the phone asks HEAD
+    # only about its own uploads, and a PUT of bytes already held answers 200 anyway.
+    if not _may_read(sha256):
         return error_response("not_found", 404)
     if request.method == "HEAD":
         return Response(status=200, headers={"Content-Length": str(blob.size),
                                              "Content-Type": blob.content_type})
-    if not _may_read(sha256):
-        return error_response("not_found", 404)
     handle = store().open(sha256)
     response = Response(handle, mimetype=blob.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(blob.size)

@@ -3,7 +3,13 @@
 A job dict has: id, technician_id, customer_id, product_model, status, created_at,
 scheduled_start, scheduled_end, first_on_site_at (the first move to on_site), completed_at,
 reworked (ever sent back), required_total and required_met (required checklist items and how
-many are satisfied). Targets are the business's own (seed-rules.md section 8.3).
+many are satisfied), and optionally followup_at (when the return visit on it opened a follow-up
+job). Targets are the business's own (seed-rules.md section 8.3).
+
+Satisfaction comes from answered return visits (回访, {technician_id, score 1-5, answered_at}):
+the share of answers scoring 4 or 5 ("satisfied", the top two boxes of the 5-point scale), which
+is what the target "satisfaction at least 90 %" is measured against; the mean score is shown
+beside it. A visit counts in the range it was answered in.
 """
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from datetime import datetime, timedelta
 
 REPEAT_WINDOW = timedelta(days=30)
 RESOLUTION_LIMIT = timedelta(hours=24)
+SATISFIED_FROM = 4  # of 5
 DONE = ("completed", "approved")
 
 # seed-rules.md 8.3: on-time >= 90 %, satisfaction >= 90 %, after-sales problems solved within
@@ -46,8 +53,14 @@ class Row:
     first_time_fix: Ratio = field(default_factory=Ratio)
     within_24h: Ratio = field(default_factory=Ratio)
     resolution: Ratio = field(default_factory=Ratio)
-    satisfaction: float | None = None  # no return-visit scores yet
+    satisfaction: Ratio = field(default_factory=Ratio)  # answers scoring 4 or 5
+    score_total: int = 0
     complaints: int | None = None      # None: no complaint records to count
+
+    @property
+    def mean_score(self) -> float | None:
+        """The mean return-visit score (1-5) over the answers counted in `satisfaction`."""
+        return self.score_total / self.satisfaction.den if self.satisfaction.den else None
 
 
 def on_time(job: dict) -> bool | None:
@@ -72,6 +85,9 @@ def repeat_visit(job: dict, jobs: list[dict]) -> bool:
     done = job.get("completed_at")
     if done is None:
         return False
+    followup = job.get("followup_at")
+    if followup is not None and done < followup <= done + REPEAT_WINDOW:
+        return True  # its return visit found the problem still there
     return any(other["id"] != job["id"] and other["customer_id"] == job["customer_id"]
                and other["product_model"] == job["product_model"]
                and done < other["created_at"] <= done + REPEAT_WINDOW
@@ -93,11 +109,13 @@ def within_24h(job: dict) -> bool | None:
 
 def compute(jobs: list[dict], start: datetime, end: datetime, names: dict[int, str],
             all_jobs: list[dict] | None = None, complaints: list[dict] | None = None,
-            team_name: str = "team") -> tuple[list[Row], Row]:
+            team_name: str = "team",
+            visits: list[dict] | None = None) -> tuple[list[Row], Row]:
     """Rows per technician (sorted by name) and the team row, for jobs in [start, end):
     done-measures for jobs completed in the range; resolution rate over jobs opened in it
     (cancelled ones excluded). `all_jobs` (default `jobs`) is where repeat visits are looked
-    for; `complaints` ({technician_id, created_at}) None means there is nothing to count."""
+    for; `complaints` ({technician_id, created_at}) None means there is nothing to count;
+    `visits` are the answered return visits ({technician_id, score, answered_at})."""
     all_jobs = jobs if all_jobs is None else all_jobs
     rows: dict[int, Row] = {}
     team = Row(team_name, None)
@@ -107,6 +125,14 @@ def compute(jobs: list[dict], start: datetime, end: datetime, names: dict[int, s
             rows[tech_id] = Row(names.get(tech_id, str(tech_id)), tech_id)
         return rows[tech_id]
 
+    for visit in visits or ():
+        at, score = visit.get("answered_at"), visit.get("score")
+        if at is None or score is None or not start <= at < end:
+            continue
+        tech = visit.get("technician_id")
+        for row in [team] + ([row_for(tech)] if tech is not None else []):
+            row.satisfaction.add(score >= SATISFIED_FROM)
+            row.score_total += score
     for job in jobs:
         tech = job.get("technician_id")
         targets = [team] + ([row_for(tech)] if tech is not None else [])

@@ -49,6 +49,17 @@ def parse_day(value: str | None, default: date) -> date:
         return default
 
 
+def N_(text: str) -> str:
+    """Marks a msgid for extraction (pybabel's default keyword); translated where used."""
+    return text
+
+
+DURATION_PATTERNS = (
+    N_("under a minute"), N_("%(n)d min"), N_("%(h)d h %(m)d min"), N_("%(h)d h"),
+    N_("%(d)d d %(h)d h"), N_("%(d)d d"), N_("met"), N_("stopped"), N_("met late by %(t)s"),
+    N_("%(t)s overdue"), N_("%(t)s left"))
+
+
 class Phrases:
     """The desk's recurring words, translated once per request: a busy board has hundreds of
     cards, and asking Babel for every word of every card was most of its cost."""
@@ -62,9 +73,7 @@ class Phrases:
         self.STATUS = {k: str(v) for k, v in labels.STATUS.items()}
         self.CLOCK = {k: str(v) for k, v in CLOCK_LABELS.items()}
         # Patterns without their values: _() answers the pattern when given no variables.
-        self.p = {key: _(key) for key in (
-            "under a minute", "%(n)d min", "%(h)d h %(m)d min", "%(h)d h", "%(d)d d %(h)d h",
-            "%(d)d d", "met", "stopped", "met late by %(t)s", "%(t)s overdue", "%(t)s left")}
+        self.p = {key: _(key) for key in DURATION_PATTERNS}
 
     def duration(self, seconds: float) -> str:
         """A short human length of time: 45 min, 3 h 5 min, 2 d 4 h."""
@@ -124,6 +133,9 @@ def day_link(day: date, delta: int = 0) -> str:
 
 
 from . import board, complaints, intake, lists, settings  # noqa: E402,F401  (routes)
+from . import return_visits  # noqa: E402,F401  (routes)
+from . import takebacks  # noqa: E402,F401  (issue 8: the take-back register)
+from . import notifications  # noqa: E402,F401  (issue 7: notifications, deliveries)
 
 
 @bp.context_processor

@@ -16,13 +16,15 @@ from fieldapp.models import (ContactAttempt, Conflict, Device, Job, JobEvent, Us
 from fieldapp.services import complaints as complaint_service
 from fieldapp.services import desk
 from fieldapp.services import jobs as job_service
+from fieldapp.services import return_visits as visit_service
 from fieldapp.services.counters import current as current_counter
 from fieldapp.services.settings import desk_settings
 from fieldapp.services.views import clocks_for
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp, error_text, parse_day, safe_next
-from .forms import CancelForm, ContactForm, ResolveConflictForm, ScheduleForm, opts
+from .forms import (CancelForm, ContactForm, ResendSurveyForm, ResolveConflictForm,
+                    ScheduleForm, opts)
 
 
 def technicians() -> list[User]:
@@ -107,6 +109,7 @@ def render_job(job: Job, schedule_form=None, cancel_form=None, contact_form=None
                                 .order_by(JobEvent.id)).scalars().all()
     conflicts = db.session.execute(select(Conflict).where(Conflict.job_id == job.id)
                                    .order_by(Conflict.id)).scalars().all()
+    visit = visit_service.for_job(db.session, job.id)
     clashes = []
     if job.technician_id and job.scheduled_start and job.status in desk.OPEN_JOB:
         clashes = desk.overlapping_jobs(db.session, job.technician_id, job.scheduled_start,
@@ -115,6 +118,8 @@ def render_job(job: Job, schedule_form=None, cancel_form=None, contact_form=None
         "dispatch/job.html", job=job, tz=tz, clocks=views, contacts=contacts, users=users,
         events=events, conflicts=conflicts, clashes=clashes,
         complaints=complaint_service.for_job(db.session, job),
+        return_visit=visit, survey_link=visit and visit_service.survey_url(visit, clock().now()),
+        resend_form=ResendSurveyForm(formdata=None),
         schedule_form=schedule_form, cancel_form=cancel_form or CancelForm(formdata=None),
         contact_form=contact_form or ContactForm(formdata=None),
         resolve_form=ResolveConflictForm(formdata=None),

@@ -132,6 +132,10 @@ class CancelForm(FlaskForm):
     next = HiddenField()
 
 
+class ResendSurveyForm(FlaskForm):
+    """Sends the customer a new survey link (CSRF only)."""
+
+
 class ContactForm(FlaskForm):
     outcome = RadioField(_l("Outcome"),
                          choices=opts([(o, OUTCOME_LABELS[o]) for o in CONTACT_OUTCOMES]),
@@ -263,6 +267,9 @@ class SettingsForm(FlaskForm):
     offline_after_minutes = IntegerField(
         _l("A phone is offline for long after this many working minutes without a sync"),
         validators=[InputRequired(), NumberRange(5, 1440)])
+    return_visit_days = IntegerField(
+        _l("Return visit (回访) this many days after approval"),
+        validators=[Optional(), NumberRange(1, 60)])
 
 
 def _add_limit_fields():
@@ -291,6 +298,12 @@ EVENT_LABELS = {
     "conflict_resolved": _l("Late evidence decided"), "complaint": _l("Complaint"),
     "from_complaint": _l("Return visit for a complaint"), "escalated": _l("Escalated"),
     "reclassified": _l("Reclassified"), "job_created": _l("Return-visit job created"),
+    "parts_decision": _l("Parts decision"), "parts_released": _l("Parts released"),
+    "return_visit_created": _l("Return visit due"),
+    "return_visit_answered": _l("Return visit answered"),
+    "return_visit_follow_up": _l("Return visit follow-up"),
+    "return_visit_survey_resent": _l("Survey link sent again"),
+    "from_return_visit": _l("Opened by a return visit"),
 }
 
 

@@ -72,6 +72,7 @@ def _fill(form: SettingsForm, policy, desk) -> None:
     form.holidays.data = format_holidays(policy.holidays)
     form.warn_percent.data = desk.warn_percent
     form.offline_after_minutes.data = desk.offline_after_minutes
+    form.return_visit_days.data = desk.return_visit_days
     for key, _label in LIMIT_NAMES:
         if key.startswith("resolution."):
             limit = data["resolution"][key.split(".", 1)[1]]
@@ -122,7 +123,10 @@ def settings():
                 try:
                     policy, desk = settings_service.save(ctx, web_actor(), policy_data, {
                         "warn_percent": form.warn_percent.data,
-                        "offline_after_minutes": form.offline_after_minutes.data})
+                        "offline_after_minutes": form.offline_after_minutes.data,
+                        "return_visit_days": form.return_visit_days.data
+                        if form.return_visit_days.data is not None
+                        else desk_settings().return_visit_days})
                     db.session.commit()
                 except DomainError as error:
                     db.session.rollback()

@@ -3,11 +3,13 @@ Noto Sans CJK font that `make` installs, so Chinese renders as text, not boxes).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 import os
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -95,51 +97,80 @@ def _qr_png(text: str) -> io.BytesIO:
     return out
 
 
-def build_pdf(session: Session, job: Job, lang: str, store, verify_url: str, tz) -> bytes:
+def build_pdf(session: Session, job: Job, lang: str, store, verify_url: str | None, tz) -> bytes:
     with force_locale("en" if lang == "en" else "zh_CN"):
         return _build(session, job, lang, store, verify_url, tz)
 
 
-def _build(session: Session, job: Job, lang: str, store, verify_url: str, tz) -> bytes:
+def new_document(company: str, title: str, reference: str, *, title_ref: str,
+                 footer: Callable[[int], str]):
+    """An A4 page in the CJK font with the letterhead every document of ours carries: the
+    company, the title and its reference, a rule; `footer(page_no)` at the foot of each page.
+    The document also draws the shared pieces: `section(title)` and `pairs(rows)`."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    label_key = "zh-CN" if lang == "zh" else "en"
-    company = current_app.config.get("COMPANY_NAME") or _("After-sales service department")
-
-    class Report(FPDF):
+    class Document(FPDF):
         def footer(self):
             self.set_y(-12)
             self.set_font(FONT, size=8)
             self.set_text_color(110)
-            self.cell(0, 6, f"{job.ref} · {_('Service record')} · "
-                      f"{_('Page %(n)s of %(total)s', n=self.page_no(), total='{nb}')}",
-                      align="C")
+            self.cell(0, 6, footer(self.page_no()), align="C")
             self.set_text_color(0)
 
-    pdf = Report(format="A4", unit="mm")
+        def section(self, text: str):
+            self.ln(2)
+            self.set_font(FONT, size=13)
+            self.set_fill_color(232, 239, 248)
+            self.cell(self.epw, 8, text, fill=True, new_x="LMARGIN", new_y="NEXT")
+            self.ln(1)
+            self.set_font(FONT, size=10)
+
+        def pairs(self, rows):
+            """Label / value rows; an empty value prints as a dash."""
+            self.set_font(FONT, size=10)
+            with self.table(col_widths=(28, 72), first_row_as_headings=False, line_height=6,
+                            borders_layout="HORIZONTAL_LINES", padding=1) as table:
+                for key, value in rows:
+                    row = table.row()
+                    row.cell(key, style=HEADING)
+                    row.cell(value or "—")
+
+    HEADING = FontFace(fill_color=(245, 245, 245))
+    pdf = Document(format="A4", unit="mm")
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font(FONT, fname=font_path(), collection_font_number=CJK_COLLECTION_NUMBER)
-    pdf.set_title(f"{_('Service record')} {job.ref}")
+    pdf.set_title(f"{title} {title_ref}")
     pdf.set_creator("fieldapp")
     pdf.add_page()
     width = pdf.epw
-
-    # Header: company, title, reference.
     pdf.set_font(FONT, size=11)
     pdf.set_text_color(90)
     pdf.cell(width, 6, company, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
     pdf.set_font(FONT, size=20)
-    pdf.cell(width * 0.6, 11, _("Service record"))
+    pdf.cell(width * 0.55, 11, title)
     pdf.set_font(FONT, size=12)
-    pdf.cell(width * 0.4, 11, f"{_('Reference')}: {job.ref}", align="R",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width * 0.45, 11, reference, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(40, 90, 160)
     pdf.set_line_width(0.6)
     pdf.line(15, pdf.get_y() + 1, 15 + width, pdf.get_y() + 1)
     pdf.ln(4)
+    return pdf
+
+
+def _build(session: Session, job: Job, lang: str, store, verify_url: str | None, tz) -> bytes:
+    from fpdf.fonts import FontFace
+
+    label_key = "zh-CN" if lang == "zh" else "en"
+    company = current_app.config.get("COMPANY_NAME") or _("After-sales service department")
+
+    pdf = new_document(
+        company, _("Service record"), f"{_('Reference')}: {job.ref}", title_ref=job.ref,
+        footer=lambda n: " · ".join((job.ref, _("Service record"),
+                                     _("Page %(n)s of %(total)s", n=n, total="{nb}"))))
+    width = pdf.epw
 
     reviews = session.execute(select(Review).where(Review.job_id == job.id)
                               .order_by(Review.at, Review.id)).scalars().all()
@@ -147,23 +178,7 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str, tz) ->
     seal = session.execute(select(Seal).where(Seal.job_id == job.id)).scalar_one_or_none()
     technician = job.technician
 
-    def section(title: str):
-        pdf.ln(2)
-        pdf.set_font(FONT, size=13)
-        pdf.set_fill_color(232, 239, 248)
-        pdf.cell(width, 8, title, fill=True, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-        pdf.set_font(FONT, size=10)
-
-    heading = FontFace(fill_color=(245, 245, 245))
-
-    def pairs(rows):
-        with pdf.table(col_widths=(28, 72), first_row_as_headings=False, line_height=6,
-                       borders_layout="HORIZONTAL_LINES", padding=1) as table:
-            for key, value in rows:
-                row = table.row()
-                row.cell(key, style=heading)
-                row.cell(value or "—")
+    section, pairs = pdf.section, pdf.pairs
 
     section(_("Customer and job"))
     pairs([
@@ -271,7 +286,7 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str, tz) ->
         pdf.add_page()
     section(_("Seal"))
     y = pdf.get_y()
-    if seal is not None:
+    if seal is not None and verify_url:
         pdf.image(_qr_png(verify_url), x=15 + width - 36, y=y, w=36, h=36)
         pdf.set_font(FONT, size=9)
         text_w = width - 40
@@ -293,15 +308,24 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str, tz) ->
 
 # --- Flask side: the download and the e-mail ------------------------------------------------
 
-def verify_url(job_id: str) -> str:
-    """The verification page's absolute address (PUBLIC_BASE_URL when set: the QR code on
-    paper must point at the real server, not at whatever host the request came in on)."""
+def verify_url(job_id: str) -> str | None:
+    """The public verification page of the job's seal, absolute (PUBLIC_BASE_URL when set:
+    the QR code on paper must point at the real server, not at whatever host the request came
+    in on). None before sign-off."""
     from flask import url_for
+    from sqlalchemy import select
 
+    from fieldapp.extensions import db
+    from fieldapp.models import Seal
+
+    digest = db.session.execute(select(Seal.digest).where(Seal.job_id == job_id)
+                                ).scalar_one_or_none()
+    if digest is None:
+        return None
     base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("review.verify_page", job_id=job_id)
-    return base.rstrip("/") + path if base else url_for("review.verify_page", job_id=job_id,
-                                                         _external=True)
+    if base:
+        return base.rstrip("/") + url_for("verify.seal_page", digest=digest)
+    return url_for("verify.seal_page", digest=digest, _external=True)
 
 
 def render(job: Job, lang: str) -> bytes:
@@ -325,30 +349,42 @@ def pdf_response(job: Job, lang: str):
 
 
 def email_customer(job: Job) -> str | None:
-    """After approval: the sealed report to the customer, when an address is known.
-    Answers 'sent', 'logged' or None (no address); a failure is logged, never raised: the
-    approval is already committed. Issue 7's outbox should take this over."""
+    """After approval: the sealed report to the customer, when an address is known, through
+    the notification outbox (fieldapp/services/notifications.py): queued here, sent by the
+    scheduler's `deliveries` task with retries, the PDF rendered when it is sent. Answers
+    'queued' (or 'already queued'), or None (no address). A failure is logged, never raised:
+    the approval is already committed; /dispatch/deliveries shows what did not go out."""
     import logging
 
-    from fieldapp.services import mailer
+    from flask import has_request_context, request
+
+    from fieldapp.extensions import db
+    from fieldapp.services import notifications
+    from fieldapp.web import domain_ctx
 
     address = job.customer.email if job.customer else None
     if not address:
         return None
     try:
-        lang = "zh"
-        pdf = render(job, lang)
-        with force_locale("zh_CN"):
-            subject = _("Service record %(ref)s", ref=job.ref)
-            body = _("Dear %(name)s,\n\nattached is the service record of your job %(ref)s, "
-                     "signed off by our supervisor.\n\n%(company)s",
-                     name=job.contact_name, ref=job.ref,
-                     company=current_app.config.get("COMPANY_NAME")
-                     or _("After-sales service department"))
-        message = mailer.report_message(
-            current_app.config.get("MAIL_SENDER") or "service@fieldapp.invalid", address,
-            subject, body, pdf, f"service-record-{job.ref}.pdf")
-        return mailer.send(message, current_app.config)
+        from fieldapp.db import begin_write
+
+        begin_write(db.session)
+        company = current_app.config.get("COMPANY_NAME")
+        created = notifications.send_to_customer(
+            domain_ctx(), "service_report", email=address,
+            subject=_l("Service record %(ref)s", ref=job.ref),
+            body=_l("Dear %(name)s,\n\nattached is the service record of your job %(ref)s, "
+                    "signed off by our supervisor.\n\n%(company)s",
+                    name=job.contact_name, ref=job.ref,
+                    company=company or _l("After-sales service department")),
+            key=f"service_report:{job.id}", job_id=job.id,
+            attachments=[{"type": "report_pdf", "job_id": job.id, "lang": "zh",
+                          "filename": f"service-record-{job.ref}.pdf",
+                          # the QR's link when PUBLIC_BASE_URL is unset: this request's host
+                          "base_url": request.host_url if has_request_context() else None}])
+        db.session.commit()
+        return "queued" if created else "already queued"
     except Exception:  # noqa: BLE001 - the sign-off stands; the office can resend
+        db.session.rollback()
         logging.getLogger("fieldapp.mailer").exception("report mail for %s failed", job.ref)
         return "failed"

@@ -2,8 +2,8 @@
 satisfied, and a job spawned to put things right. Rules in `fieldapp.core.complaints`; every
 change writes a ComplaintEvent; nothing here commits (the caller does, once).
 
-Notifying supervisors of an escalation is issue 7's (notifications): `update` records who it
-was escalated to (`escalated_to_id`) and the `escalated` event that a notifier can pick up.
+An escalation records who it went to (`escalated_to_id`), an `escalated` event, and notifies
+that supervisor (every supervisor when none was named) through the notification outbox.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fieldapp.core import complaints as rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core.errors import DomainError, NotFound
-from fieldapp.core.roles import DISPATCH_ROLES, SUPERVISOR, TECHNICIAN
+from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR, TECHNICIAN
 from fieldapp.models import (Complaint, ComplaintContact, ComplaintEvent, ComplaintJob, Job,
                              SlaClock, User)
 from fieldapp.services import jobs as job_service
@@ -43,9 +43,11 @@ def next_ref(ctx: Ctx) -> str:
     return f"TS{local_day}-{number:04d}"
 
 
-def get_complaint(ctx: Ctx, actor: Actor, complaint_id: str, for_update: bool = False
-                  ) -> Complaint:
-    require_role(actor, DISPATCH_ROLES)
+def get_complaint(ctx: Ctx, actor: Actor, complaint_id: str, for_update: bool = False,
+                  read_only: bool = False) -> Complaint:
+    """The complaint, for the desk (dispatchers, admins); `read_only` lets supervisors read
+    it too (they are the ones notified of escalations)."""
+    require_role(actor, OFFICE_ROLES if read_only and not for_update else DISPATCH_ROLES)
     stmt = select(Complaint).where(Complaint.id == complaint_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -200,7 +202,11 @@ def update(ctx: Ctx, actor: Actor, complaint: Complaint, changes: dict) -> Compl
             data["clocks_met"] = met
         if note:
             data["note"] = note
-        record_event(ctx, actor, complaint, to if to == rules.ESCALATED else "status", data)
+        event = record_event(ctx, actor, complaint,
+                             to if to == rules.ESCALATED else "status", data)
+        if to == rules.ESCALATED:
+            ctx.session.flush()
+            _notify_escalation(ctx, actor, complaint, event, note)
         changed = True
     elif note and not changed:
         record_event(ctx, actor, complaint, "note", {"note": note})
@@ -209,6 +215,26 @@ def update(ctx: Ctx, actor: Actor, complaint: Complaint, changes: dict) -> Compl
         raise DomainError("nothing_to_change", {})
     complaint.updated_at = now
     return complaint
+
+
+def _notify_escalation(ctx: Ctx, actor: Actor, complaint: Complaint, event: ComplaintEvent,
+                       note: str | None) -> None:
+    """The supervisor it was escalated to (or every supervisor when none was named) hears of
+    it at once, in-app (fieldapp/services/notifications.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from fieldapp.services import notifications
+
+    recipients = [complaint.escalated_to_id] if complaint.escalated_to_id else [SUPERVISOR]
+    notifications.notify(
+        ctx, "complaint_escalated", recipients,
+        subject=_l("Complaint escalated to you: %(ref)s", ref=complaint.ref),
+        body=_l("%(who)s escalated complaint %(ref)s from %(name)s: %(content)s %(note)s",
+                who=actor.user.display_name, ref=complaint.ref,
+                name=complaint.complainant_name, content=complaint.content[:300],
+                note=note or ""),
+        complaint_id=complaint.id, job_id=complaint.job_id,
+        key=f"complaint_escalated:{complaint.id}:{event.id}")
 
 
 def _latest_contact_satisfied(session: Session, complaint: Complaint) -> bool:

@@ -495,64 +495,22 @@ def capture_signature(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Signature
 
 
 def request_part(ctx: Ctx, actor: Actor, job: Job, args: dict) -> PartsRequest:
-    existing = _existing(ctx, PartsRequest, args["request_id"], job, "request_id_taken")
-    if existing is not None:
-        return existing
-    ensure_open_for_evidence(job)
-    if args["kind"] not in PARTS_KINDS:
-        raise DomainError("bad_parts_kind", {"kind": args["kind"], "allowed": PARTS_KINDS})
-    if not (args.get("reason") or "").strip():
-        raise DomainError("reason_required", {})
-    request = PartsRequest(id=args["request_id"], job_id=job.id, part_name=args["part_name"],
-                           quantity=args["quantity"], kind=args["kind"],
-                           reason=args["reason"], status="pending",
-                           requested_by_id=actor.id, device_id=actor.device_id,
-                           created_at=ctx.now())
-    ctx.session.add(request)
-    record_event(ctx, actor, job, "parts_request", {
-        "request_id": request.id, "part_name": request.part_name,
-        "quantity": request.quantity, "kind": request.kind, "reason": request.reason})
-    touch(ctx, job)
-    return request
+    """`parts.request`: see fieldapp/services/parts.py (issue 8)."""
+    from fieldapp.services import parts
+
+    return parts.request_part(ctx, actor, job, args)
 
 
 def takeback_receipt(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
-    require_blob(ctx, args["signature_sha256"])
-    existing = _existing(ctx, Takeback, args["receipt_id"], job, "receipt_id_taken")
-    if existing is not None:
-        return existing
-    ensure_open_for_evidence(job)
-    takeback = Takeback(id=args["receipt_id"], job_id=job.id, items=args["items"],
-                        condition=args["condition"],
-                        receipt_signature_sha256=args["signature_sha256"], status="out",
-                        taken_by_id=actor.id, taken_at=ctx.now())
-    ctx.session.add(takeback)
-    record_event(ctx, actor, job, "takeback_receipt", {
-        "receipt_id": takeback.id, "items": takeback.items, "condition": takeback.condition,
-        "signature_sha256": takeback.receipt_signature_sha256})
-    touch(ctx, job)
-    return takeback
+    """`takeback.receipt`: the receipt, and the follow-up job made once (services/parts.py)."""
+    from fieldapp.services import parts
+
+    return parts.takeback_receipt(ctx, actor, job, args)
 
 
 def takeback_return(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
-    require_blob(ctx, args["signature_sha256"])
-    takeback = ctx.session.get(Takeback, args["receipt_id"])
-    if takeback is None:
-        raise DomainError("unknown_receipt", {"receipt_id": args["receipt_id"]})
-    if takeback.status == "returned":
-        if takeback.return_signature_sha256 == args["signature_sha256"]:
-            return takeback  # the same return again
-        raise DomainError("already_returned", {"receipt_id": takeback.id,
-                                               "returned_at": iso(takeback.returned_at)})
-    ensure_open_for_evidence(job)
-    takeback.status = "returned"
-    takeback.returned_at = ctx.now()
-    takeback.returned_by_id = actor.id
-    takeback.return_signature_sha256 = args["signature_sha256"]
-    record_event(ctx, actor, job, "takeback_return", {
-        "receipt_id": takeback.id, "signature_sha256": args["signature_sha256"],
-        "receipt_job_id": takeback.job_id})
-    touch(ctx, job)
-    if takeback.job_id != job.id:
-        touch(ctx, ctx.session.get(Job, takeback.job_id))
-    return takeback
+    """`takeback.return`: receipt collected, repair slip signed; a second return of a receipt
+    is refused (services/parts.py)."""
+    from fieldapp.services import parts
+
+    return parts.takeback_return(ctx, actor, job, args)

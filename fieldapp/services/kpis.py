@@ -1,5 +1,5 @@
-"""Reads jobs, events, reviews and complaints into the plain dicts fieldapp/core/kpis.py
-measures."""
+"""Reads jobs, events, reviews, complaints and return visits into the plain dicts
+fieldapp/core/kpis.py measures."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core import kpis as kpi_rules
 from fieldapp.core.clock import ensure_aware
-from fieldapp.models import Job, JobEvent, Review, User
+from fieldapp.models import Job, JobEvent, ReturnVisit, Review, User
 from fieldapp.services.jobs import unmet_items
 
 
@@ -20,6 +20,7 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
     ids = [j.id for j in jobs]
     arrivals: dict[str, datetime] = {}
     reworked: set[str] = set()
+    followups: dict[str, datetime] = {}
     if ids:
         for event in session.execute(select(JobEvent).where(
                 JobEvent.job_id.in_(ids), JobEvent.type == "status")
@@ -30,6 +31,12 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
                 arrivals[event.job_id] = ensure_aware(event.device_at or event.server_at)
         reworked = set(session.execute(select(Review.job_id).where(
             Review.job_id.in_(ids), Review.decision == "rework")).scalars())
+        # A follow-up job its return visit opened: the problem was not fixed first time.
+        for job_id, opened_at in session.execute(
+                select(ReturnVisit.job_id, Job.created_at)
+                .join(Job, Job.id == ReturnVisit.followup_job_id)
+                .where(ReturnVisit.job_id.in_(ids))):
+            followups[job_id] = ensure_aware(opened_at)
     ctx = SimpleNamespace(session=session)
     out = []
     for job in jobs:
@@ -44,6 +51,7 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
             "first_on_site_at": arrivals.get(job.id),
             "completed_at": ensure_aware(job.completed_at) if job.completed_at else None,
             "reworked": job.id in reworked,
+            "followup_at": followups.get(job.id),
             "required_total": len(required),
             "required_met": len([i for i in required if i.key not in unmet]),
         })
@@ -60,11 +68,21 @@ def complaint_rows(session: Session, start: datetime, end: datetime) -> list[dic
                 Complaint.created_at >= start, Complaint.created_at < end)).scalars()]
 
 
+def visit_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
+    """Return visits answered in [start, end)."""
+    return [{"technician_id": v.technician_id, "score": v.score,
+             "answered_at": ensure_aware(v.answered_at)}
+            for v in session.execute(select(ReturnVisit).where(
+                ReturnVisit.answered_at >= start, ReturnVisit.answered_at < end,
+                ReturnVisit.score.is_not(None))).scalars()]
+
+
 def kpi_report(session: Session, start: datetime, end: datetime, team_name: str) -> dict:
     jobs = job_rows(session, start, end)
     names = {u.id: u.display_name for u in session.execute(
         select(User).where(User.role == "technician")).scalars()}
     rows, team = kpi_rules.compute(jobs, start, end, names,
                                    complaints=complaint_rows(session, start, end),
-                                   team_name=team_name)
+                                   team_name=team_name,
+                                   visits=visit_rows(session, start, end))
     return {"rows": rows, "team": team, "targets": kpi_rules.TARGETS}

@@ -1,8 +1,7 @@
-"""Sending the service report to the customer by e-mail.
-
-There is no mail infrastructure yet: the message is built here (an EmailMessage with the PDF
-attached) and sent over SMTP when MAIL_SERVER is configured, else only logged. Issue 7's
-notification outbox should take over delivery (retries, a record of what was sent)."""
+"""SMTP for the notification outbox (fieldapp/services/notifications.py builds the message,
+e.g. the service report with its PDF, and calls `send` when the delivery is due): sent over
+SMTP when MAIL_SERVER is configured (MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME/PASSWORD), else
+only logged. Retries and the record of what was sent are the outbox's."""
 from __future__ import annotations
 
 import logging

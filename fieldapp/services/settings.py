@@ -6,7 +6,8 @@
   (`FIELDAPP_TIMEZONE`). `app.extensions["fieldapp.policy"]` is the SlaPolicy in force: the
   defaults of SlaPolicy until an admin saves, then the stored one. Each process re-reads the
   row at most every `SETTINGS_TTL` seconds (5 by default), so every worker follows a change.
-- `desk`: how the dispatcher's desk shows clocks and devices (`DeskSettings`).
+- `desk`: how the dispatcher's desk shows clocks and devices, and after how many days the
+  return visit falls due (`DeskSettings`).
 
 A saved limit applies to clocks started afterwards; a running clock keeps the due time it was
 given at its start (a promise made to the customer does not move).
@@ -39,6 +40,9 @@ class DeskSettings:
     # A technician's phone counts as offline for long after this long without a sync,
     # during working hours.
     offline_after_minutes: int = 120
+    # The return visit (回访) falls due this many days after a job's approval
+    # (fieldapp/services/return_visits.py).
+    return_visit_days: int = 3
 
     @property
     def warn_fraction(self) -> float:
@@ -115,7 +119,11 @@ def desk_from_dict(data: dict) -> DeskSettings:
         raise _bad("warn_percent", "out_of_range", min=1, max=99)
     if not isinstance(offline, int) or isinstance(offline, bool) or not 5 <= offline <= 1440:
         raise _bad("offline_after_minutes", "out_of_range", min=5, max=1440)
-    return DeskSettings(warn_percent=warn, offline_after_minutes=offline)
+    days = data.get("return_visit_days", defaults.return_visit_days)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 60:
+        raise _bad("return_visit_days", "out_of_range", min=1, max=60)
+    return DeskSettings(warn_percent=warn, offline_after_minutes=offline,
+                        return_visit_days=days)
 
 
 # --- reading and saving --------------------------------------------------------------------

@@ -8,8 +8,7 @@ from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.models import (ChecklistAnswer, ChecklistTemplate, Conflict, Job, JobEvent,
-                             Note, PartsRequest, Photo, Review, Signature, SlaClock, Takeback,
-                             User)
+                             Note, PartsRequest, Photo, Review, Signature, SlaClock, User)
 from fieldapp.services.jobs import iso
 
 
@@ -91,16 +90,14 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                      "author": n.author.display_name if n.author else None,
                      "created_at": iso(n.created_at), "device_at": iso(n.device_at)}
                     for n in rows(Note, Note.created_at, Note.id)]
-    out["parts_requests"] = [{"id": p.id, "part_name": p.part_name, "quantity": p.quantity,
-                              "kind": p.kind, "reason": p.reason, "status": p.status,
-                              "created_at": iso(p.created_at),
-                              "decided_at": iso(p.decided_at),
-                              "decision_reason": p.decision_reason}
-                             for p in rows(PartsRequest, PartsRequest.created_at)]
-    out["takebacks"] = [{"receipt_id": t.id, "job_id": t.job_id, "items": t.items,
-                         "condition": t.condition, "status": t.status,
-                         "taken_at": iso(t.taken_at), "returned_at": iso(t.returned_at)}
-                        for t in rows(Takeback, Takeback.taken_at)]
+    from fieldapp.services import parts as parts_service
+
+    out["parts_requests"] = [parts_service.parts_dict(p, with_job=False)
+                             for p in rows(PartsRequest, PartsRequest.created_at,
+                                           PartsRequest.id)]
+    # Receipts taken on this job, and on a follow-up job the receipt it brings back.
+    out["takebacks"] = [parts_service.takeback_dict(t)
+                        for t in parts_service.takebacks_for_job(session, job.id)]
     reviews = rows(Review, Review.at, Review.id)
     last = reviews[-1] if reviews else None
     out["review"] = None if last is None else {

@@ -34,7 +34,8 @@ ENDPOINTS = [
      lambda w: {"decision": "rework", "comment": "重拍照片"}, REVIEW, 200, "completed"),
     ("sync.pull", "GET", "/api/v1/sync/pull", None, EVERYONE, 200, ""),
     ("blobs.put", "PUT", "/api/v1/blobs/{new_sha}", None, EVERYONE, 201, ""),
-    ("blobs.head", "HEAD", "/api/v1/blobs/{sha}", None, EVERYONE, 200, "photo"),
+    # HEAD is scoped like GET: no "does this photo exist" oracle for other technicians
+    ("blobs.head", "HEAD", "/api/v1/blobs/{sha}", None, JOB_VIEWERS, 200, "photo"),
     ("blobs.get", "GET", "/api/v1/blobs/{sha}", None, JOB_VIEWERS, 200, "photo"),
     ("openapi.json", "GET", "/api/v1/openapi.json", None, EVERYONE, 200, ""),
 ]

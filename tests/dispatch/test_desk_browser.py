@@ -4,7 +4,7 @@ customer → phone contact → assignment → double-booking warning → reassig
 escalation. Screenshots land in screenshots/desk-*.png."""
 import pytest
 
-from browser_kit import DESKTOP, shot
+from browser_kit import DESKTOP, shot, web_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,7 @@ def office(browser, live_server):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.clock.install()  # board.js polls every 30 s: the test moves time instead of waiting
-    page.goto(live_server + "/login")
-    page.fill("input[name=username]", "dispatcher1")
-    page.fill("input[name=password]", "fieldapp-demo")
-    page.click("button[type=submit]")
+    web_sign_in(page, live_server, "dispatcher1")
     page.wait_for_url(live_server + "/dispatch/")
     yield page, errors
     context.close()
@@ -156,10 +153,7 @@ def test_search_breaches_settings_screens(browser, live_server, demo, clock):
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server + "/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "fieldapp-demo")
-    page.click("button[type=submit]")
+    web_sign_in(page, live_server, "admin")
     page.wait_for_url(live_server + "/dispatch/")
     page.goto(live_server + "/dispatch/jobs?q=139-1234")
     shot(page, "desk-jobs-search-zh-1366")
@@ -206,10 +200,7 @@ def test_a_busy_day_of_200_visits_stays_readable(browser, live_server, app, demo
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server + "/login")
-    page.fill("input[name=username]", "dispatcher1")
-    page.fill("input[name=password]", "fieldapp-demo")
-    page.click("button[type=submit]")
+    web_sign_in(page, live_server, "dispatcher1")
     page.wait_for_url(live_server + "/dispatch/")
     assert page.locator(".lane-cards .jcard").count() > 200
     page.screenshot(path=shot(page, "desk-board-busy-day-zh-1366-full").replace(

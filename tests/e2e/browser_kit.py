@@ -13,3 +13,12 @@ def shot(page, name: str) -> str:
     path = os.path.join(SHOTS, f"{name}.png")
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def web_sign_in(page, live_server: str, username: str, password: str = "fieldapp-demo"
+                ) -> None:
+    """Sign in on /login with a demo account (the caller waits for the page it expects)."""
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")

@@ -1,7 +1,7 @@
 """The review pages in a real browser at desktop size: no CSP violations, screenshots."""
 import pytest
 
-from browser_kit import shot
+from browser_kit import shot, web_sign_in
 from conftest import ApiClient, complete_job
 from review_kit import tech_jobs
 
@@ -19,10 +19,7 @@ def test_review_pages_render_without_csp_errors(browser, live_server, app):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server + "/login")
-    page.fill("input[name=username]", "supervisor1")
-    page.fill("input[name=password]", "fieldapp-demo")
-    page.click("button[type=submit]")
+    web_sign_in(page, live_server, "supervisor1")
     page.wait_for_url(live_server + "/review/")
     shot(page, "review-queue")
     page.click(f"text={job['ref']}")
@@ -35,6 +32,20 @@ def test_review_pages_render_without_csp_errors(browser, live_server, app):
     shot(page, "review-verify")
     page.goto(live_server + "/review/kpis")
     assert page.locator("svg").count() >= 1
+    assert page.locator("table.by-cause").count() == 1
     shot(page, "review-kpis")
     assert not [e for e in errors if "Content Security Policy" in e], errors
     page.close()
+    # The customer's check of the QR code on the report: a phone, no login.
+    from fieldapp.models import Seal
+    with app.app_context():
+        digest = db.session.query(Seal).filter_by(job_id=job["id"]).one().digest
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    phone.goto(live_server + f"/verify/{digest}")
+    assert phone.locator(".verdict-ok").count() == 1
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    shot(phone, "public-verify-phone")
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    phone.close()

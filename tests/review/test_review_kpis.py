@@ -64,7 +64,7 @@ def test_per_technician_and_team_against_hand_computed_values():
     assert (team.first_time_fix.num, team.first_time_fix.den) == (2, 4)
     assert (team.resolution.num, team.resolution.den) == (5, 6)
     assert kpis.meets("resolution", 5 / 6) is False and kpis.meets("resolution", 0.95) is True
-    assert team.satisfaction is None and team.complaints is None
+    assert team.satisfaction.value is None and team.mean_score is None and team.complaints is None
 
 
 def test_complaints_are_counted_per_technician_in_the_range():
@@ -81,3 +81,52 @@ def test_on_time_window_edges_are_inclusive():
     assert kpis.on_time(base) is True
     assert kpis.on_time(dict(base, first_on_site_at=base["scheduled_end"])) is True
     assert kpis.on_time(dict(base, first_on_site_at=base["scheduled_end"] + timedelta(seconds=1))) is False
+
+
+# --- satisfaction from return visits (回访) and repeat visits they open -----------------------
+
+VISITS = [
+    # tech 1: scores 5, 4, 3, 5 in the range -> 3 of 4 satisfied (75 %), mean 17/4 = 4.25
+    {"technician_id": 1, "score": 5, "answered_at": D + timedelta(days=2)},
+    {"technician_id": 1, "score": 4, "answered_at": D + timedelta(days=3)},
+    {"technician_id": 1, "score": 3, "answered_at": D + timedelta(days=4)},
+    {"technician_id": 1, "score": 5, "answered_at": D + timedelta(days=5)},
+    # tech 2: 5 and 5 -> 2 of 2 (100 %), mean 5.0
+    {"technician_id": 2, "score": 5, "answered_at": D + timedelta(days=6)},
+    {"technician_id": 2, "score": 5, "answered_at": D + timedelta(days=7)},
+    # outside the range (answered before it, and exactly at its end): not counted
+    {"technician_id": 2, "score": 1, "answered_at": D - timedelta(seconds=1)},
+    {"technician_id": 1, "score": 1, "answered_at": END},
+    # not answered yet: not counted
+    {"technician_id": 1, "score": None, "answered_at": None},
+]
+
+
+def test_satisfaction_from_return_visits_against_hand_computed_values():
+    rows, team = kpis.compute(JOBS, START, END, NAMES, visits=VISITS)
+    by = {r.technician_id: r for r in rows}
+    assert (by[1].satisfaction.num, by[1].satisfaction.den) == (3, 4)
+    assert by[1].satisfaction.value == 0.75 and by[1].mean_score == 4.25
+    assert kpis.meets("satisfaction", by[1].satisfaction.value) is False   # target 90 %
+    assert (by[2].satisfaction.num, by[2].satisfaction.den) == (2, 2)
+    assert by[2].mean_score == 5.0 and kpis.meets("satisfaction", 1.0) is True
+    # Team: 5 of 6 satisfied = 83.3 %, mean (17 + 10) / 6 = 4.5
+    assert (team.satisfaction.num, team.satisfaction.den) == (5, 6)
+    assert team.mean_score == 4.5
+    assert kpis.meets("satisfaction", team.satisfaction.value) is False
+    assert kpis.meets("satisfaction", 0.9) is True
+
+
+def test_a_follow_up_from_the_return_visit_is_a_repeat_visit_within_30_days():
+    base = job("x", 1, "approved", day=1, arrive=H, done_after=5 * H, customer="solo",
+               model="only-one")
+    done = base["completed_at"]
+    assert kpis.first_time_fix(base, [base]) is True
+    assert kpis.first_time_fix(dict(base, followup_at=done + timedelta(days=4)), [base]) is False
+    assert kpis.first_time_fix(dict(base, followup_at=done + timedelta(days=30)), [base]) is False
+    # More than 30 days later it is a new problem, not a repeat.
+    assert kpis.first_time_fix(dict(base, followup_at=done + timedelta(days=30, seconds=1)),
+                               [base]) is True
+    rows, team = kpis.compute([dict(base, followup_at=done + timedelta(days=4))], START, END,
+                              NAMES)
+    assert (team.first_time_fix.num, team.first_time_fix.den) == (0, 1)

@@ -82,7 +82,7 @@ def test_report_pdf_from_the_api_has_chinese_checklist_and_seal(api, demo, app, 
     found = [label for label in labels if re.sub(r"\s+", "", label)[:12] in flat]
     assert len(found) >= len(labels) * 0.8, (labels, text[:2000])
     assert job["seal"]["digest"] in flat
-    assert f"/review/verify/{job['id']}" in flat
+    assert f"/verify/{job['seal']['digest']}" in flat
     # Technicians get no report.
     assert api.get(f"/api/v1/jobs/{job['id']}/report.pdf", as_="tech1").status_code in (403, 404)
     english = pdf_text(api.get(f"/api/v1/jobs/{job['id']}/report.pdf?lang=en",
@@ -104,6 +104,10 @@ def test_approval_mails_the_report_when_the_customer_has_an_address(api, demo, a
         db.session.commit()
     complete_job(api, job["id"])
     assert review(api, job["id"], decision="approve").status_code == 200
+    assert sent == []  # queued in the outbox (issue 7), sent by the scheduler
+    from fieldapp.scheduler import run_once
+    assert run_once(app, only=["deliveries"])["deliveries"]["logged"] == 1
+    assert run_once(app, only=["deliveries"])["deliveries"]["logged"] == 0
     [message] = sent
     assert message["To"] == "chen@example.com" and job["ref"] in message["Subject"]
     [attachment] = list(message.iter_attachments())

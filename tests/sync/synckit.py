@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import T0, intake_body, jpeg_bytes, new_uuid, png_bytes, sha  # noqa: F401
@@ -26,6 +27,24 @@ def cheap_passwords(monkeypatch) -> None:
 
     monkeypatch.setattr(accounts, "generate_password_hash",
                         partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+
+
+# Fixtures the phone tests share; a module takes them with
+# `from synckit import fast_sign_in, job, tech1  # noqa: F401,F811  (fixtures)`.
+
+@pytest.fixture(autouse=True)
+def fast_sign_in(monkeypatch):
+    cheap_passwords(monkeypatch)
+
+
+@pytest.fixture
+def tech1(client, demo):
+    return Phone(client, "tech1")
+
+
+@pytest.fixture
+def job(tech1):
+    return job_of_type(tech1, "repair")
 
 
 class Phone:

@@ -8,18 +8,9 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from synckit import (Phone, blob_files, cheap_passwords, job_of_type, jpeg_bytes, png_bytes, sha,
+from synckit import (Phone, blob_files, job_of_type, jpeg_bytes, png_bytes, sha,
                      statuses)
-
-
-@pytest.fixture(autouse=True)
-def _fast_sign_in(monkeypatch):
-    cheap_passwords(monkeypatch)
-
-
-@pytest.fixture
-def tech1(client, demo):
-    return Phone(client, "tech1")
+from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
 
 
 @pytest.fixture

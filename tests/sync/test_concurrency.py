@@ -10,25 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync.blobs import LocalBlobStore
-from synckit import (Phone, blob_files, cheap_passwords, counts, device_last_seq, job_detail,
+from synckit import (Phone, blob_files, counts, device_last_seq, job_detail,
                      job_of_type, jpeg_bytes, png_bytes, sha, statuses)
+from synckit import fast_sign_in, job, tech1  # noqa: F401,F811  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
-
-
-@pytest.fixture(autouse=True)
-def _fast_sign_in(monkeypatch):
-    cheap_passwords(monkeypatch)
-
-
-@pytest.fixture
-def tech1(client, demo):
-    return Phone(client, "tech1")
-
-
-@pytest.fixture
-def job(tech1):
-    return job_of_type(tech1, "repair")
 
 
 def run_together(*calls):

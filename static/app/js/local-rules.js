@@ -43,13 +43,17 @@ export function applyLocal(job, mutation) {
       }
       break;
     case "parts.request":
-      next.parts_requests = [...(next.parts_requests || []), { id: args.request_id, part_name: args.part_name, quantity: args.quantity, kind: args.kind, reason: args.reason, status: "pending", local: true }];
+      if (!(next.parts_requests || []).some((p) => p.id === args.request_id)) {
+        next.parts_requests = [...(next.parts_requests || []), { id: args.request_id, part_name: args.part_name, quantity: args.quantity, kind: args.kind, reason: args.reason, cause: args.cause ?? null, photo_sha256s: args.photo_sha256s || [], status: "pending", created_at: mutation.at, local: true }];
+      }
       break;
     case "takeback.receipt":
-      next.takebacks = [...(next.takebacks || []), { receipt_id: args.receipt_id, items: args.items, condition: args.condition, status: "out", local: true }];
+      if (!(next.takebacks || []).some((tb) => tb.receipt_id === args.receipt_id)) {
+        next.takebacks = [...(next.takebacks || []), { receipt_id: args.receipt_id, receipt_no: args.receipt_no ?? null, job_id: next.id, items: args.items, condition: args.condition, photo_sha256s: args.photo_sha256s || [], signer_name: args.signer_name ?? null, status: "out", taken_at: mutation.at, local: true }];
+      }
       break;
     case "takeback.return":
-      next.takebacks = (next.takebacks || []).map((tb) => (tb.receipt_id === args.receipt_id ? { ...tb, status: "returned", local: true } : tb));
+      next.takebacks = (next.takebacks || []).map((tb) => (tb.receipt_id === args.receipt_id && tb.status !== "returned" ? { ...tb, status: "returned", returned_at: mutation.at, receipt_retrieved: args.receipt_retrieved ?? true, local: true } : tb));
       break;
     default:
       break;

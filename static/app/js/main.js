@@ -6,6 +6,8 @@ import { onOutboxChange, pendingCount } from "./outbox.js";
 import { startSync, requestSync, onSyncState, state } from "./sync.js";
 import { request } from "./api.js";
 import { signInView, jobListView, jobView, signView, completeView, reasonView, settingsView, renderBadge } from "./views.js";
+import { partView, takebackView, receiptView, returnView } from "./parts.js";
+import { refreshInbox } from "./inbox.js";
 
 const STORAGE_WARN_RATIO = 0.8;
 let updateAccepted = false;
@@ -36,6 +38,10 @@ async function route() {
     if (parts[2] === "sign") return signView(parts[1]);
     if (parts[2] === "complete") return completeView(parts[1]);
     if (parts[2] === "reason" && parts[3]) return reasonView(parts[1], parts[3]);
+    if (parts[2] === "part") return partView(parts[1]);
+    if (parts[2] === "takeback") return takebackView(parts[1]);
+    if (parts[2] === "receipt" && parts[3]) return receiptView(parts[1], parts[3]);
+    if (parts[2] === "return" && parts[3]) return returnView(parts[1], parts[3]);
     return jobView(parts[1]);
   }
   if (parts[0] === "settings") return settingsView(() => { location.hash = "#/"; route(); });
@@ -47,6 +53,8 @@ async function onSignedIn(answer) {
   await setMeta("token", answer.token);
   await setMeta("device_id", answer.device_id);
   await setMeta("user", answer.user);
+  await setMeta("inbox", []);  // the previous user's messages are not this one's
+  await setMeta("inbox_read", []);
   if (previousDevice && previousDevice !== answer.device_id) {
     // A new registration starts its own sequence: pull everything again; the pending
     // outbox is renumbered by the server's seq_gap answer and deduplicated by mutation id.
@@ -134,6 +142,10 @@ async function boot() {
     if (wasRunning && !s.running && s.dataVersion !== shownVersion && !isTyping()) {
       shownVersion = s.dataVersion;
       route();
+    }
+    // After a good round, the office's messages too (best effort: they are not work).
+    if (wasRunning && !s.running && !s.error) {
+      refreshInbox().then((changed) => { if (changed && !isTyping()) route(); }).catch(() => null);
     }
     wasRunning = s.running;
   });

@@ -10,8 +10,10 @@ const changed = () => listeners.forEach((fn) => fn());
 
 export async function record(type, jobId, args, blob = null) {
   // Prepare everything that needs awaiting outside IndexedDB first: a transaction closes
-  // when it waits on anything else.
-  const blobEntry = blob ? await blobRecord(blob.sha256, blob.data, { job_id: jobId }) : null;
+  // when it waits on anything else. `blob` is one {sha256, data} or a list of them.
+  const blobList = (Array.isArray(blob) ? blob : blob ? [blob] : []);
+  const blobEntries = [];
+  for (const b of blobList) blobEntries.push(await blobRecord(b.sha256, b.data, { job_id: jobId }));
   const database = await db();
   const tx = database.transaction(["meta", "outbox", "jobs", "blobs"], "readwrite");
   const meta = tx.objectStore("meta");
@@ -22,8 +24,8 @@ export async function record(type, jobId, args, blob = null) {
   const jobs = tx.objectStore("jobs");
   const job = await jobs.get(jobId);
   if (job) await jobs.put(applyLocal(job, mutation));
-  if (blobEntry) {
-    const blobs = tx.objectStore("blobs");
+  const blobs = tx.objectStore("blobs");
+  for (const blobEntry of blobEntries) {
     if (!(await blobs.get(blobEntry.sha256))) await blobs.put(blobEntry);
   }
   await tx.done;

@@ -114,6 +114,9 @@ async function pushOutbox() {
     if (answer.status === 401 || (answer.status === 403 && answer.data?.error === "device_mismatch")) return "signin";
     if (answer.status === 409 && answer.data?.error === "seq_gap") {
       await renumberFrom(answer.data.details.expected_seq);
+      // The server lost seqs it had acknowledged (its database was restored from a backup):
+      // its change numbers may be handed out anew too, so pull everything again.
+      await setMeta("cursor", "");
       continue;
     }
     if (answer.status !== 200) throw new Error(`push ${answer.status}`);
@@ -170,18 +173,42 @@ async function undoRefused(batch, results) {
 
 async function pull() {
   let cursor = await getMeta("cursor", "");
+  // An answer in another epoch than our cursor (first pull, new registration, the server's
+  // database restored) is a full snapshot: jobs it does not bring are gone from the server.
+  const sentEpoch = cursor.split(".")[0];
+  let snapshot = null;
+  const seen = new Set();
   for (let page = 0; page < 1000; page += 1) {
     const answer = await request("GET", `/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=100`);
     if (answer.status === 401) return "signin";
     if (answer.status !== 200) throw new Error(`pull ${answer.status}`);
     const body = answer.data;
+    if (snapshot === null) snapshot = body.cursor.split(".")[0] !== sentEpoch;
     await confirmThrough(body.last_seq);
     await applyPull(body);
+    body.changes.jobs.forEach((job) => seen.add(job.id));
     cursor = body.cursor;
     await setMeta("cursor", cursor);
-    if (!body.has_more) return "ok";
+    if (!body.has_more) {
+      if (snapshot) await dropJobsNotIn(seen);
+      return "ok";
+    }
   }
   return "ok";
+}
+
+// After a full snapshot: a job the server no longer has for us goes, unless we still owe the
+// server changes for it (its push answers first).
+async function dropJobsNotIn(seen) {
+  const database = await db();
+  const tx = database.transaction(["jobs", "outbox"], "readwrite");
+  const owed = new Set((await tx.objectStore("outbox").getAll()).map((m) => m.job_id));
+  let dropped = 0;
+  for (const job of await tx.objectStore("jobs").getAll()) {
+    if (!seen.has(job.id) && !owed.has(job.id)) { await tx.objectStore("jobs").delete(job.id); dropped += 1; }
+  }
+  await tx.done;
+  if (dropped) state.dataVersion += 1;
 }
 
 // A job taken off this phone was kept only while we owed the server changes for it.

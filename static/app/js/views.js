@@ -7,6 +7,8 @@ import { renderChecklist, thumb } from "./checklist.js";
 import { mountSignaturePad } from "./signature.js";
 import { requestSync, state as syncState } from "./sync.js";
 import { request, NetworkError } from "./api.js";
+import { partsSection, returnSection } from "./parts.js";
+import { inboxItems, markRead } from "./inbox.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -103,6 +105,8 @@ export async function jobListView() {
   const notices = await unseenNotices();
   const sections = [];
   if (notices.length) sections.push(noticeList(notices, null, jobListView));
+  const messages = await inboxItems();
+  if (messages.length) sections.push(inboxList(messages));
   for (const key of ["today", "upcoming", "earlier"]) {
     if (!groups[key].length && key !== "today") continue;
     sections.push(h("h2", { class: "group" }, t(key)));
@@ -138,6 +142,19 @@ function noticeList(notices, jobId, rerender) {
     ...notices.map((n) => h("p", { class: `alert ${n.status === "conflict" ? "warn" : "error"}`, "data-notice": n.status },
       n.status === "conflict" ? t("conflict") : t("rejected", { reason: reasonText(n.reason) + unmetSuffix(n) }))),
     h("button", { type: "button", class: "dismiss", onclick: async () => { await markNoticesSeen(jobId); rerender(); } }, t("dismiss")));
+}
+
+// Messages from the office, newest first; "got it" hides one at once (told to the server on
+// the next sync).
+function inboxList(messages) {
+  return h("section", { class: "inbox", "aria-label": t("inbox") },
+    h("h2", { class: "group" }, t("inbox")),
+    ...messages.map((n) => h("article", { class: "card inbox-item", "data-inbox": n.id },
+      h("strong", {}, n.subject),
+      h("p", { class: "inbox-body" }, n.body),
+      h("div", { class: "card-actions" },
+        n.job_id ? h("a", { class: "button", href: `#/job/${n.job_id}` }, t("open_job")) : null,
+        h("button", { type: "button", class: "dismiss", onclick: async () => { await markRead(n.id); jobListView(); requestSync(); } }, t("got_it"))))));
 }
 
 function unmetSuffix(notice) {
@@ -181,9 +198,11 @@ export async function jobView(jobId) {
         h("dt", {}, t("problem")), h("dd", {}, job.problem)),
       job.status === "rework" && job.review?.comment ? h("p", { class: "alert warn" }, `${t("rework_comment")}: ${job.review.comment}`) : null,
       officeNotes.length ? h("div", { class: "office-notes" }, h("h3", {}, t("dispatcher_notes")), ...officeNotes.map((n) => h("p", {}, n.text))) : null),
+    returnSection(job, closed),
     statusActions(job, template, rerender),
     h("section", {}, h("h2", {}, t("checklist")), renderChecklist(job, template, rerender)),
     signatureSection(job, closed),
+    partsSection(job, closed),
     h("section", { class: "notes" }, h("h2", {}, t("notes")),
       ...ownNotes.map((n) => h("p", { class: "note" }, n.text, h("small", { class: "muted" }, ` ${formatTime(n.created_at, true)}`))),
       closed ? null : [noteInput, h("button", { type: "button", class: "save", onclick: async () => {

@@ -1,0 +1,221 @@
+"""Parts requests and take-back receipts (issue 8): the contract's
+`GET /api/v1/parts-requests?status=`, `POST /api/v1/parts-requests/<id>/decision` and
+`GET /api/v1/takebacks?status=`, plus the warehouse release and the receipt / repair-slip
+PDFs. Technicians see only their own jobs' rows; decisions are supervisors' and admins'."""
+from flask import g, jsonify, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from fieldapp.core.errors import NotFound
+from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES
+from fieldapp.extensions import db
+from fieldapp.models import Takeback
+from fieldapp.services import parts as parts_service
+from fieldapp.web import clock, domain_ctx
+
+from .auth_tokens import api_actor, token_required
+from .schemas import Strict
+
+blp = Blueprint("api_parts", __name__, url_prefix="/api/v1/parts-requests",
+                description="Parts requests from the phone: the after-sales queue, decisions "
+                            "with the approver recorded, the warehouse release.")
+takeback_blp = Blueprint("api_takebacks", __name__, url_prefix="/api/v1/takebacks",
+                         description="Take-back receipts: products out for repair and back.")
+
+
+class PartsListQuerySchema(Strict):
+    status = fields.String(validate=validate.OneOf(
+        (*parts_service.PARTS_STATUSES, "released")))
+    kind = fields.String(validate=validate.OneOf(parts_service.PARTS_KINDS))
+    cause = fields.String(validate=validate.OneOf(parts_service.CAUSES))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+
+
+class DecisionSchema(Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(parts_service.DECISIONS))
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=2000),
+                           metadata={"description": "required to refuse"})
+    cause = fields.String(load_default=None, allow_none=True,
+                          validate=validate.OneOf(parts_service.CAUSES),
+                          metadata={"description": "the cause for the parts log; an approval "
+                                                   "needs one (from here or the phone)"})
+
+
+class ReleaseSchema(Strict):
+    pass
+
+
+class PartsRequestSchema(Schema):
+    id = fields.String()
+    job_id = fields.String()
+    job_ref = fields.String()
+    part_name = fields.String()
+    quantity = fields.Integer()
+    kind = fields.String(metadata={"enum": list(parts_service.PARTS_KINDS)})
+    reason = fields.String()
+    status = fields.String(metadata={"enum": list(parts_service.PARTS_STATUSES)})
+    cause = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    released_at = fields.String(allow_none=True)
+
+
+class PartsListSchema(Schema):
+    items = fields.List(fields.Nested(PartsRequestSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class TakebackListQuerySchema(Strict):
+    status = fields.String(validate=validate.OneOf(parts_service.TAKEBACK_STATUSES))
+    overdue = fields.Boolean(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+
+
+class TakebackSchema(Schema):
+    receipt_id = fields.String()
+    receipt_no = fields.String()
+    job_id = fields.String()
+    status = fields.String(metadata={"enum": list(parts_service.TAKEBACK_STATUSES)})
+    taken_at = fields.String()
+    returned_at = fields.String(allow_none=True)
+    followup_job_id = fields.String(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class TakebackListSchema(Schema):
+    items = fields.List(fields.Nested(TakebackSchema))
+    total = fields.Integer()
+    overdue_days = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+def _page(stmt, order, limit, offset):
+    from sqlalchemy import func, select
+
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    rows = db.session.execute(stmt.order_by(*order).limit(limit).offset(offset)
+                              ).scalars().all()
+    return total, rows
+
+
+@blp.route("", methods=["GET"])
+@token_required()
+@blp.arguments(PartsListQuerySchema, location="query")
+@blp.response(200, PartsListSchema)
+def list_parts(query):
+    """Parts requests, oldest first (the queue's order); a technician sees only their jobs'."""
+    from fieldapp.models import PartsRequest
+
+    stmt = parts_service.parts_query(g.api_user, query.get("status"), query.get("kind"),
+                                     query.get("cause"))
+    total, rows = _page(stmt, (PartsRequest.created_at, PartsRequest.id), query["limit"],
+                        query["offset"])
+    return jsonify({"items": [parts_service.parts_dict(p) for p in rows], "total": total,
+                    "limit": query["limit"], "offset": query["offset"]})
+
+
+@blp.route("/<request_id>", methods=["GET"])
+@token_required()
+@blp.response(200, PartsRequestSchema)
+def get_parts(request_id):
+    """One parts request."""
+    return jsonify(parts_service.parts_dict(
+        parts_service.get_request(domain_ctx(), api_actor(), request_id)))
+
+
+@blp.route("/<request_id>/decision", methods=["POST"])
+@token_required(REVIEW_ROLES)
+@blp.arguments(DecisionSchema)
+@blp.response(200, PartsRequestSchema)
+def decide(body, request_id):
+    """Approve (with the cause) or refuse (with a reason); the approver is recorded."""
+    parts = parts_service.decide(domain_ctx(), api_actor(), request_id, body["decision"],
+                                 body.get("reason"), body.get("cause"))
+    db.session.commit()
+    return jsonify(parts_service.parts_dict(parts))
+
+
+@blp.route("/<request_id>/release", methods=["POST"])
+@token_required(OFFICE_ROLES)
+@blp.arguments(ReleaseSchema)
+@blp.response(200, PartsRequestSchema)
+def release(body, request_id):
+    """The warehouse release (出库): refused unless the request is approved."""
+    parts = parts_service.release(domain_ctx(), api_actor(), request_id)
+    db.session.commit()
+    return jsonify(parts_service.parts_dict(parts))
+
+
+@takeback_blp.route("", methods=["GET"])
+@token_required()
+@takeback_blp.arguments(TakebackListQuerySchema, location="query")
+@takeback_blp.response(200, TakebackListSchema)
+def list_takebacks(query):
+    """Take-back receipts, oldest first; `overdue=true` only those out too long."""
+    now = clock().now()
+    days = parts_service.overdue_days(db.session)
+    stmt = parts_service.takebacks_query(g.api_user, query.get("status"))
+    if query.get("overdue") is not None:
+        from datetime import timedelta
+
+        limit = now - timedelta(days=days)
+        stmt = stmt.where(Takeback.status == "out", Takeback.taken_at < limit) \
+            if query["overdue"] else stmt.where(
+                (Takeback.status != "out") | (Takeback.taken_at >= limit))
+    total, rows = _page(stmt, (Takeback.taken_at, Takeback.id), query["limit"],
+                        query["offset"])
+    items = [{**parts_service.takeback_dict(t),
+              "overdue": parts_service.is_overdue(t, now, days)} for t in rows]
+    return jsonify({"items": items, "total": total, "overdue_days": days,
+                    "limit": query["limit"], "offset": query["offset"]})
+
+
+def _takeback(receipt_id: str) -> Takeback:
+    stmt = parts_service.takebacks_query(g.api_user).where(Takeback.id == receipt_id)
+    takeback = db.session.execute(stmt).scalar_one_or_none() if len(receipt_id) <= 36 else None
+    if takeback is None:
+        raise NotFound("takeback")
+    return takeback
+
+
+@takeback_blp.route("/<receipt_id>", methods=["GET"])
+@token_required()
+@takeback_blp.response(200, TakebackSchema)
+def get_takeback(receipt_id):
+    """One receipt."""
+    takeback = _takeback(receipt_id)
+    return jsonify({**parts_service.takeback_dict(takeback), "overdue": parts_service.is_overdue(
+        takeback, clock().now(), parts_service.overdue_days(db.session))})
+
+
+@takeback_blp.route("/<receipt_id>/receipt.pdf", methods=["GET"])
+@token_required(OFFICE_ROLES)
+@takeback_blp.response(200, content_type="application/pdf")
+def receipt_pdf(receipt_id):
+    """The take-back receipt (取件收据) as a PDF; `?lang=en` or `zh`."""
+    from flask_babel import get_locale
+
+    from fieldapp.review.takeback_pdf import pdf_response
+
+    return pdf_response(_takeback(receipt_id), "receipt",
+                        request.args.get("lang") or str(get_locale() or "zh"))
+
+
+@takeback_blp.route("/<receipt_id>/repair-slip.pdf", methods=["GET"])
+@token_required(OFFICE_ROLES)
+@takeback_blp.response(200, content_type="application/pdf")
+def slip_pdf(receipt_id):
+    """The repair slip (维修单) the customer signs on return, as a PDF."""
+    from flask_babel import get_locale
+
+    from fieldapp.review.takeback_pdf import pdf_response
+
+    return pdf_response(_takeback(receipt_id), "slip",
+                        request.args.get("lang") or str(get_locale() or "zh"))

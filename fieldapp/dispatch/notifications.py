@@ -1,0 +1,128 @@
+"""The desk's notifications page (/dispatch/notifications), the outbox of deliveries with the
+failed ones and a retry button (/dispatch/deliveries), and the bell with the unread count that
+the office pages show (the template global `notification_bell`)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR
+from fieldapp.db import begin_write
+from fieldapp.extensions import db
+from fieldapp.models import Delivery
+from fieldapp.services import notifications as service
+from fieldapp.web import domain_ctx
+
+from . import bp
+
+
+DELIVERY_LABELS = {"pending": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"),
+                   "logged": _l("Logged only (not configured)"), "failed": _l("Failed")}
+
+
+class ReadForm(FlaskForm):
+    notification_id = HiddenField()
+
+
+class RetryForm(FlaskForm):
+    pass
+
+
+def link_for(notification, role: str) -> str | None:
+    """Where a notification leads, on the reader's own face."""
+    review = role == SUPERVISOR
+    if notification.complaint_id:
+        return url_for("review.complaint_page" if review else "dispatch.complaint_page",
+                       complaint_id=notification.complaint_id)
+    if notification.job_id:
+        return url_for("review.job_page" if review else "dispatch.job_page",
+                       job_id=notification.job_id)
+    return None
+
+
+def notifications_page(layout: str, read_endpoint: str):
+    unread_only = request.args.get("unread") == "1"
+    rows = service.for_user(db.session, current_user.id, unread_only=unread_only, limit=200)
+    return render_template("notifications/list.html", layout=layout, rows=rows,
+                           unread_only=unread_only, read_endpoint=read_endpoint,
+                           link_for=lambda n: link_for(n, current_user.role),
+                           form=ReadForm(formdata=None), tz=domain_ctx().policy.tz,
+                           unread=service.unread_count(db.session, current_user.id))
+
+
+def mark_read(page_endpoint: str):
+    form = ReadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    raw = (form.notification_id.data or "").strip()
+    if raw and not raw.isdigit():
+        abort(400)
+    begin_write(db.session)
+    changed = service.mark_read(domain_ctx(), current_user.id, int(raw) if raw else None)
+    db.session.commit()
+    if raw and not changed:
+        flash(_("That notification was already read."), "info")
+    return redirect(url_for(page_endpoint, **({"unread": "1"}
+                                               if request.args.get("unread") == "1" else {})))
+
+
+@bp.route("/notifications")
+def notifications():
+    return notifications_page("dispatch/layout.html", "dispatch.notifications_read")
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def notifications_read():
+    return mark_read("dispatch.notifications")
+
+
+@bp.route("/deliveries")
+def deliveries():
+    status = request.args.get("status") or ""
+    if status and status not in service.DELIVERY_STATUSES:
+        status = ""
+    rows = service.deliveries(db.session, status or None)
+    counts = dict(db.session.query(Delivery.status, db.func.count(Delivery.id))
+                  .group_by(Delivery.status).all())
+    return render_template("notifications/deliveries.html", rows=rows, status=status,
+                           counts=counts, statuses=service.DELIVERY_STATUSES,
+                           form=RetryForm(formdata=None), tz=domain_ctx().policy.tz,
+                           max_attempts=service.MAX_ATTEMPTS,
+                           delivery_status=lambda s: str(DELIVERY_LABELS.get(s, s)))
+
+
+@bp.route("/deliveries/<int:delivery_id>/retry", methods=["POST"])
+def delivery_retry(delivery_id):
+    if not RetryForm().validate_on_submit():
+        abort(400)
+    begin_write(db.session)
+    if db.session.get(Delivery, delivery_id) is None:
+        abort(404)
+    if service.retry(domain_ctx(), delivery_id):
+        db.session.commit()
+        flash(_("Delivery %(id)s queued again.", id=delivery_id), "ok")
+    else:
+        db.session.rollback()
+        flash(_("Only a failed delivery can be retried."), "error")
+    return redirect(url_for("dispatch.deliveries", status=request.args.get("status") or None))
+
+
+@bp.app_context_processor
+def bell():
+    def notification_bell():
+        """(url, unread count) for an office user; None for anyone else."""
+        if not getattr(current_user, "is_authenticated", False) or \
+                current_user.role not in OFFICE_ROLES:
+            return None
+        endpoint = "dispatch.notifications" if current_user.role in DISPATCH_ROLES \
+            else "review.notifications"
+        return url_for(endpoint), service.unread_count(db.session, current_user.id)
+
+    return {"notification_bell": notification_bell,
+            "can_see_deliveries": lambda: getattr(current_user, "is_authenticated", False)
+            and current_user.role in DISPATCH_ROLES}
+

@@ -1,0 +1,83 @@
+"""The take-back register at /dispatch/takebacks (dispatchers, admins): every product out for
+repair against a signed receipt, since when, overdue ones highlighted, each with its
+follow-up job to schedule; the receipts and repair slips as PDFs; take-backs by product
+model. Admins set after how many days a take-back is overdue. Issue 8."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from fieldapp.core.errors import DomainError
+from fieldapp.extensions import db
+from fieldapp.models import Takeback
+from fieldapp.services import parts as parts_service
+from fieldapp.web import clock, domain_ctx, web_actor
+
+from . import bp, error_text
+
+
+class OverdueForm(FlaskForm):
+    overdue_days = IntegerField(validators=[InputRequired(), NumberRange(1, 365)])
+
+
+@bp.route("/takebacks")
+def takebacks():
+    status = request.args.get("status") or "out"
+    if status not in ("out", "returned", "all"):
+        abort(400)
+    now = clock().now()
+    days = parts_service.overdue_days(db.session)
+    stmt = parts_service.takebacks_query(web_actor().user,
+                                         None if status == "all" else status)
+    order = (Takeback.taken_at, Takeback.id) if status == "out" else \
+        (Takeback.taken_at.desc(), Takeback.id)
+    rows = db.session.execute(stmt.order_by(*order).limit(500)).scalars().all()
+    out_total = db.session.execute(select(func.count(Takeback.id))
+                                   .where(Takeback.status == "out")).scalar()
+    overdue = [t.id for t in rows if parts_service.is_overdue(t, now, days)]
+    if status != "out":
+        overdue_total = db.session.execute(select(func.count(Takeback.id)).where(
+            Takeback.status == "out", Takeback.taken_at < now - _days(days))).scalar()
+    else:
+        overdue_total = len(overdue)
+    return render_template("dispatch/takebacks.html", rows=rows, status=status, now=now,
+                           days=days, overdue=set(overdue), out_total=out_total,
+                           overdue_total=overdue_total,
+                           by_model=parts_service.takebacks_by_model(db.session),
+                           form=OverdueForm(overdue_days=days),
+                           tz=domain_ctx().policy.tz)
+
+
+def _days(n):
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+@bp.route("/takebacks/settings", methods=["POST"])
+def takeback_settings():
+    form = OverdueForm()
+    if not form.validate_on_submit():
+        flash(_("Overdue after: a whole number of days from 1 to 365."), "error")
+        return redirect(url_for("dispatch.takebacks"))
+    try:
+        parts_service.set_overdue_days(domain_ctx(), web_actor(), form.overdue_days.data)
+        db.session.commit()
+        flash(_("Take-backs are now overdue after %(n)d days.", n=form.overdue_days.data), "ok")
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        flash(error_text(error), "error")
+    return redirect(url_for("dispatch.takebacks"))
+
+
+@bp.route("/takebacks/<receipt_id>/<kind>.pdf")
+def takeback_pdf(receipt_id, kind):
+    from fieldapp.review.parts import takeback_pdf_response
+
+    return takeback_pdf_response(receipt_id, kind)

@@ -1,0 +1,55 @@
+"""The supervisor's notifications (/review/notifications) and a read-only complaint page
+(/review/complaints/<id>): supervisors are told of escalations and late complaints, and read
+what they were told about here; the desk keeps changing them."""
+from __future__ import annotations
+
+from flask import abort, render_template
+from sqlalchemy import select
+
+from fieldapp.auth import role_required
+from fieldapp.core.errors import DomainError
+from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.extensions import db
+from fieldapp.models import User
+from fieldapp.services import complaints as complaint_service
+from fieldapp.web import clock, domain_ctx, web_actor
+
+from . import bp
+
+
+@bp.route("/notifications")
+@role_required(REVIEW_ROLES)
+def notifications():
+    from fieldapp.dispatch.notifications import notifications_page
+
+    return notifications_page("review/_layout.html", "review.notifications_read")
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@role_required(REVIEW_ROLES)
+def notifications_read():
+    from fieldapp.dispatch.notifications import mark_read
+
+    return mark_read("review.notifications")
+
+
+@bp.route("/complaints/<complaint_id>")
+@role_required(REVIEW_ROLES)
+def complaint_page(complaint_id):
+    try:
+        complaint = complaint_service.get_complaint(domain_ctx(), web_actor(), complaint_id,
+                                                    read_only=True)
+    except DomainError:
+        abort(404)
+    now = clock().now()
+    clocks = complaint_service.clocks_for(db.session, [complaint.id])[complaint.id]
+    users = {u.id: u for u in db.session.execute(select(User)).scalars()}
+    from fieldapp.core.sla import clock_state
+    from fieldapp.dispatch.forms import DeskLabels
+
+    return render_template(
+        "review/complaint.html", c=complaint, tz=domain_ctx().policy.tz, dl=DeskLabels,
+        clocks=[(c, clock_state(c.due_at, c.met_at, now)) for c in
+                sorted(clocks, key=lambda c: c.name)],
+        contacts=complaint_service.contacts(db.session, complaint),
+        events=complaint_service.events(db.session, complaint), users=users)

@@ -1,0 +1,241 @@
+"""The after-sales head's parts pages at /review/parts (supervisors, admins): the queue of
+parts requests waiting for a decision (approve with the cause, or refuse with a reason; the
+approver is recorded) and the parts and replacements log (补件和更换配件记录) with causes,
+the warehouse release and the counts by cause. Issue 8."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional
+
+from fieldapp.auth import role_required
+from fieldapp.core.errors import DomainError
+from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.extensions import db
+from fieldapp.models import PartsRequest
+from fieldapp.services import parts as parts_service
+from fieldapp.web import clock, domain_ctx, web_actor
+
+from . import bp
+
+KIND = {"replacement": _l("Replacement part"), "supplementary": _l("Supplementary part")}
+STATUS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"),
+          "refused": _l("Refused"), "released": _l("Released from the warehouse")}
+CAUSE = {
+    "missing_in_delivery": _l("Missing in the delivery"),
+    "damaged_in_transit": _l("Damaged in transport"),
+    "manufacturing_defect": _l("Quality (manufacturing) defect"),
+    "installation_damage": _l("Damaged during installation"),
+    "wear": _l("Normal wear"),
+    "customer_damage": _l("Damaged in use (by people)"),
+    "other": _l("Other"),
+}
+
+
+def labels() -> dict:
+    return {"KIND": KIND, "STATUS": STATUS, "CAUSE": CAUSE}
+
+
+class PartsDecisionForm(FlaskForm):
+    decision = HiddenField(validators=[AnyOf(list(parts_service.DECISIONS))])
+    cause = SelectField(_l("Cause"), validators=[Optional()],
+                        choices=[("", "—")] + [(k, v) for k, v in CAUSE.items()])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+
+
+class ReleaseForm(FlaskForm):
+    pass
+
+
+def _tz():
+    return domain_ctx().policy.tz
+
+
+def _error_text(error: DomainError) -> str:
+    from fieldapp.api.errors import MESSAGES
+
+    text = MESSAGES.get(error.code)
+    return str(text) if text is not None else error.code
+
+
+@bp.route("/parts")
+@role_required(REVIEW_ROLES)
+def parts_queue():
+    rows = db.session.execute(
+        parts_service.parts_query(web_actor().user, "pending")
+        .order_by(PartsRequest.created_at, PartsRequest.id)).scalars().all()
+    forms = {p.id: PartsDecisionForm(cause=p.cause or "") for p in rows}
+    return render_template("review/parts_queue.html", rows=rows, forms=forms, tz=_tz(),
+                           now=clock().now(), pl=labels())
+
+
+@bp.route("/parts/<request_id>/decide", methods=["POST"])
+@role_required(REVIEW_ROLES)
+def parts_decide(request_id):
+    form = PartsDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ctx = domain_ctx()
+    try:
+        parts = parts_service.decide(ctx, web_actor(), request_id, form.decision.data,
+                                     form.reason.data, form.cause.data or None)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_error_text(error), "error")
+        return redirect(url_for("review.parts_queue") + f"#p-{request_id}")
+    if parts.status == "approved":
+        flash(_("Approved: %(part)s × %(n)d (%(ref)s)", part=parts.part_name, n=parts.quantity,
+                ref=parts.job.ref), "ok")
+    else:
+        flash(_("Refused: %(part)s (%(ref)s)", part=parts.part_name, ref=parts.job.ref), "ok")
+    return redirect(url_for("review.parts_queue"))
+
+
+@bp.route("/parts/<request_id>/release", methods=["POST"])
+@role_required(REVIEW_ROLES)
+def parts_release(request_id):
+    if not ReleaseForm().validate_on_submit():
+        abort(400)
+    try:
+        parts = parts_service.release(domain_ctx(), web_actor(), request_id)
+        db.session.commit()
+        flash(_("Released from the warehouse: %(part)s × %(n)d", part=parts.part_name,
+                n=parts.quantity), "ok")
+    except DomainError as error:
+        db.session.rollback()
+        flash(_error_text(error), "error")
+    return redirect(url_for("review.parts_log", **request.args))
+
+
+def _since(days: str | None) -> tuple[int, datetime | None]:
+    try:
+        n = int(days) if days else 90
+    except ValueError:
+        n = 90
+    if n <= 0:
+        return 0, None
+    today = clock().now().astimezone(_tz()).date()
+    return n, datetime.combine(today - timedelta(days=n - 1), time(0), _tz())
+
+
+@bp.route("/parts/log")
+@role_required(REVIEW_ROLES)
+def parts_log():
+    status = request.args.get("status") or None
+    kind = request.args.get("kind") or None
+    cause = request.args.get("cause") or None
+    if status not in (None, *parts_service.PARTS_STATUSES, "released") or \
+            kind not in (None, *parts_service.PARTS_KINDS) or \
+            cause not in (None, *parts_service.CAUSES):
+        abort(400)
+    days, since = _since(request.args.get("days"))
+    stmt = parts_service.parts_query(web_actor().user, status, kind, cause)
+    if since is not None:
+        stmt = stmt.where(PartsRequest.created_at >= since)
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    rows = db.session.execute(stmt.order_by(PartsRequest.created_at.desc(), PartsRequest.id)
+                              .limit(500)).scalars().all()
+    by_cause = parts_service.parts_by_cause(db.session, since)
+    return render_template("review/parts_log.html", rows=rows, total=total,
+                           by_cause=by_cause, tz=_tz(), pl=labels(), release_form=ReleaseForm(),
+                           f={"status": status or "", "kind": kind or "", "cause": cause or "",
+                              "days": days})
+
+
+@bp.route("/parts/log.csv")
+@role_required(REVIEW_ROLES)
+def parts_log_csv():
+    import csv
+    import io
+
+    rows = db.session.execute(parts_service.parts_query(web_actor().user)
+                              .order_by(PartsRequest.created_at, PartsRequest.id)
+                              ).scalars().all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["requested_at", "job", "part", "quantity", "kind", "reason", "cause",
+                     "status", "decided_by", "decided_at", "decision_reason", "released_at",
+                     "released_by"])
+    tz = _tz()
+    fmt = lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else ""  # noqa: E731
+    for p in rows:
+        writer.writerow([fmt(p.created_at), p.job.ref, p.part_name, p.quantity, p.kind,
+                         p.reason, p.cause or "", p.status,
+                         p.decided_by.display_name if p.decided_by else "",
+                         fmt(p.decided_at), p.decision_reason or "", fmt(p.released_at),
+                         p.released_by.display_name if p.released_by else ""])
+    response = make_response("\ufeff" + out.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="parts-log.csv"'
+    return response
+
+
+@bp.route("/takebacks/<receipt_id>/<kind>.pdf")
+@role_required(REVIEW_ROLES)
+def takeback_pdf(receipt_id, kind):
+    return takeback_pdf_response(receipt_id, kind)
+
+
+def takeback_pdf_response(receipt_id: str, kind: str):
+    """Shared by /review and /dispatch: the receipt or the repair slip."""
+    from flask_babel import get_locale
+
+    from fieldapp.models import Takeback
+    from fieldapp.review.takeback_pdf import pdf_response
+
+    if kind not in ("receipt", "repair-slip"):
+        abort(404)
+    takeback = db.session.get(Takeback, receipt_id) if len(receipt_id) <= 36 else None
+    if takeback is None:
+        abort(404)
+    return pdf_response(takeback, "receipt" if kind == "receipt" else "slip",
+                        request.args.get("lang") or str(get_locale() or "zh"))
+
+
+@bp.route("/parts/blobs/<sha256>")
+@role_required(REVIEW_ROLES)
+def parts_thumb(sha256):
+    """A photo or signature of a parts request or take-back, downscaled."""
+    return evidence_thumb(sha256)
+
+
+def evidence_thumb(sha256: str):
+    import io
+
+    from PIL import Image
+
+    from fieldapp.blobstore import store
+    from fieldapp.models import Blob
+
+    if len(sha256) != 64 or db.session.get(Blob, sha256) is None or \
+            not parts_service.blob_referenced(db.session, sha256):
+        abort(404)
+    try:
+        with store().open(sha256) as handle:
+            image = Image.open(handle)
+            image.load()
+    except OSError:
+        abort(404)
+    image.thumbnail((320, 320))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=80)
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = "image/jpeg"
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.app_template_global("job_parts")
+def job_parts(job_id: str) -> dict:
+    """A job's parts requests and receipts for the office's job pages (both faces)."""
+    rows = db.session.execute(select(PartsRequest).where(PartsRequest.job_id == job_id)
+                              .order_by(PartsRequest.created_at, PartsRequest.id)
+                              ).scalars().all()
+    return {"parts": rows, "takebacks": parts_service.takebacks_for_job(db.session, job_id),
+            "pl": labels()}

@@ -1,0 +1,183 @@
+"""The timed work (issue 7): a registry of tasks, a lease per task in the database, and three
+ways to run them:
+
+- in-process: `start(app)` (called by the app factory when SCHEDULER_ENABLED) starts an
+  APScheduler BackgroundScheduler that calls `run_once` every SCHEDULER_INTERVAL seconds;
+- `flask --app app scheduler run`: the same loop as its own (blocking) process, for larger
+  deployments (set SCHEDULER_ENABLED=0 for the web workers then);
+- `flask --app app scheduler run-once [--now ISO8601]`: everything due, once, then exit.
+
+However many processes do this, one instance runs each task at a time: the one holding the
+task's `SchedulerLease` row. The lease is only the first line: every task is idempotent on
+its own (unique keys: `RuleFiring`, `Notification`, `Delivery`, `ReturnVisit.job_id`), so two
+processes that both ran a task would still not double anything.
+
+Leases expire on the wall clock (they measure a process's liveness, not business time);
+the tasks' "now" is the app's injected clock, or `--now`.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+
+from fieldapp.core.clock import Clock, FixedClock, ensure_aware
+from fieldapp.models import SchedulerLease
+
+log = logging.getLogger("fieldapp.scheduler")
+
+LEASE_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    run: Callable  # (app, ctx) -> summary (anything printable)
+    doc: str = ""
+
+
+TASKS: dict[str, Task] = {}
+
+
+def task(name: str):
+    def register(func):
+        TASKS[name] = Task(name, func, (func.__doc__ or "").strip().splitlines()[0]
+                           if func.__doc__ else "")
+        return func
+    return register
+
+
+# --- the lease -------------------------------------------------------------------------------
+
+def acquire(session, name: str, holder: str, ttl: timedelta = LEASE_TTL,
+            wall: Clock | None = None) -> bool:
+    """Take the task's lease if it is free, expired or already ours. Commits."""
+    from fieldapp.db import begin_write
+    from fieldapp.services.notifications import _insert_once
+
+    now = (wall or Clock()).now()
+    begin_write(session)
+    taken = session.execute(update(SchedulerLease).where(
+        SchedulerLease.name == name,
+        or_(SchedulerLease.holder.is_(None), SchedulerLease.expires_at.is_(None),
+            SchedulerLease.expires_at <= now, SchedulerLease.holder == holder)).values(
+        holder=holder, expires_at=now + ttl)).rowcount == 1
+    if not taken:
+        taken = _insert_once(session, SchedulerLease, dict(
+            name=name, holder=holder, expires_at=now + ttl), ("name",),
+            SchedulerLease.name) is not None
+    session.commit()
+    return taken
+
+
+def release(session, name: str, holder: str, result: str, ran_at: datetime) -> None:
+    from fieldapp.db import begin_write
+
+    session.rollback()
+    begin_write(session)
+    session.execute(update(SchedulerLease).where(
+        SchedulerLease.name == name, SchedulerLease.holder == holder).values(
+        holder=None, expires_at=None, last_run_at=ran_at, last_result=result[:2000]))
+    session.commit()
+
+
+# --- running ---------------------------------------------------------------------------------
+
+def run_once(app, now: datetime | None = None, only: list[str] | None = None,
+             holder: str | None = None) -> dict[str, object]:
+    """Run every registered task (or `only` these) once at `now` (default: the app's clock).
+    Each task runs under its lease, in its own transaction, committed at its end; a task
+    whose lease another process holds is skipped (`"skipped: leased"`). Answers
+    {task name: summary}."""
+    from fieldapp.extensions import db
+    from fieldapp.services import settings as settings_service
+    from fieldapp.services.context import Ctx
+    from fieldapp.services.notifications import holder_name
+
+    from . import tasks as _tasks  # noqa: F401 - registers the tasks
+
+    holder = holder or holder_name()
+    with app.app_context():
+        settings_service.refresh(app, force=True)
+        clock = FixedClock(ensure_aware(now)) if now is not None \
+            else app.extensions["fieldapp.clock"]
+        results: dict[str, object] = {}
+        session = db.session
+        for name, entry in TASKS.items():
+            if only and name not in only:
+                continue
+            if not acquire(session, name, holder):
+                results[name] = "skipped: leased"
+                continue
+            at = clock.now()
+            try:
+                from fieldapp.db import begin_write
+
+                begin_write(session)
+                ctx = Ctx(session=session, clock=clock,
+                          policy=app.extensions["fieldapp.policy"])
+                results[name] = entry.run(app, ctx)
+                session.commit()
+            except Exception as error:  # noqa: BLE001 - one task's failure stops no other
+                session.rollback()
+                log.exception("scheduled task %s failed", name)
+                results[name] = f"error: {type(error).__name__}: {error}"
+            finally:
+                release(session, name, holder, str(results.get(name)), at)
+        session.remove()
+        return results
+
+
+def interval(app) -> int:
+    return int(app.config.get("SCHEDULER_INTERVAL", 60))
+
+
+def start(app):
+    """Start the in-process BackgroundScheduler (one per process; the leases keep several
+    processes from running a task twice). Answers the scheduler (shut it down to stop)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    if app.extensions.get("fieldapp.scheduler") is not None:
+        return app.extensions["fieldapp.scheduler"]
+    scheduler = BackgroundScheduler(daemon=True, timezone="UTC")
+    scheduler.add_job(run_once, "interval", seconds=interval(app), args=[app],
+                      id="fieldapp-run-once", max_instances=1, coalesce=True,
+                      misfire_grace_time=interval(app))
+    scheduler.start()
+    app.extensions["fieldapp.scheduler"] = scheduler
+    log.info("in-process scheduler started (every %ss)", interval(app))
+    return scheduler
+
+
+def run_forever(app, stop=None) -> None:
+    """`flask scheduler run`: run_once every SCHEDULER_INTERVAL seconds until stopped."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(run_once, "interval", seconds=interval(app), args=[app],
+                      id="fieldapp-run-once", max_instances=1, coalesce=True,
+                      next_run_time=Clock().now())
+    scheduler.start()
+
+
+def init_app(app) -> None:
+    """The `flask scheduler` commands; and, when SCHEDULER_ENABLED (not in TESTING), the
+    in-process scheduler, started by the first request a process serves (so `flask db
+    upgrade`, `flask seed-demo` and the other commands never start one)."""
+    from .cli import scheduler_group
+
+    app.cli.add_command(scheduler_group)
+    if not app.config.get("SCHEDULER_ENABLED") or app.config.get("TESTING"):
+        return
+
+    @app.before_request
+    def _start_scheduler():
+        if app.extensions.get("fieldapp.scheduler") is None:
+            try:
+                start(app)
+            except Exception:  # noqa: BLE001 - serving requests matters more
+                log.exception("could not start the in-process scheduler")
+                app.extensions["fieldapp.scheduler"] = False

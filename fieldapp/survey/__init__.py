@@ -1,0 +1,92 @@
+"""/survey/<token>: the customer's satisfaction survey for one return visit (回访). No login:
+the single-use token in the link (sent through the notification outbox) is the capability; it
+is stored only hashed and expires (fieldapp/services/return_visits.py).
+
+Phone-sized, zh-CN unless the customer switches (`?lang=en`), CSRF-protected, rate-limited. It
+shows only what the customer needs to recognise the visit: company, job reference, product,
+date and the technician's display name (no address, no phone numbers)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from fieldapp.core.errors import DomainError
+from fieldapp.extensions import db, limiter
+from fieldapp.services import return_visits as visit_service
+from fieldapp.web import clock, domain_ctx
+
+bp = Blueprint("survey", __name__, url_prefix="/survey")
+
+LIMIT = "30 per minute"
+SCORE_WORDS = {5: _l("Very satisfied"), 4: _l("Satisfied"), 3: _l("OK"),
+               2: _l("Unhappy"), 1: _l("Very unhappy")}
+
+
+class SurveyForm(FlaskForm):
+    score = RadioField(_l("How satisfied are you with our visit?"), coerce=int,
+                       choices=[(n, str(n)) for n in (1, 2, 3, 4, 5)],
+                       validators=[InputRequired(_l("Choose a score from 1 to 5."))])
+    comment = TextAreaField(_l("Anything you would like to tell us?"),
+                            validators=[Optional(), Length(max=visit_service.MAX_TEXT)])
+    issues = TextAreaField(_l("Is anything still a problem? Tell us what, and we will come back."),
+                           validators=[Optional(), Length(max=visit_service.MAX_TEXT)])
+
+
+def _lang() -> str:
+    return "en" if request.args.get("lang") == "en" else "zh_CN"
+
+
+def _gone(state: str):
+    """Unknown (404) or expired (410): a plain page, never a stack trace."""
+    status = 410 if state == "expired" else 404
+    return render_template("survey/gone.html", state=state, lang=_lang()), status
+
+
+def _facts(visit):
+    job = visit.job
+    tz = current_app.extensions["fieldapp.policy"].tz
+    day = job.completed_at or job.approved_at
+    company = current_app.config.get("COMPANY_NAME") or _("After-sales service department")
+    return {"company": company,
+            "ref": job.ref, "product": job.product_model,
+            "date": day.astimezone(tz).strftime("%Y-%m-%d") if day else "",
+            "technician": visit.technician.display_name if visit.technician else ""}
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+@limiter.limit(LIMIT)
+def survey(token: str):
+    visit = visit_service.visit_for_token(db.session, token)
+    state = visit_service.survey_state(visit, clock().now())
+    if state in ("unknown", "expired"):
+        return _gone(state)
+    facts = _facts(visit)
+    if state == "answered":
+        return render_template("survey/answered.html", facts=facts, lang=_lang(),
+                               token=token), 200 if request.method == "GET" else 409
+    form = SurveyForm()
+    if request.method == "POST" and form.validate():
+        try:
+            visit_service.answer_survey(domain_ctx(), token, form.score.data,
+                                        form.comment.data, form.issues.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if error.code == "return_visit_answered":
+                return render_template("survey/answered.html", facts=facts, lang=_lang(),
+                                       token=token), 409
+            if error.code in ("survey_expired", "survey_not_found"):
+                return _gone("expired" if error.code == "survey_expired" else "unknown")
+            form.score.errors = list(form.score.errors) + [_("Choose a score from 1 to 5.")]
+        else:
+            return render_template("survey/thanks.html", facts=facts, lang=_lang(),
+                                   score=form.score.data, issues=bool(form.issues.data))
+    status = 400 if request.method == "POST" else 200
+    if status == 400:
+        db.session.rollback()
+    return render_template("survey/form.html", form=form, facts=facts, lang=_lang(),
+                           token=token, words=SCORE_WORDS), status

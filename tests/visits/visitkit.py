@@ -1,0 +1,61 @@
+"""Helpers for the return-visit tests (tests/visits): approve a demo job through the real API,
+run the scheduler's `create_due` at the injected clock, sign in to the desk."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from conftest import complete_job
+
+CSRF_RE = re.compile(r'name="([a-z0-9]*-?csrf_token)"[^>]*value="([^"]+)"')
+
+
+def tech_job(api, demo, kind="repair", tech="tech1") -> dict:
+    response = api.get(f"/api/v1/jobs?technician_id={demo[tech]}", as_="dispatcher1")
+    for job in response.get_json()["items"]:
+        if job["type"] == kind:
+            return job
+    raise AssertionError(f"no {kind} job for {tech}")
+
+
+def approve(api, demo, kind="repair", tech="tech1", seed=0) -> dict:
+    job = tech_job(api, demo, kind, tech)
+    complete_job(api, job["id"], tech=tech, seed=seed)
+    response = api.post(f"/api/v1/jobs/{job['id']}/review", as_="supervisor1",
+                        json={"decision": "approve", "comment": "好"})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def run_create_due(app):
+    """What the scheduler does: create_due in its own transaction, committed."""
+    from fieldapp.extensions import db
+    from fieldapp.services import return_visits
+    from fieldapp.web import domain_ctx
+
+    with app.test_request_context():
+        visits = return_visits.create_due(domain_ctx())
+        db.session.commit()
+        return [v.id for v in visits]
+
+
+def due_visit(app, api, demo, clock, kind="repair", tech="tech1", seed=0) -> dict:
+    """An approved job with its return visit created (clock moved 3 days on); the visit as
+    the API answers it."""
+    job = approve(api, demo, kind, tech, seed)
+    clock.advance(timedelta(days=3))
+    ids = run_create_due(app)
+    assert len(ids) >= 1
+    items = api.get(f"/api/v1/return-visits?job_id={job['id']}", as_="dispatcher1").get_json()
+    assert len(items["items"]) == 1, items
+    return items["items"][0]
+
+
+def token_of(visit: dict) -> str:
+    return visit["survey_url"].rsplit("/", 1)[1]
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
