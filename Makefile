@@ -40,7 +40,7 @@ browser:
 db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask init-db
-	@if [ "$$FIELDAPP_ENV" != "production" ]; then $(BIN)/flask seed-demo --if-empty; fi
+	@if [ "$$FIELDAPP_ENV" != "production" ]; then $(BIN)/flask seed-demo --if-empty --history; fi
 
 run: db
 	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no CJK font installed; service report PDFs need one (apt-get install fonts-noto-cjk)"

@@ -20,7 +20,10 @@ def _clock():
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
-def seed_demo_command(if_empty: bool):
+@click.option("--history", is_flag=True,
+              help="Also a few past days of work: jobs to review, a sealed job, return "
+                   "visits, a parts request and a product out for repair.")
+def seed_demo_command(if_empty: bool, history: bool):
     """Load the demo accounts and jobs (not in production)."""
     from fieldapp.models import User
     from fieldapp.seed import seed_demo
@@ -33,6 +36,11 @@ def seed_demo_command(if_empty: bool):
     seed_demo(db.session, _clock())
     click.echo("demo data loaded: tech1, tech2, dispatcher1, supervisor1, admin "
                "(password fieldapp-demo)")
+    if history:
+        from fieldapp.demo_history import seed_history
+
+        refs = seed_history(current_app._get_current_object())
+        click.echo("past work loaded: " + ", ".join(f"{k} {v}" for k, v in refs.items()))
 
 
 @click.command("create-user")

@@ -49,6 +49,7 @@ def from_environment(instance_path: str) -> dict:
         # Where customers reach this server: the survey links sent to them start with it.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "AUTO_SEED_DEMO": not production,
+        "DEMO_HISTORY": os.environ.get("FIELDAPP_DEMO_HISTORY", "1") != "0",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

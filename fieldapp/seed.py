@@ -68,7 +68,9 @@ def seed_demo(session, clock) -> None:
 
 
 def seed_if_empty(app) -> bool:
-    """Seed a migrated but empty database (first start outside production)."""
+    """Seed a migrated but empty database (first start outside production): the demo
+    accounts and today's jobs, then a few past days of work (`DEMO_HISTORY`, on by
+    default)."""
     from fieldapp.extensions import db
 
     with app.app_context():
@@ -81,4 +83,8 @@ def seed_if_empty(app) -> bool:
         except IntegrityError:  # another worker seeded at the same moment
             db.session.rollback()
             return False
+        if app.config.get("DEMO_HISTORY", True):
+            from fieldapp.demo_history import seed_history
+
+            seed_history(app)
         return True

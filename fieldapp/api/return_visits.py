@@ -1,6 +1,6 @@
 """Return visits (回访): `GET /api/v1/return-visits?job_id=&status=` and
-`POST /api/v1/return-visits/<id>/result` (the office's phone call). Dispatchers, supervisors
-and admins; technicians get 403."""
+`POST /api/v1/return-visits/<id>/result` (the office's phone call), `POST .../<id>/resend`
+(a new survey link). Dispatchers, supervisors and admins; technicians get 403."""
 from flask import jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -80,6 +80,20 @@ def record_result(body, visit_id):
     ctx = domain_ctx()
     visit = visit_service.record_result(ctx, api_actor(), visit_id, body["score"],
                                         body.get("comment"), body.get("issues"))
+    db.session.commit()
+    db.session.refresh(visit)
+    return jsonify(visit_service.as_dict(visit, clock().now()))
+
+
+@blp.route("/<int:visit_id>/resend", methods=["POST"])
+@token_required(OFFICE_ROLES)
+@blp.response(200, ReturnVisitSchema)
+def resend_survey(visit_id):
+    """Send the customer a new survey link, valid 14 days; the old link stops working.
+    Refused (409) once the visit is answered or when the customer has neither a phone
+    number nor an e-mail address."""
+    ctx = domain_ctx()
+    visit = visit_service.resend_survey(ctx, api_actor(), visit_id)
     db.session.commit()
     db.session.refresh(visit)
     return jsonify(visit_service.as_dict(visit, clock().now()))

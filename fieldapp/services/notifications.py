@@ -336,11 +336,10 @@ def _attachment(attachment: dict) -> tuple[bytes, str, str, str]:
     raise ValueError(f"unknown attachment type {kind!r}")
 
 
-def webhook_config(app) -> tuple[str | None, str]:
+def webhook_config(app) -> tuple[str | None, str | None]:
     url = app.config.get("WEBHOOK_URL") or os.environ.get("FIELDAPP_WEBHOOK_URL")
-    secret = app.config.get("WEBHOOK_SECRET") or os.environ.get("FIELDAPP_WEBHOOK_SECRET") \
-        or ""
-    return url, secret
+    secret = app.config.get("WEBHOOK_SECRET") or os.environ.get("FIELDAPP_WEBHOOK_SECRET")
+    return url, secret or None
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -371,6 +370,11 @@ def post_webhook(app, delivery: Delivery) -> str:
         log.info("webhook not configured (FIELDAPP_WEBHOOK_URL unset); would post %s",
                  body.decode("utf-8"))
         return LOGGED
+    if not secret:
+        # A signature with an empty key proves nothing: the receiver could not tell us from
+        # anyone else. Fail (retried, then shown on /dispatch/deliveries) until it is set.
+        raise RuntimeError("FIELDAPP_WEBHOOK_SECRET is not set: the webhook message was not "
+                           "sent unsigned")
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8",
         SIGNATURE_HEADER: sign(secret, body),

@@ -97,6 +97,37 @@ def test_a_failing_webhook_is_retried_then_failed_visibly_then_retried_by_hand(
             assert Desk(app, who).get("/dispatch/deliveries").status_code == 403
 
 
+def test_a_webhook_without_a_secret_is_never_sent_unsigned(app, demo, clock):
+    """A URL but no secret: nothing reaches the gateway; the row fails visibly with the
+    reason, and a retry after the secret is set sends it signed."""
+    from fieldapp.services.notifications import MAX_ATTEMPTS, verify_signature
+
+    with Hook(status=200) as hook:
+        app.config.update(WEBHOOK_URL=hook.url, WEBHOOK_SECRET=None)
+        _notify(app, clock, to=["dispatcher"], subject="Job FA2 late", body="call now",
+                key="late:FA2", channels=["webhook"])
+        for _attempt in range(MAX_ATTEMPTS):
+            run(app, "deliveries")
+            clock.advance(timedelta(days=1))
+        [(_, _, status, attempts, error, _)] = _deliveries(app)
+        assert hook.requests == []
+        assert status == "failed" and attempts == MAX_ATTEMPTS
+        assert "FIELDAPP_WEBHOOK_SECRET is not set" in error
+        app.config["WEBHOOK_SECRET"] = SECRET
+        from fieldapp.extensions import db
+        from fieldapp.models import Delivery
+        from fieldapp.services import notifications
+        from fieldapp.services.context import Ctx
+
+        with app.app_context():
+            notifications.retry(Ctx(session=db.session, clock=clock),
+                                db.session.query(Delivery).one().id)
+            db.session.commit()
+        assert run(app, "deliveries")["deliveries"]["sent"] == 1
+        [(headers, body)] = hook.requests
+        assert verify_signature(SECRET, body, headers["X-Fieldapp-Signature"])
+
+
 def test_email_goes_through_smtp_once_and_is_logged_when_no_server_is_set(app, demo, clock,
                                                                           caplog):
     from fieldapp.extensions import db

@@ -50,6 +50,7 @@ ACCESS: dict[str, frozenset | str] = {
     "api_parts.decide": REVIEW, "api_parts.release": OFFICE,
     "api_return_visits.list_return_visits": OFFICE,
     "api_return_visits.record_result": OFFICE,
+    "api_return_visits.resend_survey": OFFICE,
     "api_takebacks.list_takebacks": EVERYONE, "api_takebacks.get_takeback": EVERYONE,
     "api_takebacks.receipt_pdf": OFFICE, "api_takebacks.slip_pdf": OFFICE,
     # shared web

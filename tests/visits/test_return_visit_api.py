@@ -119,3 +119,20 @@ def test_openapi_documents_the_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/return-visits" in spec["paths"]
     assert "/api/v1/return-visits/{visit_id}/result" in spec["paths"]
+
+
+def test_resend_makes_a_new_link_once_answered_refused(app, api, demo, clock, client):
+    visit = due_visit(app, api, demo, clock)
+    url = f"/api/v1/return-visits/{visit['id']}/resend"
+    assert api.post(url, as_="tech1").status_code == 403
+    assert api.post("/api/v1/return-visits/999999/resend", as_="dispatcher1").status_code == 404
+    response = api.post(url, as_="dispatcher1")
+    assert response.status_code == 200, response.get_json()
+    fresh = response.get_json()
+    assert fresh["survey_url"] and fresh["survey_url"] != visit["survey_url"]
+    old_path = "/survey/" + visit["survey_url"].rsplit("/", 1)[1]
+    assert client.get(old_path).status_code == 404
+    api.post(f"/api/v1/return-visits/{visit['id']}/result", as_="dispatcher1",
+             json={"score": 5})
+    again = api.post(url, as_="dispatcher1")
+    assert again.status_code == 409 and again.get_json()["error"] == "return_visit_answered"
