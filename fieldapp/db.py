@@ -1,4 +1,4 @@
-"""Engine set-up that the rules depend on.
+"""Engine set-up that the rules depend on, and the one "insert unless it exists" statement.
 
 SQLite: WAL (readers never wait for the writer), foreign keys on, a busy timeout, and
 transactions begun by us so that a sync push can take the write lock up front with
@@ -70,3 +70,27 @@ def init_app(app) -> None:
     @app.teardown_request
     def _unmark_write_request(_error=None):
         write_request.set(False)
+
+
+def insert_once(session, model, values: dict, conflict_columns: tuple, returning_column):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if a row
+    with the same unique key exists (or is being inserted by another transaction, which
+    PostgreSQL waits for)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - a savepoint elsewhere
+        from sqlalchemy import insert
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with session.begin_nested():
+                return session.execute(insert(model).values(**values)
+                                       .returning(returning_column)).scalar_one()
+        except IntegrityError:
+            return None
+    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing(
+        index_elements=list(conflict_columns)).returning(returning_column)
+    return session.execute(stmt).scalar_one_or_none()

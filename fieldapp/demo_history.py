@@ -1,11 +1,12 @@
 """A few past days of demo work, so that a fresh `make run` shows every screen with something
-on it: the review queue, a sealed job, the return-visit queue (one due, one answered low with
-its complaint and follow-up job), a parts request waiting for approval, a product out for
-repair past the register's limit, and the technicians' KPIs.
+on it: the review queue, sealed jobs, the return-visit queue (two to call, one overdue; one
+answered 2/5 with its complaint and follow-up job), a parts request waiting for approval, a
+product out for repair past the register's limit, and the technicians' KPIs.
 
 Everything goes through the real JSON API and sync push, as a phone and the office would
 send it, with the app's clock set back to each moment (the app reads "now" from one clock
-object), then put back. Only outside production, once (`flask seed-demo --history`).
+object), then put back. Only outside production, on the first start or with
+`flask seed-demo --history`.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from fieldapp.core.clock import FixedClock
+from fieldapp.seed import DEMO_PASSWORD as PASSWORD
 
-PASSWORD = "fieldapp-demo"
 CLOCK_KEY = "fieldapp.clock"
 
 # (key, days ago, type, customer, phone, address, product, problem, technician)

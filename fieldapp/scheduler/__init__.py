@@ -55,8 +55,7 @@ def task(name: str):
 def acquire(session, name: str, holder: str, ttl: timedelta = LEASE_TTL,
             wall: Clock | None = None) -> bool:
     """Take the task's lease if it is free, expired or already ours. Commits."""
-    from fieldapp.db import begin_write
-    from fieldapp.services.notifications import _insert_once
+    from fieldapp.db import begin_write, insert_once
 
     now = (wall or Clock()).now()
     begin_write(session)
@@ -66,7 +65,7 @@ def acquire(session, name: str, holder: str, ttl: timedelta = LEASE_TTL,
             SchedulerLease.expires_at <= now, SchedulerLease.holder == holder)).values(
         holder=holder, expires_at=now + ttl)).rowcount == 1
     if not taken:
-        taken = _insert_once(session, SchedulerLease, dict(
+        taken = insert_once(session, SchedulerLease, dict(
             name=name, holder=holder, expires_at=now + ttl), ("name",),
             SchedulerLease.name) is not None
     session.commit()

@@ -35,9 +35,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from fieldapp.core.clock import ensure_aware
+from fieldapp.db import insert_once
 from fieldapp.core.roles import ROLES
 from fieldapp.models import Delivery, Notification, User
 from fieldapp.services.context import Ctx
@@ -95,7 +96,7 @@ def notify(ctx: Ctx, kind: str, recipients: Iterable[User | int | str], *, subje
         values = dict(user_id=user.id, kind=kind, key=key[:200],
                       subject=text_subject[:500], body=text_body, job_id=job_id,
                       complaint_id=complaint_id, created_at=now)
-        new_id = _insert_once(ctx.session, Notification, values,
+        new_id = insert_once(ctx.session, Notification, values,
                               ("user_id", "key"), Notification.id)
         if new_id is None:
             continue
@@ -427,34 +428,11 @@ def _render(text, locale: str) -> str:
     return str(text)
 
 
-def _insert_once(session, model, values: dict, conflict_columns: tuple, returning_column):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if a row
-    with the same unique key exists (or is being inserted by another transaction, which
-    PostgreSQL waits for)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - a savepoint elsewhere
-        from sqlalchemy.exc import IntegrityError
-
-        try:
-            with session.begin_nested():
-                return session.execute(insert(model).values(**values)
-                                       .returning(returning_column)).scalar_one()
-        except IntegrityError:
-            return None
-    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing(
-        index_elements=list(conflict_columns)).returning(returning_column)
-    return session.execute(stmt).scalar_one_or_none()
-
-
 def _enqueue(ctx: Ctx, key: str, kind: str, channel: str, target: str, payload: dict, *,
              job_id: str | None = None, notification_id: int | None = None
              ) -> Delivery | None:
     now = ctx.now()
-    new_id = _insert_once(ctx.session, Delivery, dict(
+    new_id = insert_once(ctx.session, Delivery, dict(
         key=key[:240], kind=kind, channel=channel, target=target[:500], payload=payload,
         status=PENDING, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
         job_id=job_id, notification_id=notification_id), ("key",), Delivery.id)

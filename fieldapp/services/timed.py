@@ -17,6 +17,7 @@ from sqlalchemy import JSON, delete, select
 
 from fieldapp.core import timed as rules
 from fieldapp.core.clock import ensure_aware
+from fieldapp.db import insert_once
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.models import (Base, Blob, Complaint, Device, Job, RuleFiring, SlaClock, User)
 from fieldapp.services import notifications
@@ -27,7 +28,7 @@ log = logging.getLogger("fieldapp.timed")
 
 def fire_once(ctx: Ctx, rule: str, key: str) -> bool:
     """Record that `rule` fired for `key`; False if it already had (here or elsewhere)."""
-    return notifications._insert_once(
+    return insert_once(
         ctx.session, RuleFiring, dict(rule=rule, key=key[:200], fired_at=ctx.now()),
         ("rule", "key"), RuleFiring.id) is not None
 
