@@ -136,6 +136,31 @@ def new_document(company: str, title: str, reference: str, *, title_ref: str,
                     row.cell(key, style=HEADING)
                     row.cell(value or "—")
 
+        def photo_grid(self, images, cell_h: float, captions: bool = False):
+            """Photos scaled into three columns, `(image, caption)` pairs; a caption (small
+            print under the photo) only when `captions`. A row that does not fit starts a page."""
+            gap, cell_w = 4, (self.epw - 8) / 3
+            below, room = (9, 10) if captions else (4, 6)
+            column = 0
+            for image, caption in images:
+                if column == 0 and self.get_y() + cell_h + room > self.h - 18:
+                    self.add_page()
+                x, y = self.l_margin + column * (cell_w + gap), self.get_y()
+                self.image(image, x=x, y=y, w=cell_w, h=cell_h, keep_aspect_ratio=True)
+                if captions:
+                    self.set_xy(x, y + cell_h + 0.5)
+                    self.set_font(FONT, size=7.5)
+                    self.multi_cell(cell_w, 3.6, caption, max_line_height=3.6, new_x="LEFT",
+                                    new_y="NEXT")
+                column += 1
+                if column == 3:
+                    column = 0
+                    self.set_xy(self.l_margin, y + cell_h + below)
+                else:
+                    self.set_xy(x + cell_w + gap, y)
+            if column:
+                self.set_xy(self.l_margin, self.get_y() + cell_h + below)
+
     HEADING = FontFace(fill_color=(245, 245, 245))
     pdf = Document(format="A4", unit="mm")
     pdf.set_margins(15, 15, 15)
@@ -236,30 +261,15 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
     if photos:
         section(_("Photos"))
         item_labels = {i.key: (i.label_zh if lang == "zh" else i.label_en) for i in items}
-        cell_w, cell_h, gap = (width - 8) / 3, 48, 4
-        column = 0
-        for photo in photos:
-            image = _image_bytes(store, photo.sha256, 900)
-            if image is None:
-                continue
-            if column == 0 and pdf.get_y() + cell_h + 10 > pdf.h - 18:
-                pdf.add_page()
-            x = 15 + column * (cell_w + gap)
-            y = pdf.get_y()
-            pdf.image(image, x=x, y=y, w=cell_w, h=cell_h, keep_aspect_ratio=True)
-            pdf.set_xy(x, y + cell_h + 0.5)
-            pdf.set_font(FONT, size=7.5)
-            caption = photo.caption or item_labels.get(photo.item_key or "", "")
-            pdf.multi_cell(cell_w, 3.6, (caption[:60] + f" · {photo.sha256[:10]}").strip(" ·"),
-                           max_line_height=3.6, new_x="LEFT", new_y="NEXT")
-            column += 1
-            if column == 3:
-                column = 0
-                pdf.set_xy(15, y + cell_h + 9)
-            else:
-                pdf.set_xy(x + cell_w + gap, y)
-        if column:
-            pdf.set_xy(15, pdf.get_y() + cell_h + 9)
+
+        def captioned():
+            for photo in photos:
+                image = _image_bytes(store, photo.sha256, 900)
+                if image is not None:
+                    caption = photo.caption or item_labels.get(photo.item_key or "", "")
+                    yield image, (caption[:60] + f" · {photo.sha256[:10]}").strip(" ·")
+
+        pdf.photo_grid(captioned(), 48, captions=True)
 
     # The customer's signature.
     signatures = session.execute(select(Signature).where(Signature.job_id == job.id)

@@ -106,23 +106,8 @@ def build(takeback: Takeback, kind: str, lang: str, store, tz) -> bytes:
     photos = takeback.photo_sha256s or []
     if photos and kind == "receipt":
         section(w("photos"))
-        cell_w, cell_h, gap, column = (width - 8) / 3, 44, 4, 0
-        for sha in photos[:9]:
-            image = _image_bytes(store, sha, 900)
-            if image is None:
-                continue
-            if column == 0 and pdf.get_y() + cell_h + 6 > pdf.h - 18:
-                pdf.add_page()
-            x, y = 15 + column * (cell_w + gap), pdf.get_y()
-            pdf.image(image, x=x, y=y, w=cell_w, h=cell_h, keep_aspect_ratio=True)
-            column += 1
-            if column == 3:
-                column = 0
-                pdf.set_xy(15, y + cell_h + 4)
-            else:
-                pdf.set_xy(x + cell_w + gap, y)
-        if column:
-            pdf.set_xy(15, pdf.get_y() + cell_h + 4)
+        images = (_image_bytes(store, sha, 900) for sha in photos[:9])
+        pdf.photo_grid(((image, None) for image in images if image is not None), 44)
 
     if pdf.get_y() + 60 > pdf.h - 18:
         pdf.add_page()
