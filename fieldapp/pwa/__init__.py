@@ -29,7 +29,7 @@ SHELL_FILES = (
     "app/js/main.js", "app/js/api.js", "app/js/storage.js", "app/js/outbox.js",
     "app/js/sync.js", "app/js/checklist.js", "app/js/camera.js", "app/js/signature.js",
     "app/js/i18n.js", "app/js/views.js", "app/js/local-rules.js", "app/js/parts.js",
-    "app/js/inbox.js",
+    "app/js/inbox.js", "app/js/health.js",
     "vendor/idb/idb.js", "vendor/signature_pad/signature_pad.js",
     "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png",
 )

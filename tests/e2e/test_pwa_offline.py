@@ -60,12 +60,14 @@ def do_whole_checklist(page, photo_path):
     assert keys, "the checklist should show items"
     for key, kind in keys:
         item = page.locator(f"[data-item='{key}']")
+        # Done phases fold away (issue 16): open the item's phase as a technician would.
+        item.evaluate("el => { el.closest('details').open = true; }")
         if kind == "check":
             item.locator("button.choice").first.click()
-            page.wait_for_selector(f"[data-item='{key}'] button.choice.on")
+            page.wait_for_selector(f"[data-item='{key}'] button.choice.on", state="attached")
         elif kind == "choice":
             item.locator("button.choice").first.click()
-            page.wait_for_selector(f"[data-item='{key}'] button.choice.on")
+            page.wait_for_selector(f"[data-item='{key}'] button.choice.on", state="attached")
         elif kind == "text":
             item.locator("textarea").fill(f"现场记录 {key}")
             item.locator("button.save").click()
@@ -83,9 +85,11 @@ def do_whole_checklist(page, photo_path):
     return keys
 
 
-def draw_signature(page):
+def sign_and_complete(page):
+    """The sign-off screen: the customer signs, and the same tap completes the job."""
     page.click(".signature-section a.button")
     canvas = page.wait_for_selector("canvas.signature-pad")
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     x, y = box["x"], box["y"]
     page.mouse.move(x + 40, y + 120)
@@ -94,8 +98,8 @@ def draw_signature(page):
         page.mouse.move(x + 40 + step * 9, y + 120 + (step % 7) * 12)
     page.mouse.up()
     page.fill("input[name=signer_name]", "周女士")
-    page.click("#save-signature")
-    page.wait_for_selector(".signed")
+    page.click("#sign-complete")
+    page.wait_for_selector(".done-moment")
 
 
 def add_note(page, text):
@@ -153,12 +157,11 @@ def test_whole_job_offline_then_sync(browser, live_server, app, big_photo):
     for step in ("en_route", "on_site", "in_progress"):
         move(page, step)
     keys = do_whole_checklist(page, big_photo)
-    draw_signature(page)
-    page.click("button[data-move='completed']")
-    page.wait_for_selector("#confirm-complete")
+    page.click("button[data-move='completed']")  # the sign-off screen: nothing missing
+    page.wait_for_selector("#sign-complete")
     assert page.locator("[data-unmet]").count() == 0
-    shot(page, "pwa-complete-zh-390")
-    page.click("#confirm-complete")
+    page.go_back()
+    sign_and_complete(page)
     page.wait_for_function("document.querySelector('#job-status')?.textContent === '已完工'")
     local_shas = page.evaluate("""async () => {
         const db = await new Promise((ok, ko) => { const r = indexedDB.open('fieldapp'); r.onsuccess = () => ok(r.result); r.onerror = ko; });

@@ -8,8 +8,8 @@ const MESSAGES = {
     sign_in_again: "登录已过期，请重新登录。未同步的记录会保留。",
     sign_out: "退出登录", sign_out_pending: "还有 {n} 条记录未同步，退出后将在重新登录时继续同步。确定退出吗？",
     today: "今天", upcoming: "之后", earlier: "之前", no_jobs: "暂无工单。",
-    offline: "离线", online: "在线", syncing: "同步中…", pending: "待同步 {n}",
-    synced_at: "已同步 {time}", never_synced: "尚未同步", sync_now: "立即同步",
+    offline: "离线", online: "在线", syncing: "同步中…", pending: "{n} 项记录",
+    synced_at: "✓ 全部已发送 {time}", never_synced: "尚未同步", sync_now: "立即同步",
     sync_error: "同步失败，稍后自动重试",
     call: "拨打", map: "地图", phone: "电话", address: "地址", customer: "顾客", product: "产品型号", problem: "问题描述",
     dispatcher_notes: "调度备注", notes: "备注", add_note: "添加备注", save: "保存",
@@ -67,6 +67,26 @@ const MESSAGES = {
     tb_lost_note_needed: "收据未收回时请写明原因。", tb_slip_sign: "顾客在维修单上签字",
     tb_slip_hint: "请顾客检查维修好的产品后签字。", tb_return_save: "确认送回", tb_return_saved: "已记录送回",
     tb_unknown: "没有此收据。", tb_already_returned: "收据 {no} 已送回，不能重复送回。",
+    // Issue 16: the checklist in flow, photos, sign-off, the done moment, offline health.
+    required_progress: "必填 {done}/{total}", optional_progress: "选填 {done}/{total}",
+    next_item: "下一项：{label}", next_photo: "拍照：{label}", next_sign: "顾客签字", next_complete: "完工签收",
+    next_step: "下一步",
+    sign_off_title: "完工签收", summary: "本次完成", summary_items: "检查表：已答 {done}/{total} 项，必填 {rdone}/{rtotal}",
+    summary_photos: "照片：{n} 张", summary_parts: "配件申请：{n} 项", summary_takebacks: "带回维修：{n} 件",
+    summary_none: "无", statement_title: "顾客确认",
+    sign_and_complete: "签字并完工", signed_title: "已签字", still_missing: "完工前还缺：",
+    done_title: "工单已完工", done_waiting: "尚未发送：{what}。联网后会自动发送，请勿清除浏览器数据。",
+    done_all_sent: "全部已发送到办公室。", back_to_jobs: "返回工单列表", done_at: "完工时间 {time}",
+    all_sent: "✓ 全部已发送", all_sent_at: "✓ 全部已发送 {time}", waiting: "{what}待发送",
+    list_sep: "、",
+    photo_view: "查看照片 {n}", photo_delete: "删除照片", photo_retake: "重拍", close: "关闭",
+    photo_deleted: "照片已删除", photo_title: "{label} · 照片 {n}",
+    health_wechat: "在微信里打开时，断网后工作可能丢失。请点右上角「···」，选择「在浏览器打开」。",
+    health_no_sw: "此浏览器不能离线使用本应用，断网后工作可能丢失。请用手机自带的浏览器（如 Safari、Chrome）打开本页。",
+    health_no_idb: "此浏览器不能在手机上保存工作（可能是无痕模式）。请用系统浏览器的普通模式打开本页。",
+    health_not_controlled: "离线功能还没准备好：请保持联网，重新打开一次本页。",
+    health_not_persisted: "浏览器可能会清理离线数据：请把本应用添加到主屏幕（浏览器菜单 →「添加到主屏幕」），并尽快联网同步。",
+    open_map: "地图：{address}", call_number: "拨打 {phone}",
   },
   en: {
     app_name: "fieldapp",
@@ -76,8 +96,8 @@ const MESSAGES = {
     sign_in_again: "Your sign-in expired. Sign in again; nothing unsynced is lost.",
     sign_out: "Sign out", sign_out_pending: "{n} records are not synced yet; they will sync after you sign in again. Sign out?",
     today: "Today", upcoming: "Upcoming", earlier: "Earlier", no_jobs: "No jobs.",
-    offline: "Offline", online: "Online", syncing: "Syncing…", pending: "{n} pending",
-    synced_at: "Synced {time}", never_synced: "Not synced yet", sync_now: "Sync now",
+    offline: "Offline", online: "Online", syncing: "Syncing…", pending: "{n} changes",
+    synced_at: "✓ All sent {time}", never_synced: "Not synced yet", sync_now: "Sync now",
     sync_error: "Sync failed; retrying by itself",
     call: "Call", map: "Map", phone: "Phone", address: "Address", customer: "Customer", product: "Product", problem: "Problem",
     dispatcher_notes: "Dispatcher notes", notes: "Notes", add_note: "Add note", save: "Save",
@@ -135,6 +155,26 @@ const MESSAGES = {
     tb_lost_note_needed: "Write down why the receipt was not collected.", tb_slip_sign: "Customer signs the repair slip",
     tb_slip_hint: "The customer checks the repaired product, then signs.", tb_return_save: "Confirm return", tb_return_saved: "Return recorded",
     tb_unknown: "No such receipt.", tb_already_returned: "Receipt {no} was already brought back.",
+    // Issue 16: the checklist in flow, photos, sign-off, the done moment, offline health.
+    required_progress: "Required {done}/{total}", optional_progress: "Optional {done}/{total}",
+    next_item: "Next: {label}", next_photo: "Photo: {label}", next_sign: "Customer signature", next_complete: "Sign-off",
+    next_step: "Next step",
+    sign_off_title: "Sign-off", summary: "What was done", summary_items: "Checklist: {done}/{total} answered, required {rdone}/{rtotal}",
+    summary_photos: "Photos: {n}", summary_parts: "Parts requests: {n}", summary_takebacks: "Taken back for repair: {n}",
+    summary_none: "none", statement_title: "The customer confirms",
+    sign_and_complete: "Sign and complete", signed_title: "Signed", still_missing: "Still missing before completion:",
+    done_title: "Job completed", done_waiting: "Not sent yet: {what}. It sends by itself when there is a network; do not clear the browser's data.",
+    done_all_sent: "Everything is sent to the office.", back_to_jobs: "Back to the job list", done_at: "Completed {time}",
+    all_sent: "✓ All sent", all_sent_at: "✓ All sent {time}", waiting: "{what} waiting",
+    list_sep: ", ",
+    photo_view: "View photo {n}", photo_delete: "Delete photo", photo_retake: "Retake", close: "Close",
+    photo_deleted: "Photo deleted", photo_title: "{label} · photo {n}",
+    health_wechat: "Inside WeChat, work may be lost without a network. Tap ··· at the top right and choose \"Open in Browser\".",
+    health_no_sw: "This browser cannot run the app offline; work may be lost without a network. Open this page in the phone's own browser (Safari, Chrome).",
+    health_no_idb: "This browser cannot keep work on the phone (private mode?). Open this page in the system browser, not in private mode.",
+    health_not_controlled: "Offline mode is not ready yet: stay online and open this page once more.",
+    health_not_persisted: "The browser may clear offline data: add the app to the home screen (browser menu → \"Add to Home screen\") and sync soon.",
+    open_map: "Map: {address}", call_number: "Call {phone}",
   },
 };
 
@@ -167,6 +207,12 @@ const REASONS = {
     unknown_item: "no such checklist item", seq_reused: "device sequence clash",
     already_returned: "this receipt was already brought back", receipt_not_on_job: "the receipt belongs to another job", unknown_receipt: "no such receipt",
     receipt_note_required: "say why the receipt was not collected", bad_cause: "unknown cause", bad_items: "the item list is not valid", condition_required: "the condition is missing" },
+};
+
+// What the customer agrees to by signing, shown in both languages on the sign-off screen.
+export const STATEMENT = {
+  "zh-CN": "本人确认：以上服务已完成，我已检查产品，现场已清理干净。",
+  en: "I confirm that the work listed above has been done, I have checked the product, and the site has been left clean.",
 };
 
 const SUPPORTED = ["zh-CN", "en"];
@@ -219,4 +265,27 @@ export function formatBytes(n) {
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+// Things a person understands, counted: {photo: 2, signature: 1, answer: 5} →
+// "2 张照片、1 个签名、5 项回答" / "2 photos, 1 signature, 5 answers".
+const THINGS = {
+  "zh-CN": { photo: "{n} 张照片", signature: "{n} 个签名", answer: "{n} 项回答", status: "{n} 次状态变更",
+    note: "{n} 条备注", part: "{n} 项配件申请", takeback: "{n} 张带回收据", other: "{n} 项其他记录" },
+  en: { photo: ["{n} photo", "{n} photos"], signature: ["{n} signature", "{n} signatures"], answer: ["{n} answer", "{n} answers"],
+    status: ["{n} status change", "{n} status changes"], note: ["{n} note", "{n} notes"], part: ["{n} parts request", "{n} parts requests"],
+    takeback: ["{n} take-back receipt", "{n} take-back receipts"], other: ["{n} other change", "{n} other changes"] },
+};
+export const THING_ORDER = ["photo", "signature", "answer", "status", "note", "part", "takeback", "other"];
+
+export function countThings(counts) {
+  const parts = [];
+  for (const kind of THING_ORDER) {
+    const n = counts[kind] || 0;
+    if (!n) continue;
+    const form = THINGS[current][kind];
+    const text = Array.isArray(form) ? form[n === 1 ? 0 : 1] : form;
+    parts.push(text.replace("{n}", String(n)));
+  }
+  return parts.join(t("list_sep"));
 }

@@ -69,24 +69,27 @@ export function rebase(serverJob, pendingForJob) {
   return job;
 }
 
+// One item answered as the completion rule counts it (photos: at least min_photos).
+export function itemDone(job, item) {
+  const value = job.answers?.[item.key]?.value;
+  if (item.kind === "photo") return (job.photos || []).filter((p) => p.item_key === item.key).length >= (item.min_photos || 1);
+  if (item.kind === "check") return value === true;
+  if (item.kind === "number") return typeof value === "number" && Number.isFinite(value);
+  if (item.kind === "text") return typeof value === "string" && value.trim() !== "";
+  if (item.kind === "choice") return (item.options || []).some((o) => o.value === value);
+  return false;
+}
+
 // The same completion rule as the server (fieldapp/core/checklist.py), for the phone's
 // completion screen: every required item satisfied and a customer signature attached.
 export function unmetItems(job, template) {
   if (!template) return [];
-  const answers = job.answers || {};
   const photoCounts = {};
   for (const p of job.photos || []) if (p.item_key) photoCounts[p.item_key] = (photoCounts[p.item_key] || 0) + 1;
   const unmet = [];
   for (const item of template.items) {
-    if (!item.required) continue;
-    const value = answers[item.key]?.value;
-    let ok = false;
-    if (item.kind === "photo") ok = (photoCounts[item.key] || 0) >= (item.min_photos || 1);
-    else if (item.kind === "check") ok = value === true;
-    else if (item.kind === "number") ok = typeof value === "number" && Number.isFinite(value);
-    else if (item.kind === "text") ok = typeof value === "string" && value.trim() !== "";
-    else if (item.kind === "choice") ok = (item.options || []).some((o) => o.value === value);
-    if (!ok) unmet.push({ key: item.key, label: item.label, kind: item.kind, phase: item.phase, have: photoCounts[item.key] || 0, need: item.min_photos || 1 });
+    if (!item.required || itemDone(job, item)) continue;
+    unmet.push({ key: item.key, label: item.label, kind: item.kind, phase: item.phase, have: photoCounts[item.key] || 0, need: item.min_photos || 1 });
   }
   if (!(job.signatures || []).length) unmet.push({ key: "customer_signature", kind: "signature", phase: "completion", label: { "zh-CN": "顾客签字", en: "Customer signature" } });
   return unmet;

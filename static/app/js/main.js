@@ -2,10 +2,11 @@
 import { pickLanguage, setLanguage, setBusinessTimeZone, t } from "./i18n.js";
 import { getMeta, setMeta, askPersistence, storageEstimate } from "./storage.js";
 import { setRules } from "./local-rules.js";
-import { onOutboxChange, pendingCount } from "./outbox.js";
+import { onOutboxChange, pending, countByThing } from "./outbox.js";
+import { checkHealth } from "./health.js";
 import { startSync, requestSync, onSyncState, state } from "./sync.js";
 import { request } from "./api.js";
-import { signInView, jobListView, jobView, signView, completeView, reasonView, settingsView, renderBadge } from "./views.js";
+import { signInView, jobListView, jobView, signOffView, doneView, reasonView, settingsView, renderBadge } from "./views.js";
 import { partView, takebackView, receiptView, returnView } from "./parts.js";
 import { refreshInbox } from "./inbox.js";
 
@@ -15,8 +16,8 @@ let wasRunning = false;
 let wasSignedOut = false;
 let shownVersion = 0;
 
-async function loadRules() {
-  // Precached by the service worker, so this works offline; remembered as a fallback.
+async function fetchRules() {
+  // Precached by the service worker, so this works offline; remembered for the next start.
   try {
     const response = await fetch("/app/rules.json");
     if (response.ok) {
@@ -35,8 +36,8 @@ async function route() {
   }
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "job" && parts[1]) {
-    if (parts[2] === "sign") return signView(parts[1]);
-    if (parts[2] === "complete") return completeView(parts[1]);
+    if (parts[2] === "sign" || parts[2] === "complete") return signOffView(parts[1]);
+    if (parts[2] === "done") return doneView(parts[1]);
     if (parts[2] === "reason" && parts[3]) return reasonView(parts[1], parts[3]);
     if (parts[2] === "part") return partView(parts[1]);
     if (parts[2] === "takeback") return takebackView(parts[1]);
@@ -104,6 +105,26 @@ function registerServiceWorker() {
   });
 }
 
+// Where the app cannot keep work offline, say so at once, in the technician's language, with
+// what to do (open in the system browser, add to the home screen).
+const HEALTH_TEXT = { wechat: "health_wechat", no_sw: "health_no_sw", no_idb: "health_no_idb",
+  not_controlled: "health_not_controlled", not_persisted: "health_not_persisted" };
+
+async function showHealth() {
+  const problems = await checkHealth();
+  const banner = document.getElementById("health-banner");
+  banner.replaceChildren(...problems.map((p) => Object.assign(document.createElement("p"), { textContent: t(HEALTH_TEXT[p]) })));
+  banner.dataset.problems = problems.join(" ");
+  banner.classList.toggle("hidden", !problems.length);
+  return problems;
+}
+
+async function countWaiting() {
+  const waiting = await pending();
+  state.pending = waiting.length;
+  state.things = countByThing(waiting);
+}
+
 async function watchStorage() {
   await askPersistence();
   const estimate = await storageEstimate();
@@ -120,17 +141,26 @@ async function watchStorage() {
 function isTyping() {
   const el = document.activeElement;
   if (el && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) return true;
-  if (document.querySelector("canvas.signature-pad")) return true;
+  if (document.querySelector("canvas.signature-pad, .preview")) return true;
   return [...document.querySelectorAll("#view textarea, #view input:not([type=file])")]
     .some((field) => field.value !== field.defaultValue);
 }
 
 async function boot() {
-  setLanguage(pickLanguage(await getMeta("locale")));
-  const rules = await loadRules();
+  let saved = null;
+  try { saved = await getMeta("locale"); } catch (_error) { /* no IndexedDB: showHealth says so */ }
+  setLanguage(pickLanguage(saved));
+  registerServiceWorker();
+  const healthy = showHealth();
+  // The job list is drawn from what the phone holds at once; the rules come from the last
+  // start and are refreshed behind it (fetched first only on the very first start).
+  let rules = null;
+  try { rules = await getMeta("rules"); } catch (_error) { await healthy; return; }
+  const fresh = fetchRules();
+  if (!rules) rules = await fresh;
   setRules(rules);
   setBusinessTimeZone(rules?.timezone);
-  registerServiceWorker();
+  fresh.then((newer) => { if (newer) { setRules(newer); setBusinessTimeZone(newer.timezone); } });
   onSyncState((s) => {
     renderBadge(s);
     if (s.needsSignIn) {
@@ -149,15 +179,16 @@ async function boot() {
     }
     wasRunning = s.running;
   });
-  state.pending = await pendingCount();
+  await countWaiting();
   renderBadge(state);
-  onOutboxChange(async () => { state.pending = await pendingCount(); renderBadge(state); requestSync(); });
+  onOutboxChange(async () => { await countWaiting(); renderBadge(state); requestSync(); });
   document.getElementById("sync-badge").addEventListener("click", () => requestSync());
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => renderBadge(state));
   window.addEventListener("offline", () => renderBadge(state));
-  await adoptWebSession();
+  if (!(await getMeta("token"))) await adoptWebSession();
   await route();
+  document.body.dataset.drawn = "true";
   startSync();
   watchStorage();
   setInterval(watchStorage, 10 * 60 * 1000);

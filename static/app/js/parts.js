@@ -3,7 +3,7 @@
 // per-job counter), and bring it back on the follow-up job (receipt collected, the customer
 // signs the repair slip). Each save is one outbox mutation with its images, in one
 // IndexedDB transaction (outbox.record).
-import { h, toast } from "./views.js";
+import { h, toast, mount } from "./views.js";
 import { t, formatTime } from "./i18n.js";
 import { getJob } from "./storage.js";
 import { record } from "./outbox.js";
@@ -20,12 +20,6 @@ const drafts = new Map();
 function draftPhotos(key) {
   if (!drafts.has(key)) drafts.set(key, []);
   return drafts.get(key);
-}
-
-function mount(...nodes) {
-  const view = document.getElementById("view");
-  view.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
-  window.scrollTo(0, 0);
 }
 
 function setTitle(text) { document.getElementById("bar-title").textContent = text; }

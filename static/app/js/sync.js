@@ -7,6 +7,7 @@ import { request, NetworkError } from "./api.js";
 import { db, getMeta, setMeta, blobsToUpload, markBlob, recordToBlob, addNotice, clearSession } from "./storage.js";
 import { pending, confirm, confirmThrough, renumberFrom } from "./outbox.js";
 import { rebase } from "./local-rules.js";
+import { health } from "./health.js";
 
 const BATCH = 100;
 const MINUTE = 60 * 1000;
@@ -107,10 +108,14 @@ async function uploadBlobs() {
 async function pushOutbox() {
   const deviceId = await getMeta("device_id");
   for (let round = 0; round < 50; round += 1) {
-    const batch = (await pending()).slice(0, BATCH);
+    const waiting = await pending();
+    const batch = waiting.slice(0, BATCH);
     if (!batch.length) return "ok";
     const mutations = batch.map(({ seq, id, type, job_id, at, args }) => ({ seq, id, type, job_id, at, args }));
-    const answer = await request("POST", "/api/v1/sync/push", { json: { device_id: deviceId, mutations } });
+    // sent_at: the device clock now, so the server can correct each `at` by the device's
+    // clock offset; client: what the office sees of this phone's storage beside its last sync.
+    const client = { storage: { persisted: health.persisted, sw: health.sw, idb: health.idb }, pending: waiting.length };
+    const answer = await request("POST", "/api/v1/sync/push", { json: { device_id: deviceId, sent_at: new Date().toISOString(), client, mutations } });
     if (answer.status === 401 || (answer.status === 403 && answer.data?.error === "device_mismatch")) return "signin";
     if (answer.status === 409 && answer.data?.error === "seq_gap") {
       await renumberFrom(answer.data.details.expected_seq);

@@ -1,9 +1,9 @@
 // The screens. DOM is built with h() (text nodes only, never HTML strings from data).
-import { t, label, statusName, moveName, jobTypeName, reasonText, formatTime, formatBytes, language, setLanguage, businessTimeZone } from "./i18n.js";
+import { t, label, statusName, moveName, jobTypeName, reasonText, formatTime, formatBytes, language, setLanguage, businessTimeZone, countThings, STATEMENT } from "./i18n.js";
 import { allJobs, getJob, getTemplate, getMeta, setMeta, unseenNotices, markNoticesSeen, storageEstimate, clearSession } from "./storage.js";
-import { record, pendingCount } from "./outbox.js";
-import { movesFrom, moveRequires, unmetItems } from "./local-rules.js";
-import { renderChecklist, thumb } from "./checklist.js";
+import { record, pendingCount, pending, countByThing, pendingThings } from "./outbox.js";
+import { movesFrom, moveRequires, unmetItems, itemDone } from "./local-rules.js";
+import { renderChecklist, thumb, nextUnanswered, bringIntoView, photoButton } from "./checklist.js";
 import { mountSignaturePad } from "./signature.js";
 import { requestSync, state as syncState } from "./sync.js";
 import { request, NetworkError } from "./api.js";
@@ -28,17 +28,25 @@ export function h(tag, attrs = {}, ...children) {
 
 export function toast(text, kind = "info") {
   let box = document.getElementById("toast");
-  if (!box) { box = h("div", { id: "toast", role: "status", "aria-live": "polite" }); document.body.append(box); }
+  if (!box) { box = h("div", { id: "toast", role: "status", "aria-live": "polite" }); (document.getElementById("main") || document.body).append(box); }
   box.className = `toast ${kind}`;
   box.textContent = text;
   clearTimeout(box._timer);
   box._timer = setTimeout(() => { box.className = "toast hidden"; }, 2500);
 }
 
-function mount(...nodes) {
+let mountedHash = null;
+
+// Draw a screen. A redraw of the same screen (after a sync round, a status move) keeps the
+// technician's place; only a new screen starts at its top.
+export function mount(...nodes) {
   const view = document.getElementById("view");
+  const sameScreen = mountedHash === location.hash;
+  const y = window.scrollY;
+  document.querySelectorAll(".preview").forEach((overlay) => overlay.remove());
   view.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
-  window.scrollTo(0, 0);
+  mountedHash = location.hash;
+  window.scrollTo(0, sameScreen ? y : 0);
 }
 
 function setTitle(text) { document.getElementById("bar-title").textContent = text; }
@@ -103,6 +111,8 @@ export async function jobListView() {
     else groups.earlier.push(job);
   }
   const notices = await unseenNotices();
+  const waitingByJob = new Map();
+  for (const m of await pending()) waitingByJob.set(m.job_id, [...(waitingByJob.get(m.job_id) || []), m]);
   const sections = [];
   if (notices.length) sections.push(noticeList(notices, null, jobListView));
   const messages = await inboxItems();
@@ -111,12 +121,12 @@ export async function jobListView() {
     if (!groups[key].length && key !== "today") continue;
     sections.push(h("h2", { class: "group" }, t(key)));
     if (!groups[key].length) sections.push(h("p", { class: "muted" }, t("no_jobs")));
-    sections.push(...groups[key].map(jobCard));
+    sections.push(...groups[key].map((job) => jobCard(job, waitingByJob.get(job.id) || [])));
   }
   mount(...sections, h("p", { class: "footer-links" }, h("a", { href: "#/settings", class: "button" }, `${t("settings")}`)));
 }
 
-function jobCard(job) {
+function jobCard(job, waiting) {
   const c = job.customer || {};
   return h("article", { class: `card job-card${job.removed ? " removed" : ""}`, "data-job": job.id },
     h("a", { class: "card-link", href: `#/job/${job.id}` },
@@ -127,10 +137,10 @@ function jobCard(job) {
       h("div", { class: "product" }, job.product_model),
       h("div", {}, c.name || ""),
       c.address ? h("div", { class: "muted" }, c.address) : null,
-      job.pending ? h("div", { class: "pending-tag" }, t("pending", { n: job.pending })) : null),
+      waiting.length ? h("div", { class: "pending-tag" }, t("waiting", { what: countThings(countByThing(waiting)) })) : null),
     h("div", { class: "card-actions" },
-      c.phone ? h("a", { class: "button", href: `tel:${c.phone}` }, `${t("call")}`) : null,
-      c.address ? h("a", { class: "button", href: mapLink(c.address), target: "_blank", rel: "noopener" }, `${t("map")}`) : null));
+      c.phone ? h("a", { class: "button", href: `tel:${c.phone}`, "aria-label": t("call_number", { phone: c.phone }) }, `${t("call")}`) : null,
+      c.address ? h("a", { class: "button", href: mapLink(c.address), target: "_blank", rel: "noopener", "aria-label": t("open_map", { address: c.address }) }, `${t("map")}`) : null));
 }
 
 function mapLink(address) {
@@ -164,6 +174,9 @@ function unmetSuffix(notice) {
 
 // --- one job -----------------------------------------------------------------------------
 
+const CLOSED = ["approved", "cancelled"];
+const FORWARD_MOVES = ["en_route", "on_site", "in_progress"];
+
 export async function jobView(jobId) {
   const job = await getJob(jobId);
   const rerender = () => jobView(jobId);
@@ -180,37 +193,84 @@ export async function jobView(jobId) {
   const notices = (await unseenNotices()).filter((n) => n.job_id === jobId);
   const officeNotes = (job.notes || []).filter((n) => n.author_role !== "technician");
   const ownNotes = (job.notes || []).filter((n) => n.author_role === "technician");
-  const noteInput = h("textarea", { rows: 3, placeholder: t("note_placeholder"), name: "note" });
-  const closed = ["approved", "cancelled"].includes(job.status) || job.removed;
+  const noteInput = h("textarea", { rows: 3, placeholder: t("note_placeholder"), name: "note", "aria-label": t("notes") });
+  const closed = CLOSED.includes(job.status) || job.removed;
+  const bar = h("nav", { class: "next-bar", "aria-label": t("next_step") });
+  const checklist = renderChecklist(job, template, { onChange: (changed) => drawNextStep(bar, changed, template, checklist, rerender) });
   mount(
-    backLink(),
-    job.removed ? h("p", { class: "alert warn" }, t("job_removed")) : null,
-    notices.length ? noticeList(notices, jobId, rerender) : null,
-    h("section", { class: "card" },
-      h("div", { class: "card-head" },
-        h("strong", {}, t("window", { start: formatTime(job.scheduled_start, true), end: formatTime(job.scheduled_end) })),
-        h("span", { class: `status status-${job.status}`, id: "job-status" }, statusName(job.status))),
-      h("dl", { class: "facts" },
-        h("dt", {}, t("customer")), h("dd", {}, c.name || "—"),
-        c.phone ? [h("dt", {}, t("phone")), h("dd", {}, h("a", { href: `tel:${c.phone}` }, c.phone))] : [h("dt", {}, t("phone")), h("dd", { class: "muted" }, t("phone_hidden"))],
-        c.address ? [h("dt", {}, t("address")), h("dd", {}, h("a", { href: mapLink(c.address), target: "_blank", rel: "noopener" }, c.address))] : null,
-        h("dt", {}, t("product")), h("dd", {}, job.product_model),
-        h("dt", {}, t("problem")), h("dd", {}, job.problem)),
-      job.status === "rework" && job.review?.comment ? h("p", { class: "alert warn" }, `${t("rework_comment")}: ${job.review.comment}`) : null,
-      officeNotes.length ? h("div", { class: "office-notes" }, h("h3", {}, t("dispatcher_notes")), ...officeNotes.map((n) => h("p", {}, n.text))) : null),
-    returnSection(job, closed),
-    statusActions(job, template, rerender),
-    h("section", {}, h("h2", {}, t("checklist")), renderChecklist(job, template, rerender)),
-    signatureSection(job, closed),
-    partsSection(job, closed),
-    h("section", { class: "notes" }, h("h2", {}, t("notes")),
-      ...ownNotes.map((n) => h("p", { class: "note" }, n.text, h("small", { class: "muted" }, ` ${formatTime(n.created_at, true)}`))),
-      closed ? null : [noteInput, h("button", { type: "button", class: "save", onclick: async () => {
-        if (!noteInput.value.trim()) { noteInput.focus(); return; }
-        await record("job.note", jobId, { text: noteInput.value.trim() });
-        rerender();
-      } }, t("add_note"))]),
+    h("div", { class: "job-view has-next-bar" },
+      backLink(),
+      job.removed ? h("p", { class: "alert warn" }, t("job_removed")) : null,
+      notices.length ? noticeList(notices, jobId, rerender) : null,
+      h("section", { class: "card" },
+        h("div", { class: "card-head" },
+          h("strong", {}, t("window", { start: formatTime(job.scheduled_start, true), end: formatTime(job.scheduled_end) })),
+          h("span", { class: `status status-${job.status}`, id: "job-status" }, statusName(job.status))),
+        h("dl", { class: "facts" },
+          h("dt", {}, t("customer")), h("dd", {}, c.name || "—"),
+          c.phone ? [h("dt", {}, t("phone")), h("dd", {}, h("a", { class: "button tel", href: `tel:${c.phone}`, "aria-label": t("call_number", { phone: c.phone }) }, c.phone))] : [h("dt", {}, t("phone")), h("dd", { class: "muted" }, t("phone_hidden"))],
+          c.address ? [h("dt", {}, t("address")), h("dd", {}, h("a", { class: "button map-link", href: mapLink(c.address), target: "_blank", rel: "noopener" }, c.address))] : null,
+          h("dt", {}, t("product")), h("dd", {}, job.product_model),
+          h("dt", {}, t("problem")), h("dd", {}, job.problem)),
+        job.status === "rework" && job.review?.comment ? h("p", { class: "alert warn" }, `${t("rework_comment")}: ${job.review.comment}`) : null,
+        officeNotes.length ? h("div", { class: "office-notes" }, h("h3", {}, t("dispatcher_notes")), ...officeNotes.map((n) => h("p", {}, n.text))) : null),
+      returnSection(job, closed),
+      statusActions(job, template, rerender),
+      h("section", {}, h("h2", {}, t("checklist")), checklist),
+      signatureSection(job, closed),
+      partsSection(job, closed),
+      h("section", { class: "notes" }, h("h2", {}, t("notes")),
+        ...ownNotes.map((n) => h("p", { class: "note" }, n.text, h("small", { class: "muted" }, ` ${formatTime(n.created_at, true)}`))),
+        closed ? null : [noteInput, h("button", { type: "button", class: "save", onclick: async () => {
+          if (!noteInput.value.trim()) { noteInput.focus(); return; }
+          await record("job.note", jobId, { text: noteInput.value.trim() });
+          rerender();
+        } }, t("add_note"))]),
+      bar),
   );
+  drawNextStep(bar, job, template, checklist, rerender);
+}
+
+// The one next step, at the bottom of the screen in thumb reach: the next move, the next
+// item, the next photo, the customer's signature, completion.
+export function nextStep(job, template) {
+  if (job.removed || job.status === "completed" || CLOSED.includes(job.status)) return null;
+  if (job.status !== "in_progress") {
+    const to = FORWARD_MOVES.find((m) => movesFrom(job.status).includes(m));
+    return to ? { kind: "move", to } : null;
+  }
+  const item = nextUnanswered(job, template);
+  if (item) return { kind: item.kind === "photo" ? "photo" : "item", item };
+  return (job.signatures || []).length ? { kind: "complete" } : { kind: "sign" };
+}
+
+function drawNextStep(bar, job, template, checklist, rerender) {
+  const step = nextStep(job, template);
+  bar.classList.toggle("hidden", !step);
+  document.querySelector(".job-view")?.classList.toggle("has-next-bar", Boolean(step));
+  if (!step) { bar.replaceChildren(); return; }
+  let action;
+  if (step.kind === "move") {
+    action = h("button", { type: "button", class: "primary", "data-next": "move", "data-to": step.to, onclick: async () => {
+      const requires = moveRequires(job.status, step.to) || [];
+      if (requires.includes("reason")) { location.hash = `#/job/${job.id}/reason/${step.to}`; return; }
+      await record("job.status", job.id, { status: step.to });
+      await rerender();
+      if (step.to === "in_progress") {
+        const first = nextUnanswered((await getJob(job.id)) || job, template);
+        if (first) bringIntoView(first.key);
+      }
+    } }, moveName(step.to));
+  } else if (step.kind === "item") {
+    action = h("button", { type: "button", class: "primary", "data-next": "item", "data-item-key": step.item.key, onclick: () => bringIntoView(step.item.key) },
+      t("next_item", { label: label(step.item.label) }));
+  } else if (step.kind === "photo") {
+    action = photoButton(job, step.item, t("next_photo", { label: label(step.item.label) }), checklist.answered, "button primary");
+    action.dataset.next = "photo";
+  } else {
+    action = h("a", { class: "button primary", href: `#/job/${job.id}/sign`, "data-next": step.kind }, step.kind === "sign" ? t("next_sign") : t("next_complete"));
+  }
+  bar.replaceChildren(action);
 }
 
 function backLink() {
@@ -225,20 +285,20 @@ function statusActions(job, template, rerender) {
     h("div", { class: "move-buttons" }, ...moves.map((to) => h("button", {
       type: "button", class: to === "unsuccessful" ? "move danger" : "move primary", "data-move": to,
       onclick: async () => {
-        if (to === "completed") { location.hash = `#/job/${job.id}/complete`; return; }
+        if (to === "completed") { location.hash = `#/job/${job.id}/sign`; return; }
         const requires = moveRequires(job.status, to) || [];
-        let reason;
         if (requires.includes("reason")) { location.hash = `#/job/${job.id}/reason/${to}`; return; }
-        await record("job.status", job.id, { status: to, ...(reason ? { reason } : {}) });
+        await record("job.status", job.id, { status: to });
         rerender();
       } }, moveName(to)))));
 }
 
+// After signing, the signature is shown, not the button.
 function signatureSection(job, closed) {
   const signatures = job.signatures || [];
   return h("section", { class: "signature-section" }, h("h2", {}, t("signature")),
     ...signatures.map((s) => h("div", { class: "signed" }, thumb(s), h("p", {}, t("signature_saved", { name: s.signer_name, relation: s.signer_relation })))),
-    closed ? null : h("a", { class: "button big", href: `#/job/${job.id}/sign` }, `${t("sign_here")}`));
+    closed || signatures.length ? null : h("a", { class: "button big", href: `#/job/${job.id}/sign` }, `${t("sign_here")}`));
 }
 
 export async function reasonView(jobId, to) {
@@ -247,7 +307,7 @@ export async function reasonView(jobId, to) {
   const input = h("textarea", { rows: 4, name: "reason", required: true });
   const error = h("p", { class: "alert error hidden" }, t("reason_needed"));
   mount(h("a", { href: `#/job/${jobId}`, class: "back button" }, `← ${t("back")}`),
-    h("h1", {}, moveName(to)), h("label", {}, t("reason"), input), error,
+    h("h2", {}, moveName(to)), h("label", {}, t("reason"), input), error,
     h("button", { type: "button", class: "primary big", onclick: async () => {
       if (!input.value.trim()) { error.classList.remove("hidden"); input.focus(); return; }
       await record("job.status", jobId, { status: to, reason: input.value.trim() });
@@ -255,49 +315,109 @@ export async function reasonView(jobId, to) {
     } }, moveName(to)));
 }
 
-export async function signView(jobId) {
-  const job = await getJob(jobId);
-  if (!job) { location.hash = "#/"; return; }
-  setTitle(t("signature"));
-  const canvas = h("canvas", { class: "signature-pad", "aria-label": t("sign_here") });
-  const name = h("input", { name: "signer_name", autocomplete: "off", value: job.customer?.name || "" });
-  const relation = h("select", { name: "signer_relation" },
-    ...["self", "family", "other"].map((r) => h("option", { value: t(`relation_${r}`) }, t(`relation_${r}`))));
-  const error = h("p", { class: "alert error hidden", role: "alert" });
-  mount(h("a", { href: `#/job/${jobId}`, class: "back button" }, `← ${t("back")}`),
-    h("p", { class: "muted" }, t("sign_here")), canvas,
-    h("label", {}, t("signer_name"), name), h("label", {}, t("signer_relation"), relation), error,
-    h("div", { class: "row" },
-      h("button", { type: "button", class: "big", onclick: () => pad.clear() }, t("clear")),
-      h("button", { type: "button", class: "primary big", id: "save-signature", onclick: async () => {
-        if (pad.isEmpty()) { error.textContent = t("signature_empty"); error.classList.remove("hidden"); return; }
-        if (!name.value.trim() || !relation.value) { error.textContent = t("signer_needed"); error.classList.remove("hidden"); return; }
-        const png = await pad.toPng();
-        await record("signature.capture", jobId, { signature_id: crypto.randomUUID(), sha256: png.sha256, signer_name: name.value.trim(), signer_relation: relation.value }, { sha256: png.sha256, data: png.blob });
-        pad.destroy();
-        location.hash = `#/job/${jobId}`;
-      } }, t("save_signature"))));
-  const pad = mountSignaturePad(canvas);
-}
-
-export async function completeView(jobId) {
+// Sign-off: what was done, the statement the customer agrees to (both languages), the
+// signature and the signer; signing completes the job when everything else is done.
+export async function signOffView(jobId) {
   const job = await getJob(jobId);
   if (!job) { location.hash = "#/"; return; }
   const template = await getTemplate(job.checklist_template_id);
-  setTitle(t("complete_title"));
-  const unmet = unmetItems(job, template);
+  setTitle(`${t("sign_off_title")} · ${job.ref}`);
+  const items = template?.items || [];
+  const unmet = unmetItems(job, template).filter((u) => u.kind !== "signature");
+  const signature = (job.signatures || []).at(-1);
+  const canComplete = job.status === "in_progress" && !unmet.length;
+  const closed = CLOSED.includes(job.status) || job.removed;
+  const required = items.filter((i) => i.required);
+  const photos = job.photos || [];
+  const parts = job.parts_requests || [];
+  const takebacks = (job.takebacks || []).filter((tb) => !tb.job_id || tb.job_id === job.id);
+  const other = language() === "zh-CN" ? "en" : "zh-CN";
+  const error = h("p", { class: "alert error hidden", role: "alert" });
+
+  const summary = h("section", { class: "card sign-summary" }, h("h2", {}, t("summary")),
+    h("ul", { class: "summary-list" },
+      h("li", { "data-summary": "items" }, t("summary_items", { done: items.filter((i) => itemDone(job, i)).length, total: items.length,
+        rdone: required.filter((i) => itemDone(job, i)).length, rtotal: required.length })),
+      h("li", { "data-summary": "photos" }, t("summary_photos", { n: photos.length })),
+      h("li", { "data-summary": "parts" }, t("summary_parts", { n: parts.length }),
+        parts.length ? `：${parts.map((p) => `${p.part_name} × ${p.quantity}`).join(t("list_sep"))}` : ""),
+      h("li", { "data-summary": "takebacks" }, t("summary_takebacks", { n: takebacks.length }),
+        takebacks.length ? `：${takebacks.map((tb) => tb.receipt_no || "—").join(t("list_sep"))}` : "")),
+    photos.length ? h("div", { class: "thumbs small-thumbs" }, ...photos.slice(0, 8).map((p) => thumb(p))) : null);
+
+  const missing = job.status === "in_progress" && unmet.length
+    ? h("div", { class: "alert warn missing" }, h("p", {}, t("still_missing")),
+      h("ul", {}, ...unmet.map((u) => h("li", { "data-unmet": u.key },
+        h("a", { class: "button unmet-link", href: `#/job/${jobId}` }, label(u.label),
+          u.kind === "photo" ? ` (${t("photos_count", { have: u.have, need: u.need })})` : "")))))
+    : null;
+
+  const statement = h("section", { class: "statement" }, h("h2", {}, t("statement_title")),
+    h("p", { lang: language(), class: "statement-main" }, STATEMENT[language()]),
+    h("p", { lang: other, class: "statement-other" }, STATEMENT[other]));
+
+  const complete = async () => {
+    await record("job.status", jobId, { status: "completed" });
+    location.hash = `#/job/${jobId}/done`;
+  };
+
+  let signing = null;
+  let pad = null;
+  if (signature) {
+    signing = h("section", { class: "signed-block" }, h("h2", {}, t("signed_title")),
+      h("div", { class: "signed" }, thumb(signature), h("p", {}, t("signature_saved", { name: signature.signer_name, relation: signature.signer_relation }))),
+      closed || job.status === "completed" ? null : h("button", { type: "button", class: "primary big", id: "confirm-complete", disabled: !canComplete, onclick: complete }, t("confirm_complete")));
+  } else if (!closed) {
+    const canvas = h("canvas", { class: "signature-pad small", role: "img", "aria-label": t("sign_here") });
+    const name = h("input", { name: "signer_name", autocomplete: "off", value: job.customer?.name || "" });
+    const relation = h("select", { name: "signer_relation" },
+      ...["self", "family", "other"].map((r) => h("option", { value: t(`relation_${r}`) }, t(`relation_${r}`))));
+    const showError = (text) => { error.textContent = text; error.classList.remove("hidden"); };
+    signing = h("section", { class: "signing" }, h("h2", {}, t("sign_here")), canvas,
+      h("button", { type: "button", class: "clear-pad", onclick: () => pad.clear() }, t("clear")),
+      h("div", { class: "row signer" }, h("label", {}, t("signer_name"), name), h("label", {}, t("signer_relation"), relation)), error,
+      h("button", { type: "button", class: "primary big", id: canComplete ? "sign-complete" : "save-signature", onclick: async (event) => {
+        if (pad.isEmpty()) { showError(t("signature_empty")); return; }
+        if (!name.value.trim() || !relation.value) { showError(t("signer_needed")); return; }
+        event.currentTarget.disabled = true;
+        const png = await pad.toPng();
+        await record("signature.capture", jobId, { signature_id: crypto.randomUUID(), sha256: png.sha256, signer_name: name.value.trim(), signer_relation: relation.value }, { sha256: png.sha256, data: png.blob });
+        pad.destroy();
+        if (canComplete) { await complete(); return; }
+        location.hash = `#/job/${jobId}`;
+      } }, canComplete ? t("sign_and_complete") : t("save_signature")));
+  }
   mount(h("a", { href: `#/job/${jobId}`, class: "back button" }, `← ${t("back")}`),
-    h("h1", {}, t("complete_title")),
-    unmet.length
-      ? h("div", { class: "missing" }, h("p", {}, t("missing")),
-        h("ul", {}, ...unmet.map((u) => h("li", { "data-unmet": u.key },
-          h("a", { href: u.kind === "signature" ? `#/job/${jobId}/sign` : `#/job/${jobId}` }, label(u.label)),
-          u.kind === "photo" ? ` (${t("photos_count", { have: u.have, need: u.need })})` : ""))))
-      : h("p", { class: "alert ok" }, t("all_done")),
-    h("button", { type: "button", class: "primary big", id: "confirm-complete", disabled: unmet.length > 0 || job.status !== "in_progress", onclick: async () => {
-      await record("job.status", jobId, { status: "completed" });
-      location.hash = `#/job/${jobId}`;
-    } }, t("confirm_complete")));
+    h("h2", { class: "screen-title" }, t("sign_off_title")),
+    missing, summary, statement, signing);
+  if (signing?.querySelector("canvas")) pad = mountSignaturePad(signing.querySelector("canvas"));
+}
+
+// The moment after completion: done, and what is still waiting to be sent (live).
+export async function doneView(jobId) {
+  const job = await getJob(jobId);
+  if (!job) { location.hash = "#/"; return; }
+  setTitle(`${jobTypeName(job.type)} · ${job.ref}`);
+  const waiting = h("p", { id: "done-waiting", "data-live-job": jobId, role: "status" });
+  mount(h("section", { class: "done-moment" },
+    h("div", { class: "done-check", "aria-hidden": "true" }, "✓"),
+    h("h2", {}, t("done_title")),
+    h("p", { class: "done-job" }, `${job.ref} · ${job.customer?.name || ""}`),
+    h("span", { class: `status status-${job.status}`, id: "job-status" }, statusName(job.status)),
+    waiting),
+  h("a", { class: "button big primary", href: "#/", "data-action": "back-to-jobs" }, t("back_to_jobs")),
+  h("a", { class: "button big", href: `#/job/${jobId}` }, t("open_job")));
+  await refreshLiveWaiting();
+}
+
+// Every "still waiting" line on screen, from the outbox now.
+export async function refreshLiveWaiting() {
+  for (const el of document.querySelectorAll("[data-live-job]")) {
+    const what = countThings(await pendingThings(el.dataset.liveJob));
+    el.textContent = what ? t("done_waiting", { what }) : t("done_all_sent");
+    el.className = what ? "alert warn" : "alert ok";
+    el.dataset.waiting = what ? "yes" : "no";
+  }
 }
 
 // --- settings ------------------------------------------------------------------------------
@@ -324,20 +444,23 @@ export async function settingsView(onSignOut) {
     } }, t("sign_out")));
 }
 
-// The sync badge in the header, on every screen.
+// The sync badge in the header, on every screen: what is waiting, as a person counts it
+// (2 photos, 1 signature, 5 answers), or a clear "all sent".
 export function renderBadge(state) {
   const badge = document.getElementById("sync-badge");
   if (!badge) return;
+  const what = state.pending ? (countThings(state.things || {}) || t("pending", { n: state.pending })) : "";
+  const waiting = what ? t("waiting", { what }) : "";
   let text;
   let kind;
-  if (!navigator.onLine || state.online === false) { text = t("offline"); kind = "offline"; }
-  else if (state.running) { text = t("syncing"); kind = "busy"; }
-  else if (state.error) { text = t("sync_error"); kind = "error"; }
-  else { text = state.lastSynced ? t("synced_at", { time: formatTime(state.lastSynced) }) : t("never_synced"); kind = "ok"; }
-  const pending = state.pending ? ` · ${t("pending", { n: state.pending })}` : "";
-  badge.textContent = text + pending;
+  if (!navigator.onLine || state.online === false) { text = [t("offline"), waiting || t("all_sent")].join(" · "); kind = "offline"; }
+  else if (state.running) { text = [t("syncing"), waiting].filter(Boolean).join(" · "); kind = "busy"; }
+  else if (state.error) { text = [t("sync_error"), waiting].filter(Boolean).join(" · "); kind = "error"; }
+  else { text = waiting || (state.lastSynced ? t("all_sent_at", { time: formatTime(state.lastSynced) }) : t("never_synced")); kind = "ok"; }
+  badge.textContent = text;
   badge.dataset.state = kind;
   badge.dataset.pending = String(state.pending || 0);
+  refreshLiveWaiting();
 }
 
 export { syncState };
