@@ -81,7 +81,8 @@ export function renderChecklist(job, template, { onChange } = {}) {
     for (const [key, view] of phaseViews) {
       const pp = progress(current, view.items);
       view.count.textContent = countText(pp);
-      view.count.classList.toggle("done", phaseDone(pp));
+      view.count.classList.toggle("done", pp.required > 0 && phaseDone(pp));
+      view.count.classList.toggle("optional", pp.required === 0);
     }
   };
 

@@ -86,7 +86,7 @@ const MESSAGES = {
     health_no_idb: "此浏览器不能在手机上保存工作（可能是无痕模式）。请用系统浏览器的普通模式打开本页。",
     health_not_controlled: "离线功能还没准备好：请保持联网，重新打开一次本页。",
     health_not_persisted: "浏览器可能会清理离线数据：请把本应用添加到主屏幕（浏览器菜单 →「添加到主屏幕」），并尽快联网同步。",
-    open_map: "地图：{address}", call_number: "拨打 {phone}",
+    open_map: "地图：{address}", older_finished: "另有 {n} 个更早的已完成工单保存在手机上。", call_number: "拨打 {phone}",
   },
   en: {
     app_name: "fieldapp",
@@ -174,7 +174,7 @@ const MESSAGES = {
     health_no_idb: "This browser cannot keep work on the phone (private mode?). Open this page in the system browser, not in private mode.",
     health_not_controlled: "Offline mode is not ready yet: stay online and open this page once more.",
     health_not_persisted: "The browser may clear offline data: add the app to the home screen (browser menu → \"Add to Home screen\") and sync soon.",
-    open_map: "Map: {address}", call_number: "Call {phone}",
+    open_map: "Map: {address}", older_finished: "{n} older finished jobs are kept on this phone.", call_number: "Call {phone}",
   },
 };
 

@@ -113,9 +113,19 @@ const HEALTH_TEXT = { wechat: "health_wechat", no_sw: "health_no_sw", no_idb: "h
 async function showHealth() {
   const problems = await checkHealth();
   const banner = document.getElementById("health-banner");
-  banner.replaceChildren(...problems.map((p) => Object.assign(document.createElement("p"), { textContent: t(HEALTH_TEXT[p]) })));
-  banner.dataset.problems = problems.join(" ");
-  banner.classList.toggle("hidden", !problems.length);
+  const key = problems.join(" ");
+  // Storage that is merely not promised can be acknowledged; a browser that cannot keep work
+  // offline at all is said on every start.
+  const onlyPersistence = key === "not_persisted";
+  const acknowledged = onlyPersistence && (await getMeta("health_acknowledged").catch(() => null)) === key;
+  const lines = problems.map((p) => Object.assign(document.createElement("p"), { textContent: t(HEALTH_TEXT[p]) }));
+  if (onlyPersistence) {
+    lines.push(Object.assign(document.createElement("button"), { type: "button", className: "dismiss", textContent: t("got_it"),
+      onclick: async () => { banner.classList.add("hidden"); await setMeta("health_acknowledged", key); } }));
+  }
+  banner.replaceChildren(...lines);
+  banner.dataset.problems = key;
+  banner.classList.toggle("hidden", !problems.length || acknowledged);
   return problems;
 }
 
@@ -181,7 +191,14 @@ async function boot() {
   });
   await countWaiting();
   renderBadge(state);
-  onOutboxChange(async () => { await countWaiting(); renderBadge(state); requestSync(); });
+  // After each change: the badge (at most every 150 ms: counting the outbox is not free),
+  // and a sync round when there is a network (offline, the "online" event starts one).
+  let badgeTimer = null;
+  onOutboxChange(() => {
+    clearTimeout(badgeTimer);
+    badgeTimer = setTimeout(async () => { await countWaiting(); renderBadge(state); }, 150);
+    if (navigator.onLine) requestSync();
+  });
   document.getElementById("sync-badge").addEventListener("click", () => requestSync());
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => renderBadge(state));

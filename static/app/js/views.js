@@ -94,10 +94,18 @@ function languageSwitch(rerender) {
 
 // The calendar day in the business's timezone (a phone set to another zone still sees
 // "today" as the office means it).
+let dayFormat = null;
 function localDay(iso) {
   if (!iso) return null;
-  return new Intl.DateTimeFormat("en-CA", { timeZone: businessTimeZone(), year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+  // One formatter for all the jobs (making one per job costs seconds with thousands kept).
+  if (!dayFormat || dayFormat.resolvedOptions().timeZone !== businessTimeZone()) {
+    dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: businessTimeZone(), year: "numeric", month: "2-digit", day: "2-digit" });
+  }
+  return dayFormat.format(new Date(iso));
 }
+
+const FINISHED = ["completed", "approved", "cancelled", "unsuccessful"];
+const EARLIER_FINISHED_SHOWN = 10;
 
 export async function jobListView() {
   setTitle(t("app_name"));
@@ -113,6 +121,11 @@ export async function jobListView() {
   const notices = await unseenNotices();
   const waitingByJob = new Map();
   for (const m of await pending()) waitingByJob.set(m.job_id, [...(waitingByJob.get(m.job_id) || []), m]);
+  // Earlier days: what is still open or still being sent, and the last few finished jobs
+  // (weeks of finished work stay on the phone but not on this screen).
+  const finishedEarlier = groups.earlier.filter((j) => FINISHED.includes(j.status) && !waitingByJob.has(j.id));
+  const hidden = new Set(finishedEarlier.slice(0, Math.max(0, finishedEarlier.length - EARLIER_FINISHED_SHOWN)).map((j) => j.id));
+  groups.earlier = groups.earlier.filter((j) => !hidden.has(j.id));
   const sections = [];
   if (notices.length) sections.push(noticeList(notices, null, jobListView));
   const messages = await inboxItems();
@@ -122,6 +135,7 @@ export async function jobListView() {
     sections.push(h("h2", { class: "group" }, t(key)));
     if (!groups[key].length) sections.push(h("p", { class: "muted" }, t("no_jobs")));
     sections.push(...groups[key].map((job) => jobCard(job, waitingByJob.get(job.id) || [])));
+    if (key === "earlier" && hidden.size) sections.push(h("p", { class: "muted" }, t("older_finished", { n: hidden.size })));
   }
   mount(...sections, h("p", { class: "footer-links" }, h("a", { href: "#/settings", class: "button" }, `${t("settings")}`)));
 }
@@ -251,7 +265,7 @@ function drawNextStep(bar, job, template, checklist, rerender) {
   if (!step) { bar.replaceChildren(); return; }
   let action;
   if (step.kind === "move") {
-    action = h("button", { type: "button", class: "primary", "data-next": "move", "data-to": step.to, onclick: async () => {
+    action = h("button", { type: "button", class: "primary", "data-next": "move", "data-to": step.to, "data-move": step.to, onclick: async () => {
       const requires = moveRequires(job.status, step.to) || [];
       if (requires.includes("reason")) { location.hash = `#/job/${job.id}/reason/${step.to}`; return; }
       await record("job.status", job.id, { status: step.to });
@@ -279,7 +293,9 @@ function backLink() {
 
 function statusActions(job, template, rerender) {
   if (job.removed) return null;
-  const moves = movesFrom(job.status);
+  // The forward move is the bottom bar's; the others (pause, could not complete...) stay here.
+  const forward = nextStep(job, template);
+  const moves = movesFrom(job.status).filter((to) => !(forward?.kind === "move" && forward.to === to));
   if (!moves.length) return null;
   return h("section", { class: "actions" }, h("h2", {}, t("status_actions")),
     h("div", { class: "move-buttons" }, ...moves.map((to) => h("button", {
