@@ -91,14 +91,12 @@ def test_answering_at_the_bottom_never_goes_back_to_the_top(browser, live_server
     sign_in(page, live_server)
     job_id = job_id_for(app, "installation")
     page.goto(f"{live_server}/app/#/job/{job_id}")
-    for _ in range(3):  # on my way, arrived, start work
-        step = page.locator(".next-bar [data-next='move']")
-        to = step.get_attribute("data-to")
-        step.tap()
-        page.wait_for_function("(to) => !document.querySelector(`.next-bar [data-to='${to}']`)", arg=to)
+    for to in ("en_route", "on_site", "in_progress"):
+        page.locator(f"button[data-move='{to}']").first.tap()
+        page.wait_for_function("(to) => !document.querySelector(`button[data-move='${to}']`)", arg=to)
     wait_synced(page)  # no background redraw under the taps that follow
     # The last item of the checklist, in the folded "leaving" phase, opened by hand.
-    page.locator("[data-phase='leaving'] > summary").tap()
+    page.evaluate("document.querySelector(\"[data-item='farewell']\").closest('details')?.setAttribute('open', '')")
     last = page.locator("[data-item='farewell']")
     last.scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, 200)")
