@@ -194,6 +194,7 @@ export function photoButton(job, item, text, answered, className = "button camer
       if (!file) return;
       const saved = await addPhoto(job, item.key, file, label(item.label));
       if (saved && replacing) await record("photo.remove", job.id, { photo_id: replacing.id });
+      if (saved) toast(t("item_answered"));
       await answered(item);
     } });
   return h("label", { class: className, "data-photo-for": item.key }, fileInput, text);

@@ -126,6 +126,10 @@ async function showHealth() {
   banner.replaceChildren(...lines);
   banner.dataset.problems = key;
   banner.classList.toggle("hidden", !problems.length || acknowledged);
+  // A slow first install takes control later: look again then.
+  if (problems.includes("not_controlled")) {
+    navigator.serviceWorker.addEventListener("controllerchange", () => showHealth(), { once: true });
+  }
   return problems;
 }
 

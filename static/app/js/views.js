@@ -277,9 +277,9 @@ function drawNextStep(bar, job, template, checklist, rerender) {
     } }, moveName(step.to));
   } else if (step.kind === "item") {
     action = h("button", { type: "button", class: "primary", "data-next": "item", "data-item-key": step.item.key, onclick: () => bringIntoView(step.item.key) },
-      t("next_item", { label: label(step.item.label) }));
+      h("span", { class: "next-text" }, t("next_item", { label: label(step.item.label) })));
   } else if (step.kind === "photo") {
-    action = photoButton(job, step.item, t("next_photo", { label: label(step.item.label) }), checklist.answered, "button primary");
+    action = photoButton(job, step.item, h("span", { class: "next-text" }, t("next_photo", { label: label(step.item.label) })), checklist.answered, "button primary");
     action.dataset.next = "photo";
   } else {
     action = h("a", { class: "button primary", href: `#/job/${job.id}/sign`, "data-next": step.kind }, step.kind === "sign" ? t("next_sign") : t("next_complete"));
