@@ -9,6 +9,7 @@ import json
 import pytest
 from PIL import Image
 
+from browser_kit import shot
 from phone_walk import PHONE_TOUCH, do_installation_offline
 from test_pwa_offline import job_id_for, server_view, sign_in, wait_synced
 
@@ -64,6 +65,7 @@ def test_installation_job_offline_with_one_thumb(browser, live_server, app, phot
     assert waiting.get_attribute("data-waiting") == "yes"
     text = waiting.inner_text()
     assert "2 张照片" in text and "1 个签名" in text and "项回答" in text, text
+    shot(page, "pwa-done-waiting-zh-390")
     badge = page.locator("#sync-badge").inner_text()
     assert "离线" in badge and "张照片" in badge and "待发送" in badge, badge
 
@@ -162,6 +164,12 @@ def test_photo_preview_delete_and_retake(browser, live_server, app, photo):
     page.wait_for_selector(".preview", state="detached")
     removes = [m for m in outbox(page) if m["type"] == "photo.remove"]
     assert len(removes) == 2 and all(set(m["args"]) == {"photo_id"} for m in removes)
+
+    # The sign-off lists what is missing; each line leads to its item, in view.
+    page.goto(f"{live_server}/app/#/job/{job_id}/sign")
+    page.locator("[data-unmet='service_record'] a").tap()
+    page.wait_for_function("""() => { const el = document.querySelector("[data-item='service_record']");
+        if (!el) return false; const b = el.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight; }""")
     context.close()
 
 
@@ -176,4 +184,5 @@ def test_a_browser_that_cannot_work_offline_says_so(browser, live_server, locale
     banner = page.wait_for_selector("#health-banner:not(.hidden)", timeout=15000)
     assert "wechat" in banner.get_attribute("data-problems")
     assert needle in banner.inner_text()
+    shot(page, f"pwa-health-wechat-{locale}-390")
     context.close()

@@ -4,6 +4,7 @@ import { getMeta, setMeta, askPersistence, storageEstimate } from "./storage.js"
 import { setRules } from "./local-rules.js";
 import { onOutboxChange, pending, countByThing } from "./outbox.js";
 import { checkHealth } from "./health.js";
+import { bringIntoView } from "./checklist.js";
 import { startSync, requestSync, onSyncState, state } from "./sync.js";
 import { request } from "./api.js";
 import { signInView, jobListView, jobView, signOffView, doneView, reasonView, settingsView, renderBadge } from "./views.js";
@@ -38,6 +39,7 @@ async function route() {
   if (parts[0] === "job" && parts[1]) {
     if (parts[2] === "sign" || parts[2] === "complete") return signOffView(parts[1]);
     if (parts[2] === "done") return doneView(parts[1]);
+    if (parts[2] === "item" && parts[3]) { await jobView(parts[1]); bringIntoView(decodeURIComponent(parts[3])); return; }
     if (parts[2] === "reason" && parts[3]) return reasonView(parts[1], parts[3]);
     if (parts[2] === "part") return partView(parts[1]);
     if (parts[2] === "takeback") return takebackView(parts[1]);

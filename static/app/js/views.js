@@ -364,7 +364,7 @@ export async function signOffView(jobId) {
   const missing = job.status === "in_progress" && unmet.length
     ? h("div", { class: "alert warn missing" }, h("p", {}, t("still_missing")),
       h("ul", {}, ...unmet.map((u) => h("li", { "data-unmet": u.key },
-        h("a", { class: "button unmet-link", href: `#/job/${jobId}` }, label(u.label),
+        h("a", { class: "button unmet-link", href: `#/job/${jobId}/item/${encodeURIComponent(u.key)}` }, label(u.label),
           u.kind === "photo" ? ` (${t("photos_count", { have: u.have, need: u.need })})` : "")))))
     : null;
 
