@@ -43,8 +43,8 @@ export async function checkHealth() {
   if (!supported) problems.push("no_sw");
   if (!idb) problems.push("no_idb");
   if (supported && !sw) problems.push("not_controlled");
-  // Inside WeChat the way out is its own menu: say that first.
-  if (problems.length && isWeChat()) problems.unshift("wechat");
+  // Inside WeChat the way out is its own menu, which cures all of these: say only that.
+  if (problems.length && isWeChat()) problems.splice(0, problems.length, "wechat");
   if (!persisted) problems.push("not_persisted");
   return problems;
 }
