@@ -100,7 +100,7 @@ def test_answering_at_the_bottom_never_goes_back_to_the_top(browser, live_server
     # The last item of the checklist, in the folded "leaving" phase, opened by hand.
     page.evaluate("document.querySelector(\"[data-item='farewell']\").closest('details')?.setAttribute('open', '')")
     last = page.locator("[data-item='farewell']")
-    last.scroll_into_view_if_needed()
+    page.evaluate("document.querySelector(\"[data-item='farewell']\").scrollIntoView()")
     page.evaluate("window.scrollBy(0, 200)")
     before = page.evaluate("window.scrollY")
     assert before > 1000
@@ -111,7 +111,7 @@ def test_answering_at_the_bottom_never_goes_back_to_the_top(browser, live_server
     assert after >= before - 2, (before, after)
 
     # The last required item of a phase: the phase folds away and the next item comes into view.
-    page.locator("[data-item='service_record']").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector(\"[data-item='service_record']\").scrollIntoView()")
     before = page.evaluate("window.scrollY")
     for key in ("goods_in_place_photo", "site_clean_photo"):
         assert page.locator(f"[data-item='{key}'] img.thumb").count() == 0

@@ -97,7 +97,7 @@ def test_every_screen(browser, live_server, app, api, lang, tmp_path):
         page.locator(f"[data-item='goods_in_place_photo'] input[type=file]").set_input_files(str(photo))
         page.wait_for_selector("[data-item='goods_in_place_photo'] img.thumb")
         wait_synced(page)
-        page.locator("[data-item='id_before_entry']").scroll_into_view_if_needed()
+        page.evaluate("document.querySelector(\"[data-item='id_before_entry']\").scrollIntoView()")
         check_screen(page, f"pwa-checklist-{tag}")
         page.locator("[data-item='goods_in_place_photo'] .thumb-button").first.tap()
         page.wait_for_selector(".preview img.full")
