@@ -164,6 +164,7 @@ def client_state(client) -> dict | None:
 def _record_device_state(session: Session, device_id: str, client: dict | None,
                          offset: timedelta | None, now: datetime) -> None:
     device = lock_device(session, device_id)
+    device.last_push_at = now  # a push with nothing to send still shows the phone is online
     if client is not None:
         device.client = {**client, "reported_at": now.isoformat().replace("+00:00", "Z")}
     if offset is not None:
