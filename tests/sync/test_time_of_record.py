@@ -393,3 +393,28 @@ def test_the_migration_backfills_from_the_audit_trail(app, clock, tech1):
     assert done["work_started_at"] == z(TRUE["in_progress"])
     assert done["notes"][0]["at"] == z(TRUE["in_progress"] + timedelta(minutes=1))
     assert all(e["at"] for e in done["events"])
+
+
+def test_the_seal_covers_the_time_of_record(app, synced_late, tech1):
+    """Approved and sealed, the true times cannot be changed unnoticed."""
+    from fieldapp.extensions import db
+    from fieldapp.models import ChecklistAnswer, Job
+    from fieldapp.services.seals import verify_job
+
+    job, answer_times, _ = synced_late
+    supervisor = Phone(tech1.client, "supervisor1")
+    response = tech1.client.post(f"/api/v1/jobs/{job['id']}/review", headers=supervisor.headers,
+                                 json={"decision": "approve"})
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        seal, problems = verify_job(db.session, job["id"])
+        assert seal.version == 2 and problems == []
+        db.session.get(Job, job["id"]).arrived_at = TRUE["on_site"] - timedelta(hours=1)
+        answer = db.session.execute(select(ChecklistAnswer).where(
+            ChecklistAnswer.job_id == job["id"])).scalars().first()
+        answer.at = answer.at + timedelta(minutes=30)
+        db.session.commit()
+        _, problems = verify_job(db.session, job["id"])
+        db.session.remove()
+    assert [p.code for p in problems] == ["record_changed"]
+    assert "arrived_at" in problems[0].detail and "answers" in problems[0].detail
