@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 from fieldapp.core import states
 from fieldapp.core.clock import Clock, ensure_aware
 from fieldapp.core.errors import DomainError
-from fieldapp.models import (Conflict, Device, Job, JobAssignment, JobEvent, MutationRecord,
-                             User)
+from fieldapp.models import Conflict, Device, Job, JobAssignment, JobEvent, MutationRecord, User
 from fieldapp.services import jobs as job_service
 from fieldapp.services.context import Actor, Ctx
 
@@ -122,8 +121,7 @@ def time_of_record(device_at: datetime | None, offset: timedelta | None, receive
         moment = device_at + (offset or timedelta(0))
     except OverflowError:  # beyond year 9999 or before year 1
         moment = received if offset > timedelta(0) else (not_before or received)
-    if moment > received:
-        moment = received
+    moment = min(moment, received)
     if not_before is not None and moment < not_before:
         moment = min(not_before, received)
     return moment

@@ -13,9 +13,8 @@ it was the arrival before) and `completed_at` (latest move to completed) from th
 answers, photos, signatures and notes get the `at` of the event that recorded them. A sealed
 (approved) job keeps its sealed `work_started_at` and `completed_at`: its seal covers them.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b16c0a7e2d41'
