@@ -99,6 +99,11 @@ class Device(Base):
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Issue 16: what the phone last reported about itself in a push (`client`: storage
+    # {persisted, sw, idb} and pending count, checked shape), and its clock's offset from the
+    # server's (receipt minus the push's `sent_at`) in milliseconds, when it sent one.
+    client: Mapped[dict | None] = mapped_column(JSON)
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     user: Mapped[User] = relationship()
 
@@ -204,6 +209,10 @@ class Job(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Issue 16, time of record: when the technician did it (device time corrected by the
+    # device's clock offset, see sync/engine.py), not when it reached the server. First
+    # arrival on site, first start of work (in_progress), latest completion.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     work_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -254,8 +263,10 @@ class ChecklistAnswer(Base):
     note: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str | None] = mapped_column(String(36))
-    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone's raw clock
+    # Issue 16: when it was answered (corrected device time).
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Blob(Base):
@@ -286,7 +297,12 @@ class Photo(Base):
     lng: Mapped[float | None] = mapped_column(Float)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str | None] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
+    # Issue 16: when it was taken (corrected device time), the phone's raw clock, and when
+    # the technician took it back (`photo.remove`): kept, no longer counted.
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Signature(Base):
@@ -299,8 +315,10 @@ class Signature(Base):
     signer_relation: Mapped[str] = mapped_column(String(60))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str | None] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
     device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Issue 16: when it was signed (corrected device time).
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Note(Base):
@@ -312,8 +330,10 @@ class Note(Base):
     author_role: Mapped[str] = mapped_column(String(16))
     device_id: Mapped[str | None] = mapped_column(String(36))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
     device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Issue 16: when it was written (corrected device time).
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship()
 
@@ -471,6 +491,8 @@ class JobEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     server_at: Mapped[datetime] = mapped_column(UTCDateTime)
     device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Issue 16: when it happened (corrected device time; the server's for office changes).
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actor: Mapped[User | None] = relationship()
 

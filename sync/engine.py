@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from fieldapp.core import states
 from fieldapp.core.clock import Clock, ensure_aware
 from fieldapp.core.errors import DomainError
-from fieldapp.models import (Conflict, Device, Job, JobAssignment, MutationRecord, User)
+from fieldapp.models import Conflict, Device, Job, JobAssignment, JobEvent, MutationRecord, User
 from fieldapp.services import jobs as job_service
 from fieldapp.services.context import Actor, Ctx
 
@@ -79,19 +79,109 @@ def _parse_at(value) -> datetime | None:
         raise MutationInvalid("bad_at", {"at": value})
     try:
         return ensure_aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 with an offset east of UTC
         raise MutationInvalid("bad_at", {"at": value}) from None
 
 
-def push(session: Session, clock: Clock, device_id: str, mutations: list, policy=None
-         ) -> PushOutcome:
+# --- time of record (issue 16) -------------------------------------------------------------
+# A phone's clock may be hours off, and offline work reaches the server hours later. The push
+# carries `sent_at` (the phone's clock when it sent the batch); receipt minus `sent_at` is the
+# phone's clock offset, and a mutation's `at` plus that offset is when it happened. Without a
+# usable `sent_at` the offset is taken as zero. Either way the moment is never after the
+# server received it and never before the job's previous move (or its creation).
+
+MOVE_EVENTS = ("status", "assigned", "unassigned")
+
+
+def clock_offset(sent_at, received: datetime, mutations: list) -> timedelta | None:
+    """Receipt minus the phone's `sent_at`; None when `sent_at` is missing, unreadable, or
+    earlier (by the phone's own clock) than a mutation it sends, which no honest phone does."""
+    try:
+        sent = _parse_at(sent_at)
+    except MutationInvalid:
+        return None
+    if sent is None:
+        return None
+    for raw in mutations:
+        try:
+            at = _parse_at(raw.get("at")) if isinstance(raw, dict) else None
+        except MutationInvalid:
+            continue
+        if at is not None and at - sent > timedelta(seconds=1):  # no overflow near year 9999
+            return None
+    return received - sent
+
+
+def time_of_record(device_at: datetime | None, offset: timedelta | None, received: datetime,
+                   not_before: datetime | None) -> datetime:
+    """When a mutation happened: `at` corrected by the offset, within [not_before, received]."""
+    if device_at is None:
+        return received
+    try:
+        moment = device_at + (offset or timedelta(0))
+    except OverflowError:  # beyond year 9999 or before year 1
+        moment = received if offset > timedelta(0) else (not_before or received)
+    moment = min(moment, received)
+    if not_before is not None and moment < not_before:
+        moment = min(not_before, received)
+    return moment
+
+
+def _previous_move_at(session: Session, job: Job) -> datetime:
+    """The time of record of the job's latest status move (its creation when none)."""
+    last = session.execute(
+        select(JobEvent.at, JobEvent.server_at).where(JobEvent.job_id == job.id,
+                                                      JobEvent.type.in_(MOVE_EVENTS))
+        .order_by(JobEvent.id.desc()).limit(1)).first()
+    times = [ensure_aware(job.created_at)]
+    if last is not None:
+        times.append(ensure_aware(last.at or last.server_at))
+    return max(times)
+
+
+STORAGE_KEYS = ("persisted", "sw", "idb")
+
+
+def client_state(client) -> dict | None:
+    """The push's optional `client` object, reduced to the shape the office is shown:
+    `{"storage": {persisted, sw, idb: bool}, "pending": int}`. Anything else is left out (a
+    phone's self-report never fails its push)."""
+    if not isinstance(client, dict):
+        return None
+    out: dict = {}
+    storage = client.get("storage")
+    if isinstance(storage, dict):
+        out["storage"] = {k: storage[k] for k in STORAGE_KEYS
+                          if isinstance(storage.get(k), bool)}
+    pending = client.get("pending")
+    if isinstance(pending, int) and not isinstance(pending, bool) and 0 <= pending < 10**9:
+        out["pending"] = pending
+    return out or None
+
+
+def _record_device_state(session: Session, device_id: str, client: dict | None,
+                         offset: timedelta | None, now: datetime) -> None:
+    device = lock_device(session, device_id)
+    device.last_push_at = now  # a push with nothing to send still shows the phone is online
+    if client is not None:
+        device.client = {**client, "reported_at": now.isoformat().replace("+00:00", "Z")}
+    if offset is not None:
+        device.clock_offset_ms = int(offset / timedelta(milliseconds=1))
+    session.commit()
+
+
+def push(session: Session, clock: Clock, device_id: str, mutations: list, policy=None,
+         sent_at=None, client=None) -> PushOutcome:
     """Process a batch; commits after each mutation. Raises SeqGap (nothing processed) when
-    the batch does not start at or before `last_seq + 1` or has a hole."""
+    the batch does not start at or before `last_seq + 1` or has a hole. `sent_at` and
+    `client` are the push's optional device clock and self-report (issue 16)."""
     if not isinstance(mutations, list):
         raise BadBatch("bad_batch", {"mutations": "must be a list"})
     if len(mutations) > MAX_BATCH:
         raise BadBatch("batch_too_large", {"max": MAX_BATCH})
     parsed = sorted((_envelope(m) + (m,) for m in mutations), key=lambda t: t[0])
+    offset = clock_offset(sent_at, clock.now(), mutations)
+    reported = client_state(client)
 
     device = session.get(Device, device_id)
     last_seq = device.last_seq
@@ -102,13 +192,19 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
             raise SeqGap(expected)
         expected = max(expected, seq + 1)
     session.rollback()  # end the read; each mutation takes its own locked transaction
+    if reported is not None or offset is not None:
+        try:
+            _record_device_state(session, device_id, reported, offset, clock.now())
+        except BaseException:
+            session.rollback()
+            raise
 
     # Read before the rollback above: touching the expired `device` now would begin a plain
     # (not IMMEDIATE) transaction that the first mutation's lock_device would then reuse.
     outcome = PushOutcome(last_seq=last_seq)
     for seq, mutation_id, type_, job_id, args, at, raw in parsed:
         result = _process_one(session, clock, device_id, seq, mutation_id, type_, job_id,
-                              args, at, policy)
+                              args, at, policy, offset)
         outcome.results.append(result)
         if result["status"] == RETRY:
             break
@@ -117,7 +213,8 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
     return outcome
 
 
-def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, args, at, policy):
+def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, args, at, policy,
+                 offset=None):
     try:
         device = lock_device(session, device_id)
         if seq <= device.last_seq:
@@ -134,7 +231,7 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
         user = session.get(User, device.user_id)
         now = clock.now()
         status, reason, details = _decide(session, clock, policy, device, user, mutation_id,
-                                          type_, job_id, args, at)
+                                          type_, job_id, args, at, offset)
         if status == RETRY:
             session.rollback()
             return _result(seq, RETRY, reason, details)
@@ -231,7 +328,8 @@ def _duplicate(seq, record: MutationRecord) -> dict:
     return out
 
 
-def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, args, at):
+def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, args, at,
+            offset=None):
     """Apply one mutation inside the open transaction; return (status, reason, details)."""
     ctx = Ctx(session=session, clock=clock) if policy is None else \
         Ctx(session=session, clock=clock, policy=policy)
@@ -264,9 +362,11 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
 
     job = session.execute(select(Job).where(Job.id == job_id).with_for_update()
                           ).scalar_one_or_none()
-    actor = Actor(user=user, device_id=device.id, device_at=device_at)
     if job is None:
         return REJECTED, "job_not_found", {"job_id": job_id}
+    actor = Actor(user=user, device_id=device.id, device_at=device_at,
+                  at=time_of_record(device_at, offset, clock.now(),
+                                    _previous_move_at(session, job)))
 
     changed_under_device = _changed_under_device(session, job, user)
     if changed_under_device == "not_yours":

@@ -52,6 +52,10 @@ class PhotoArgs(_Args):
     lng = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
 
 
+class PhotoRemoveArgs(_Args):  # issue 16
+    photo_id = fields.UUID(required=True)
+
+
 class SignatureArgs(_Args):
     signature_id = fields.UUID(required=True)
     sha256 = fields.String(required=True, validate=SHA256)
@@ -99,6 +103,7 @@ SCHEMAS = {
     "checklist.answer": AnswerArgs(),
     "job.note": NoteArgs(),
     "photo.attach": PhotoArgs(),
+    "photo.remove": PhotoRemoveArgs(),
     "signature.capture": SignatureArgs(),
     "parts.request": PartsArgs(),
     "takeback.receipt": TakebackReceiptArgs(),
@@ -138,6 +143,10 @@ def _photo(ctx, actor, job, args, mutation_id):
     job_service.attach_photo(ctx, actor, job, args)
 
 
+def _photo_remove(ctx, actor, job, args, mutation_id):
+    job_service.remove_photo(ctx, actor, job, args["photo_id"])
+
+
 def _signature(ctx, actor, job, args, mutation_id):
     job_service.capture_signature(ctx, actor, job, args)
 
@@ -159,6 +168,7 @@ HANDLERS = {
     "checklist.answer": _answer,
     "job.note": _note,
     "photo.attach": _photo,
+    "photo.remove": _photo_remove,
     "signature.capture": _signature,
     "parts.request": _parts,
     "takeback.receipt": _takeback_receipt,

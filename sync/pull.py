@@ -139,8 +139,8 @@ def pull(session: Session, user: User, device: Device, raw_cursor: str | None, n
 
     changed, removed = [], []
     for job_id, (_, job) in sorted(latest.items(), key=lambda kv: kv[1][0]):
-        if job is None or not states.visible_to_assignee(job.status,
-                                                         job.work_started_at is not None):
+        if job is None or not states.visible_to_assignee(
+                job.status, job.arrived_at is not None or job.work_started_at is not None):
             removed.append(job_id)
         else:
             changed.append(job_detail(session, job, user, now))

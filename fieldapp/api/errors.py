@@ -29,6 +29,7 @@ MESSAGES = {
     "comment_required": _l("A comment is required."),
     "checklist_incomplete": _l("The job cannot be completed yet: required checklist items or the customer's signature are missing."),
     "job_closed": _l("The job is closed and cannot be changed."),
+    "photo_not_found": _l("No such photo on this job."),
     "status_not_patchable": _l("Only cancellation can be set directly; other status changes have their own actions."),
     "cancel_alone": _l("Cancel a job on its own, without other changes."),
     "unknown_technician": _l("No active technician with this id."),

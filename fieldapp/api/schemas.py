@@ -145,18 +145,87 @@ class JobSchema(Schema):
     checklist_template_id = fields.String()
     created_at = fields.String()
     updated_at = fields.String()
-    completed_at = fields.String(allow_none=True)
+    # Time of record (issue 16): when the technician did it, not when it reached the server.
+    arrived_at = fields.String(allow_none=True, metadata={
+        "description": "first move to on_site (corrected device time)"})
+    work_started_at = fields.String(allow_none=True, metadata={
+        "description": "first move to in_progress (corrected device time)"})
+    completed_at = fields.String(allow_none=True, metadata={
+        "description": "latest move to completed (corrected device time)"})
     approved_at = fields.String(allow_none=True)
     needs_review = fields.Boolean()
     sla = fields.List(fields.Nested(SlaClockSchema))
 
 
+_AT = {"description": "when it happened: the device's clock corrected by its offset"}
+_RECEIVED_AT = {"description": "when the server received it"}
+
+
+class AnswerOutSchema(Schema):
+    value = fields.Raw()
+    note = fields.String(allow_none=True)
+    at = fields.String(allow_none=True, metadata=_AT)
+    received_at = fields.String(metadata=_RECEIVED_AT)
+    answered_at = fields.String(metadata={"description": "same as received_at (older name)"})
+    device_at = fields.String(allow_none=True, metadata={"description": "the phone's raw clock"})
+
+
+class PhotoOutSchema(Schema):
+    id = fields.String()
+    sha256 = fields.String()
+    item_key = fields.String(allow_none=True)
+    caption = fields.String(allow_none=True)
+    taken_at = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lng = fields.Float(allow_none=True)
+    at = fields.String(allow_none=True, metadata=_AT)
+    received_at = fields.String(metadata=_RECEIVED_AT)
+    created_at = fields.String(metadata={"description": "same as received_at (older name)"})
+    removed_at = fields.String(allow_none=True, metadata={
+        "description": "taken back with photo.remove (only in removed_photos)"})
+
+
+class SignatureOutSchema(Schema):
+    id = fields.String()
+    sha256 = fields.String()
+    signer_name = fields.String()
+    signer_relation = fields.String()
+    at = fields.String(allow_none=True, metadata=_AT)
+    received_at = fields.String(metadata=_RECEIVED_AT)
+    created_at = fields.String(metadata={"description": "same as received_at (older name)"})
+
+
+class NoteOutSchema(Schema):
+    id = fields.String()
+    text = fields.String()
+    author_role = fields.String()
+    author = fields.String(allow_none=True)
+    at = fields.String(allow_none=True, metadata=_AT)
+    received_at = fields.String(metadata=_RECEIVED_AT)
+    created_at = fields.String(metadata={"description": "same as received_at (older name)"})
+    device_at = fields.String(allow_none=True)
+
+
+class EventOutSchema(Schema):
+    id = fields.Integer()
+    type = fields.String()
+    data = fields.Dict()
+    actor_id = fields.Integer(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    at = fields.String(allow_none=True, metadata=_AT)
+    server_at = fields.String(metadata=_RECEIVED_AT)
+    device_at = fields.String(allow_none=True, metadata={"description": "the phone's raw clock"})
+
+
 class JobDetailSchema(JobSchema):
-    answers = fields.Dict()
-    photos = fields.List(fields.Dict())
-    signatures = fields.List(fields.Dict())
-    notes = fields.List(fields.Dict())
-    events = fields.List(fields.Dict())
+    answers = fields.Dict(keys=fields.String(), values=fields.Nested(AnswerOutSchema))
+    photos = fields.List(fields.Nested(PhotoOutSchema))
+    removed_photos = fields.List(fields.Nested(PhotoOutSchema))
+    signatures = fields.List(fields.Nested(SignatureOutSchema))
+    notes = fields.List(fields.Nested(NoteOutSchema))
+    events = fields.List(fields.Nested(EventOutSchema))
     conflicts = fields.List(fields.Dict())
     parts_requests = fields.List(fields.Dict())
     takebacks = fields.List(fields.Dict())
@@ -182,9 +251,25 @@ class MutationSchema(Schema):
     args = fields.Dict(required=True)
 
 
+class StorageStateSchema(Schema):
+    persisted = fields.Boolean(metadata={"description": "navigator.storage.persist() granted"})
+    sw = fields.Boolean(metadata={"description": "a service worker controls the page"})
+    idb = fields.Boolean(metadata={"description": "IndexedDB works"})
+
+
+class ClientStateSchema(Schema):
+    storage = fields.Nested(StorageStateSchema)
+    pending = fields.Integer(metadata={"description": "changes waiting on the phone"})
+
+
 class PushSchema(Schema):
     device_id = fields.String(required=True)
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
+    sent_at = fields.String(metadata={
+        "description": "the device's clock when it sent the batch (ISO 8601): receipt minus "
+                       "sent_at is its clock offset (time of record)"})
+    client = fields.Nested(ClientStateSchema, metadata={
+        "description": "the phone's self-report, shown to the office beside its last sync"})
 
 
 class PushResultSchema(Schema):

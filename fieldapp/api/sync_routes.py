@@ -36,7 +36,8 @@ def push():
         return error_response("device_mismatch", 403, {"token_device_id": g.api_device.id})
     try:
         outcome = engine.push(db.session, clock(), g.api_device.id, body.get("mutations"),
-                              domain_ctx().policy)
+                              domain_ctx().policy, sent_at=body.get("sent_at"),
+                              client=body.get("client"))
     except engine.SeqGap as gap:
         return error_response("seq_gap", 409, {"expected_seq": gap.expected_seq})
     except engine.BadBatch as bad:

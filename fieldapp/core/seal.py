@@ -15,7 +15,9 @@ from datetime import date, datetime, timezone
 from typing import Callable, Iterable
 
 # Bump when the payload's shape changes; each seal stores the version it was made with.
-VERSION = 1
+# 2 (issue 16): the time of record too (the job's `arrived_at`; `at` on answers, photos,
+# signatures, notes and events; a photo's raw `device_at` and `removed_at`).
+VERSION = 2
 GENESIS = "0" * 64  # the "previous digest" of the first seal in the chain
 
 # The job's own fields that are sealed. Bookkeeping that legitimately changes after sign-off
@@ -24,6 +26,13 @@ JOB_FIELDS = ("id", "ref", "type", "status", "status_reason", "customer_id", "co
               "contact_phone", "address", "product_model", "problem", "channel", "priority",
               "scheduled_start", "scheduled_end", "technician_id", "checklist_template_id",
               "created_by_id", "created_at", "work_started_at", "completed_at", "approved_at")
+JOB_FIELDS_SINCE = {2: ("arrived_at",)}
+
+
+def job_fields(version: int = VERSION) -> tuple[str, ...]:
+    """The job's sealed fields in a seal of `version`."""
+    return JOB_FIELDS + tuple(name for since, names in sorted(JOB_FIELDS_SINCE.items())
+                              if version >= since for name in names)
 
 
 def _plain(value):
@@ -58,7 +67,7 @@ def payload(job: dict, answers: Iterable[dict], photos: Iterable[dict],
     """What a seal covers, in a stable order (rows sorted by their key)."""
     return {
         "version": version,
-        "job": {name: job.get(name) for name in JOB_FIELDS},
+        "job": {name: job.get(name) for name in job_fields(version)},
         "answers": sorted((dict(a) for a in answers), key=lambda a: a["item_key"]),
         "photos": sorted((dict(p) for p in photos), key=lambda p: p["id"]),
         "signatures": sorted((dict(s) for s in signatures), key=lambda s: s["id"]),

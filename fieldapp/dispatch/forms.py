@@ -292,6 +292,7 @@ EVENT_LABELS = {
     "created": _l("Registered"), "assigned": _l("Assigned"), "unassigned": _l("Unassigned"),
     "rescheduled": _l("Rescheduled"), "status": _l("Status"), "contact": _l("Call"),
     "note": _l("Note"), "answer": _l("Checklist answer"), "photo": _l("Photo"),
+    "photo_removed": _l("Photo taken back"),
     "signature": _l("Signature"), "parts_request": _l("Parts request"),
     "takeback_receipt": _l("Taken away for repair"), "takeback_return": _l("Brought back"),
     "late_evidence": _l("Late evidence from a phone"),

@@ -20,6 +20,7 @@ from fieldapp.auth import role_required
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.dispatch.forms import EVENT_LABELS
 from fieldapp.extensions import db
 from fieldapp.models import Blob, Conflict, Job, Photo, Signature
 from fieldapp.services import jobs as job_service
@@ -55,16 +56,19 @@ def queue():
                            tz=_tz(), now=clock().now())
 
 
-def _skew_seconds(event: dict) -> float | None:
-    if not event.get("device_at") or not event.get("server_at"):
-        return None
-    device = datetime.fromisoformat(event["device_at"].replace("Z", "+00:00"))
-    server = datetime.fromisoformat(event["server_at"].replace("Z", "+00:00"))
-    return (device - server).total_seconds()
+# Time of record (issue 16): the timeline shows when a thing happened; when it reached the
+# server is shown beside it only where that is notably later (offline work synced later).
+NOTABLE_DELAY = timedelta(minutes=2)
 
 
 def _parse(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _synced_if_notable(happened: datetime | None, received: datetime | None):
+    if happened is None or received is None or received - happened < NOTABLE_DELAY:
+        return None
+    return received
 
 
 @bp.route("/jobs/<job_id>")
@@ -84,12 +88,15 @@ def job_page(job_id):
     phases = [(phase, PHASE_LABELS[phase], [i for i in items if i["phase"] == phase])
               for phase in PHASES]
     for event in detail["events"]:
-        event["skew"] = _skew_seconds(event)
-        event["server_dt"] = _parse(event["server_at"])
-        event["device_dt"] = _parse(event["device_at"])
+        event["at_dt"] = _parse(event["at"])
+        event["synced_dt"] = _synced_if_notable(event["at_dt"], _parse(event["server_at"]))
+    for answer in detail["answers"].values():
+        answer["at_dt"] = _parse(answer["at"])
+        answer["synced_dt"] = _synced_if_notable(answer["at_dt"], _parse(answer["received_at"]))
     form = DecisionForm()
     return render_template("review/job.html", job=job, d=detail, phases=phases,
                            photos_by_item=photos_by_item, form=form, tz=_tz(),
+                           event_labels=EVENT_LABELS,
                            can_decide=job.status == states.COMPLETED)
 
 

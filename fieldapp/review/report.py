@@ -215,6 +215,8 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
         (_("Problem"), job.problem),
         (_("Technician"), technician.display_name if technician else "—"),
         (_("Scheduled"), f"{_fmt(job.scheduled_start, tz)} – {_fmt(job.scheduled_end, tz)}"),
+        # Time of record (issue 16): when the technician did it, not when it synced.
+        (_("Arrived on site"), _fmt(job.arrived_at, tz)),
         (_("Started"), _fmt(job.work_started_at, tz)),
         (_("Completed"), _fmt(job.completed_at, tz)),
         (_("Approved"), _fmt(job.approved_at, tz) + (
@@ -224,7 +226,9 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
     # Work done: the checklist by phase, each item with its answer.
     answers = {a.item_key: a for a in session.execute(
         select(ChecklistAnswer).where(ChecklistAnswer.job_id == job.id)).scalars()}
-    photos = session.execute(select(Photo).where(Photo.job_id == job.id)
+    # Photos the technician took back (photo.remove) are not part of the record shown.
+    photos = session.execute(select(Photo).where(Photo.job_id == job.id,
+                                                 Photo.removed_at.is_(None))
                              .order_by(Photo.created_at, Photo.id)).scalars().all()
     photo_counts: dict[str, int] = {}
     for photo in photos:
@@ -267,7 +271,8 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
                 image = _image_bytes(store, photo.sha256, 900)
                 if image is not None:
                     caption = photo.caption or item_labels.get(photo.item_key or "", "")
-                    yield image, (caption[:60] + f" · {photo.sha256[:10]}").strip(" ·")
+                    taken = _fmt(photo.at or photo.created_at, tz)
+                    yield image, (caption[:60] + f" · {taken}").strip(" ·")
 
         pdf.photo_grid(captioned(), 48, captions=True)
 
@@ -285,7 +290,7 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
             pdf.image(image, x=15, y=y, w=60, h=28, keep_aspect_ratio=True)
         pdf.set_xy(80, y + 4)
         pdf.multi_cell(width - 65, 6, f"{signature.signer_name} ({signature.signer_relation})"
-                       f"\n{_fmt(signature.created_at, tz)}\nSHA-256 {signature.sha256[:16]}…",
+                       f"\n{_fmt(signature.at or signature.created_at, tz)}\nSHA-256 {signature.sha256[:16]}…",
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(y + 30)
     else:

@@ -16,7 +16,10 @@ class Actor:
 
     user: User
     device_id: str | None = None
-    device_at: datetime | None = None  # the device's clock for this change, audit only
+    device_at: datetime | None = None  # the device's raw clock for this change, audit only
+    # When the change happened: the device's clock corrected by its offset (sync/engine.py),
+    # never after receipt. None: it happens now (the office, the API).
+    at: datetime | None = None
 
     @property
     def role(self) -> str:

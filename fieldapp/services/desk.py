@@ -162,6 +162,17 @@ class TechState:
     last_sync: datetime | None   # newest push or pull of any of their devices
     offline_long: bool
     jobs_today: int = 0
+    # What their most recently pushing phone last said about itself (issue 16): `storage`
+    # {persisted, sw, idb} and `pending`, as sync/engine.py keeps it; None: never reported.
+    client: dict | None = None
+
+    @property
+    def storage_missing(self) -> list[str] | None:
+        """The offline storage checks the phone reported failing ([] all fine, None unknown)."""
+        storage = (self.client or {}).get("storage")
+        if not storage:
+            return None
+        return [key for key in ("sw", "idb", "persisted") if storage.get(key) is False]
 
 
 @dataclass
@@ -212,6 +223,14 @@ def technician_states(session: Session, techs: list[User], now: datetime,
             seen = [ensure_aware(v) for v in (push, pull) if v is not None]
             if seen:
                 syncs[user_id] = max(seen)
+    clients: dict[int, dict] = {}
+    if ids:
+        for user_id, client in session.execute(
+                select(Device.user_id, Device.client)
+                .where(Device.user_id.in_(ids), Device.client.is_not(None),
+                       Device.revoked_at.is_(None))
+                .order_by(Device.last_push_at.asc().nulls_first())):
+            clients[user_id] = client  # the latest push wins
     current: dict[int, CurrentJob] = {}
     if ids:
         for row in session.execute(select(Job.technician_id, Job.id, Job.ref, Job.status)
@@ -231,7 +250,7 @@ def technician_states(session: Session, techs: list[User], now: datetime,
         offline = working and tech.id in busy_today and \
             silent > desk.offline_after_minutes * 60
         out[tech.id] = TechState(user=tech, current=current.get(tech.id), last_sync=last,
-                                 offline_long=offline)
+                                 offline_long=offline, client=clients.get(tech.id))
     return out
 
 
@@ -322,6 +341,7 @@ def board_dict(b: Board) -> dict:
                                     "status": lane.tech.current.status}
                                    if lane.tech.current else None),
                    "last_sync": job_service.iso(lane.tech.last_sync),
+                   "client": lane.tech.client,
                    "offline_long": lane.tech.offline_long,
                    "jobs": [card(c) for c in lane.cards]} for lane in b.lanes],
         "unassigned": [card(c) for c in b.unassigned],

@@ -38,13 +38,20 @@ def phone_key(phone: str) -> str:
     return digits
 
 
+def happened_at(ctx: Ctx, actor: Actor | None) -> datetime:
+    """When the actor's change happened (time of record): the corrected device time of a
+    synced change, else now."""
+    return actor.at if actor is not None and actor.at is not None else ctx.now()
+
+
 def record_event(ctx: Ctx, actor: Actor | None, job: Job, type_: str, data: dict | None = None,
                  ) -> JobEvent:
     event = JobEvent(job_id=job.id, type=type_, data=data or {}, server_at=ctx.now(),
                      actor_id=actor.id if actor else None,
                      actor_role=actor.role if actor else None,
                      device_id=actor.device_id if actor else None,
-                     device_at=actor.device_at if actor else None)
+                     device_at=actor.device_at if actor else None,
+                     at=happened_at(ctx, actor))
     ctx.session.add(event)
     return event
 
@@ -294,7 +301,8 @@ def unmet_items(ctx: Ctx, job: Job) -> list[checklist_rules.Unmet]:
     photo_counts = dict(ctx.session.execute(
         select(Photo.item_key, func.count(Photo.id))
         .join(Blob, Blob.sha256 == Photo.sha256)
-        .where(Photo.job_id == job.id, Photo.item_key.is_not(None))
+        .where(Photo.job_id == job.id, Photo.item_key.is_not(None),
+               Photo.removed_at.is_(None))
         .group_by(Photo.item_key)).all())
     has_signature = ctx.session.execute(
         select(func.count(Signature.id)).where(Signature.job_id == job.id)).scalar() > 0
@@ -322,13 +330,16 @@ def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = N
             raise DomainError("checklist_incomplete",
                               {"unmet": [u.as_dict() for u in unmet]}, status=409)
     now = ctx.now()
+    at = happened_at(ctx, actor)  # time of record; `now` is when the server learnt it
     job.status = to
     job.status_reason = reason or comment
-    if to == states.ON_SITE and job.work_started_at is None:
-        job.work_started_at = now
+    if to == states.ON_SITE and job.arrived_at is None:
+        job.arrived_at = at
+    if to == states.IN_PROGRESS and job.work_started_at is None:
+        job.work_started_at = at
     if to == states.COMPLETED:
-        job.completed_at = now
-        _meet_clock(ctx, job, sla_rules.RESOLUTION, now)
+        job.completed_at = at
+        _meet_clock(ctx, job, sla_rules.RESOLUTION, at)
     if to == states.APPROVED:
         job.approved_at = now
     if to in states.CLOSED:
@@ -399,6 +410,7 @@ def answer(ctx: Ctx, actor: Actor, job: Job, item_key: str, value, note: str | N
     row.value, row.note = value, note
     row.answered_by_id, row.device_id = actor.id, actor.device_id
     row.answered_at, row.device_at = now, actor.device_at
+    row.at = happened_at(ctx, actor)
     record_event(ctx, actor, job, "answer", {"item_key": item_key, "value": value,
                                              "previous": previous, "note": note})
     touch(ctx, job)
@@ -415,7 +427,7 @@ def add_note(ctx: Ctx, actor: Actor, job: Job, text: str, note_id: str | None = 
     ensure_open_for_evidence(job)
     note = Note(job_id=job.id, author_id=actor.id, author_role=actor.role,
                 device_id=actor.device_id, text=text, created_at=ctx.now(),
-                device_at=actor.device_at)
+                device_at=actor.device_at, at=happened_at(ctx, actor))
     if note_id:
         note.id = note_id
     ctx.session.add(note)
@@ -463,12 +475,31 @@ def attach_photo(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Photo:
     photo = Photo(id=args["photo_id"], job_id=job.id, sha256=args["sha256"],
                   item_key=args.get("item_key"), caption=args.get("caption"),
                   taken_at=args.get("taken_at"), lat=args.get("lat"), lng=args.get("lng"),
-                  created_by_id=actor.id, device_id=actor.device_id, created_at=ctx.now())
+                  created_by_id=actor.id, device_id=actor.device_id, created_at=ctx.now(),
+                  at=happened_at(ctx, actor), device_at=actor.device_at)
     ctx.session.add(photo)
     record_event(ctx, actor, job, "photo", {
         "photo_id": photo.id, "sha256": photo.sha256, "item_key": photo.item_key,
         "taken_at": iso(photo.taken_at),
         **({"position": {"lat": photo.lat, "lng": photo.lng}} if photo.lat is not None else {})})
+    touch(ctx, job)
+    return photo
+
+
+def remove_photo(ctx: Ctx, actor: Actor, job: Job, photo_id: str) -> Photo:
+    """`photo.remove`: the technician takes a photo back before completion. The row stays
+    (marked removed) and the audit trail keeps both the photo and its removal; the
+    completion rule no longer counts it. Removing it again changes nothing."""
+    photo = ctx.session.get(Photo, photo_id)
+    if photo is None or photo.job_id != job.id:
+        raise DomainError("photo_not_found", {"photo_id": photo_id})
+    if job.status == states.COMPLETED or job.status in states.CLOSED:
+        raise DomainError("job_closed", {"status": job.status}, status=409)
+    if photo.removed_at is not None:
+        return photo
+    photo.removed_at = happened_at(ctx, actor)
+    record_event(ctx, actor, job, "photo_removed", {
+        "photo_id": photo.id, "sha256": photo.sha256, "item_key": photo.item_key})
     touch(ctx, job)
     return photo
 
@@ -485,7 +516,7 @@ def capture_signature(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Signature
                           signer_name=args["signer_name"],
                           signer_relation=args["signer_relation"], created_by_id=actor.id,
                           device_id=actor.device_id, created_at=ctx.now(),
-                          device_at=actor.device_at)
+                          device_at=actor.device_at, at=happened_at(ctx, actor))
     ctx.session.add(signature)
     record_event(ctx, actor, job, "signature", {
         "signature_id": signature.id, "sha256": signature.sha256,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core import kpis as kpi_rules
 from fieldapp.core.clock import ensure_aware
-from fieldapp.models import Job, JobEvent, ReturnVisit, Review, User
+from fieldapp.models import Job, ReturnVisit, Review, User
 from fieldapp.services.jobs import unmet_items
 
 
@@ -18,17 +18,9 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
     jobs = session.execute(select(Job).where(or_(
         Job.created_at >= start, Job.completed_at >= start))).scalars().all()
     ids = [j.id for j in jobs]
-    arrivals: dict[str, datetime] = {}
     reworked: set[str] = set()
     followups: dict[str, datetime] = {}
     if ids:
-        for event in session.execute(select(JobEvent).where(
-                JobEvent.job_id.in_(ids), JobEvent.type == "status")
-                .order_by(JobEvent.id)).scalars():
-            if (event.data or {}).get("to") == "on_site" and event.job_id not in arrivals:
-                # The phone's clock says when they arrived; an offline push reaches the
-                # server later.
-                arrivals[event.job_id] = ensure_aware(event.device_at or event.server_at)
         reworked = set(session.execute(select(Review.job_id).where(
             Review.job_id.in_(ids), Review.decision == "rework")).scalars())
         # A follow-up job its return visit opened: the problem was not fixed first time.
@@ -48,7 +40,9 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
             "created_at": ensure_aware(job.created_at),
             "scheduled_start": ensure_aware(job.scheduled_start) if job.scheduled_start else None,
             "scheduled_end": ensure_aware(job.scheduled_end) if job.scheduled_end else None,
-            "first_on_site_at": arrivals.get(job.id),
+            # Time of record (issue 16): when they arrived by the phone's corrected clock,
+            # not when an offline push reached the server (nor the phone's raw clock).
+            "first_on_site_at": ensure_aware(job.arrived_at) if job.arrived_at else None,
             "completed_at": ensure_aware(job.completed_at) if job.completed_at else None,
             "reworked": job.id in reworked,
             "followup_at": followups.get(job.id),

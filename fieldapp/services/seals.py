@@ -25,27 +25,34 @@ def snapshot(session: Session, job_id: str, last_event_id: int, review_id: int |
     job = session.get(Job, job_id)
     if job is None:
         return None
-    job_fields = {name: getattr(job, name) for name in seal_rules.JOB_FIELDS}
+    job_fields = {name: getattr(job, name) for name in seal_rules.job_fields(version)}
+    # Version 2 seals the time of record too; a version 1 seal is checked as it was made.
+    timed = version >= 2
+
+    def time_of_record(row, *more) -> dict:
+        return {name: getattr(row, name) for name in ("at", *more)} if timed else {}
+
     answers = [{"item_key": a.item_key, "value": a.value, "note": a.note,
                 "answered_by_id": a.answered_by_id, "device_id": a.device_id,
-                "answered_at": a.answered_at, "device_at": a.device_at}
+                "answered_at": a.answered_at, "device_at": a.device_at, **time_of_record(a)}
                for a in _rows(session, ChecklistAnswer, job_id)]
     photos = [{"id": p.id, "sha256": p.sha256, "item_key": p.item_key, "caption": p.caption,
                "taken_at": p.taken_at, "lat": p.lat, "lng": p.lng,
-               "created_by_id": p.created_by_id, "created_at": p.created_at}
+               "created_by_id": p.created_by_id, "created_at": p.created_at,
+               **time_of_record(p, "device_at", "removed_at")}
               for p in _rows(session, Photo, job_id)]
     signatures = [{"id": s.id, "sha256": s.sha256, "signer_name": s.signer_name,
                    "signer_relation": s.signer_relation, "created_by_id": s.created_by_id,
-                   "created_at": s.created_at, "device_at": s.device_at}
+                   "created_at": s.created_at, "device_at": s.device_at, **time_of_record(s)}
                   for s in _rows(session, Signature, job_id)]
     notes = [{"id": n.id, "text": n.text, "author_id": n.author_id,
               "author_role": n.author_role, "created_at": n.created_at,
-              "device_at": n.device_at}
+              "device_at": n.device_at, **time_of_record(n)}
              for n in _rows(session, Note, job_id)]
     # Events after the seal (late evidence kept as a conflict) are not part of it.
     events = [{"id": e.id, "type": e.type, "data": e.data, "actor_id": e.actor_id,
                "actor_role": e.actor_role, "device_id": e.device_id,
-               "server_at": e.server_at, "device_at": e.device_at}
+               "server_at": e.server_at, "device_at": e.device_at, **time_of_record(e)}
               for e in _rows(session, JobEvent, job_id, JobEvent.id <= last_event_id)]
     review = session.get(Review, review_id) if review_id is not None else None
     review_dict = None if review is None or review.job_id != job_id else {

@@ -48,6 +48,7 @@ def job_summary(job: Job, viewer: User, clocks: list[SlaClock], now) -> dict:
         "technician": technician.public() if technician else None,
         "checklist_template_id": job.checklist_template_id,
         "created_at": iso(job.created_at), "updated_at": iso(job.updated_at),
+        "arrived_at": iso(job.arrived_at), "work_started_at": iso(job.work_started_at),
         "completed_at": iso(job.completed_at), "approved_at": iso(job.approved_at),
         "needs_review": job.needs_review,
         "sla": sla_list(clocks, now),
@@ -74,20 +75,31 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
         return session.execute(select(model).where(model.job_id == job.id).order_by(*order)
                                ).scalars().all()
 
+    # Time of record (issue 16): `at` is when it happened (corrected device time),
+    # `received_at` when the server got it; the older names stay for older readers.
     out["answers"] = {a.item_key: {"value": a.value, "note": a.note,
+                                   "at": iso(a.at or a.answered_at),
+                                   "received_at": iso(a.answered_at),
                                    "answered_at": iso(a.answered_at),
                                    "device_at": iso(a.device_at)}
                       for a in rows(ChecklistAnswer, ChecklistAnswer.id)}
-    out["photos"] = [{"id": p.id, "sha256": p.sha256, "item_key": p.item_key,
-                      "caption": p.caption, "taken_at": iso(p.taken_at), "lat": p.lat,
-                      "lng": p.lng, "created_at": iso(p.created_at)}
-                     for p in rows(Photo, Photo.created_at, Photo.id)]
+    photos = [{"id": p.id, "sha256": p.sha256, "item_key": p.item_key,
+               "caption": p.caption, "taken_at": iso(p.taken_at), "lat": p.lat,
+               "lng": p.lng, "at": iso(p.at or p.created_at),
+               "received_at": iso(p.created_at), "created_at": iso(p.created_at),
+               "removed_at": iso(p.removed_at)}
+              for p in rows(Photo, Photo.created_at, Photo.id)]
+    # A photo taken back (`photo.remove`) is no longer evidence; it stays on record.
+    out["photos"] = [p for p in photos if p["removed_at"] is None]
+    out["removed_photos"] = [p for p in photos if p["removed_at"] is not None]
     out["signatures"] = [{"id": s.id, "sha256": s.sha256, "signer_name": s.signer_name,
                           "signer_relation": s.signer_relation,
+                          "at": iso(s.at or s.created_at), "received_at": iso(s.created_at),
                           "created_at": iso(s.created_at)}
                          for s in rows(Signature, Signature.created_at, Signature.id)]
     out["notes"] = [{"id": n.id, "text": n.text, "author_role": n.author_role,
                      "author": n.author.display_name if n.author else None,
+                     "at": iso(n.at or n.created_at), "received_at": iso(n.created_at),
                      "created_at": iso(n.created_at), "device_at": iso(n.device_at)}
                     for n in rows(Note, Note.created_at, Note.id)]
     from fieldapp.services import parts as parts_service
@@ -119,8 +131,8 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
         out["events"] = [{"id": e.id, "type": e.type, "data": e.data,
                           "actor_id": e.actor_id, "actor_role": e.actor_role,
                           "actor": e.actor.display_name if e.actor else None,
-                          "device_id": e.device_id, "server_at": iso(e.server_at),
-                          "device_at": iso(e.device_at)}
+                          "device_id": e.device_id, "at": iso(e.at or e.server_at),
+                          "server_at": iso(e.server_at), "device_at": iso(e.device_at)}
                          for e in rows(JobEvent, JobEvent.id)]
     out["seal"] = None
     if job.status == states.APPROVED:

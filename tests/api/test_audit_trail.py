@@ -109,7 +109,7 @@ def test_every_sync_mutation_type(api, demo, clock, repair):
     signature = upload_blob(api, "tech1", png_bytes(12), "image/png")
     receipt_sig = upload_blob(api, "tech1", png_bytes(13), "image/png")
     return_sig = upload_blob(api, "tech1", png_bytes(14), "image/png")
-    receipt_id = new_uuid()
+    receipt_id, photo_id = new_uuid(), new_uuid()
     api.login("tech1")
     device_id = api.devices["tech1"]
     mutations = [
@@ -121,9 +121,11 @@ def test_every_sync_mutation_type(api, demo, clock, repair):
         ("checklist.answer", {"item_key": "shoe_covers", "value": False}, "answer",
          {"item_key": "shoe_covers", "value": False, "previous": True}),
         ("job.note", {"text": "顾客要求下午来"}, "note", {"text": "顾客要求下午来"}),
-        ("photo.attach", {"photo_id": new_uuid(), "sha256": photo, "item_key": "damage_photo",
+        ("photo.attach", {"photo_id": photo_id, "sha256": photo, "item_key": "damage_photo",
                           "caption": "扶手", "taken_at": "2026-11-24T09:40:00+08:00"},
          "photo", {"sha256": photo, "item_key": "damage_photo"}),
+        ("photo.remove", {"photo_id": photo_id}, "photo_removed",
+         {"photo_id": photo_id, "sha256": photo, "item_key": "damage_photo"}),
         ("signature.capture", {"signature_id": new_uuid(), "sha256": signature,
                                "signer_name": "周女士", "signer_relation": "customer"},
          "signature", {"sha256": signature, "signer_name": "周女士"}),

@@ -208,7 +208,7 @@ class SyncMachine(RuleBasedStateMachine):
                 held = set(db.session.scalars(select(JobAssignment.technician_id).where(
                     JobAssignment.job_id == job.id)))
                 self.jobs[job.id] = JobModel(job.status, job.technician_id,
-                                             job.work_started_at is not None,
+                                             job.arrived_at is not None,
                                              (job.scheduled_start, job.scheduled_end),
                                              held, events)
             db.session.remove()
@@ -617,7 +617,7 @@ class SyncMachine(RuleBasedStateMachine):
             session = self.db.session
             visible = {job.id: job for job in session.scalars(
                 select(Job).where(Job.technician_id == user_id))
-                if states.visible_to_assignee(job.status, job.work_started_at is not None)}
+                if states.visible_to_assignee(job.status, job.arrived_at is not None)}
             answers: dict[str, dict] = {job_id: {} for job_id in visible}
             for answer in session.scalars(select(ChecklistAnswer).where(
                     ChecklistAnswer.job_id.in_(list(visible)))):
@@ -703,7 +703,7 @@ class SyncMachine(RuleBasedStateMachine):
         all_events = Counter((e.job_id, e.type) for e in events)
         for job_id, model in self.jobs.items():
             job = jobs[job_id]
-            assert (job.status, job.technician_id, job.work_started_at is not None,
+            assert (job.status, job.technician_id, job.arrived_at is not None,
                     job.needs_review) == (model.status, model.technician_id,
                                           model.work_started, model.needs_review), job_id
             assert {k: all_events[(job_id, k)] for k in model.events} == dict(model.events)

@@ -37,6 +37,15 @@ export function applyLocal(job, mutation) {
         next.photos = [...(next.photos || []), { id: args.photo_id, sha256: args.sha256, item_key: args.item_key ?? null, caption: args.caption ?? null, taken_at: args.taken_at ?? null, local: true }];
       }
       break;
+    case "photo.remove": {
+      // Taken back before completion: no longer shown or counted; the server keeps it on record.
+      const removed = (next.photos || []).find((p) => p.id === args.photo_id);
+      if (removed) {
+        next.photos = next.photos.filter((p) => p.id !== args.photo_id);
+        next.removed_photos = [...(next.removed_photos || []), { ...removed, removed_at: mutation.at, local: true }];
+      }
+      break;
+    }
     case "signature.capture":
       if (!(next.signatures || []).some((s) => s.id === args.signature_id)) {
         next.signatures = [...(next.signatures || []), { id: args.signature_id, sha256: args.sha256, signer_name: args.signer_name, signer_relation: args.signer_relation, local: true }];
