@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
-
 from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import lazy_gettext as _l
@@ -16,7 +14,7 @@ from fieldapp.core.roles import HOME_PATH
 from fieldapp.extensions import db, limiter, login_failure_key
 from fieldapp.models import LoginFailure
 from fieldapp.services import accounts
-from fieldapp.web import clock
+from fieldapp.web import clock, same_site_path
 
 bp = Blueprint("auth", __name__)
 
@@ -28,16 +26,10 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None, role: str) -> str:
-    home = HOME_PATH[role]
-    if not target:
-        return home
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return home
     # Only inside the face this role may use: no bouncing a technician to /dispatch/.
     allowed = {"technician": ("/app/",), "dispatcher": ("/dispatch/",),
                "supervisor": ("/review/",), "admin": ("/dispatch/", "/review/")}[role]
-    return target if target.startswith(allowed) else home
+    return same_site_path(target, HOME_PATH[role], inside=allowed)
 
 
 def _login_limit() -> str:
