@@ -12,6 +12,7 @@ from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fieldapp.services.accounts import user_for_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -82,11 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
     scheduler.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from fieldapp.models import User
-
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        return user_for_session(db.session, session_id)
 
     if app.config.get("AUTO_SEED_DEMO") and not app.config.get("TESTING"):
         from fieldapp.seed import seed_if_empty

@@ -66,6 +66,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     LogoutForm().validate_on_submit() or abort(400)
+    if current_user.is_authenticated:
+        # Ends the session on the server too: a copy of this cookie or the remember-me
+        # cookie opens nothing any more.
+        accounts.end_web_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
