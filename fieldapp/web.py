@@ -89,11 +89,20 @@ def set_language(code: str):
     return redirect(same_site_path(request.args.get("next"), "/"))
 
 
+# Browsers that once reached the site over TLS keep to https for a year.
+HSTS = "max-age=31536000"
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    # Only when the public address is https (behind a TLS proxy): on plain http the header
+    # would be ignored at best, and would lock out a site that later loses its certificate.
+    behind_tls = str(app.config.get("PUBLIC_BASE_URL", "")).lower().startswith("https://")
 
     @app.after_request
     def security_headers(response):
+        if behind_tls:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

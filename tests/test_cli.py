@@ -259,7 +259,8 @@ def test_real_command_line_in_production(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     db_file = tmp_path / "prod.db"
-    env = {**os.environ, "FIELDAPP_ENV": "production", "SECRET_KEY": "prod-secret-of-at-least-32-bytes!",
+    env = {**os.environ, "FIELDAPP_ENV": "production",
+           "SECRET_KEY": "prod-secret-of-at-least-32-bytes!",
            "DATABASE_URL": f"sqlite:///{db_file}", "FIELDAPP_BLOB_DIR": str(tmp_path / "b")}
     env.pop("FIELDAPP_TEST_DATABASE_URL", None)
 
