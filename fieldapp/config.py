@@ -73,8 +73,11 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Failed sign-ins allowed per client address and user name before 429.
+        # Failed sign-ins allowed per client address and user name before 429, and per
+        # address across all user names (password spraying); web and API count together.
         "LOGIN_FAILURE_LIMIT": os.environ.get("FIELDAPP_LOGIN_LIMIT", "5 per minute;20 per hour"),
+        "LOGIN_ADDRESS_LIMIT": os.environ.get("FIELDAPP_LOGIN_ADDRESS_LIMIT",
+                                              "10 per minute;50 per hour"),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ("zh_CN", "en"),

@@ -1,7 +1,7 @@
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_smorest import Blueprint
 
-from fieldapp.extensions import db, limiter, login_failure_key
+from fieldapp.extensions import db, sign_in_limits
 from fieldapp.models import LoginFailure
 from fieldapp.services import accounts
 from fieldapp.web import clock, domain_ctx
@@ -14,14 +14,8 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth",
                 description="Sign in a device and get its bearer token; sign it out.")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_login_limit, key_func=login_failure_key,
-               deduct_when=lambda response: response.status_code == 401,
-               on_breach=lambda limit: error_response("too_many_attempts", 429))
+@sign_in_limits(on_breach=lambda limit: error_response("too_many_attempts", 429))
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 @blp.alt_response(401, description="Wrong credentials")

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from functools import wraps
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, url_for)
+
+from flask import (Blueprint, abort, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -11,7 +12,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from fieldapp.core.roles import HOME_PATH
-from fieldapp.extensions import db, limiter, login_failure_key
+from fieldapp.extensions import db, sign_in_limits
 from fieldapp.models import LoginFailure
 from fieldapp.services import accounts
 from fieldapp.web import clock, same_site_path
@@ -32,10 +33,6 @@ def _safe_next(target: str | None, role: str) -> str:
     return same_site_path(target, HOME_PATH[role], inside=allowed)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
 def _too_many(limit):
     # Flask-Limiter uses on_breach's answer only when it is a Response (not a tuple).
     form = LoginForm()
@@ -43,8 +40,7 @@ def _too_many(limit):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=login_failure_key,
-               deduct_when=lambda response: response.status_code == 401, on_breach=_too_many)
+@sign_in_limits(on_breach=_too_many)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(HOME_PATH[current_user.role])
