@@ -157,7 +157,7 @@ def _first_start(monkeypatch, app, db_url, tmp_path, clock, env):
     from fieldapp import create_app
 
     monkeypatch.setenv("FIELDAPP_ENV", env)
-    monkeypatch.setenv("SECRET_KEY", "first-start-secret")
+    monkeypatch.setenv("SECRET_KEY", "first-start-secret-of-32-bytes-or-more")
     monkeypatch.setenv("DATABASE_URL", db_url)
     started = create_app({"CLOCK": clock, "BLOB_ROOT": str(tmp_path / "blobs2")})
     try:
