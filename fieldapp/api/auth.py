@@ -1,4 +1,5 @@
 from flask import g, jsonify, request
+from flask_login import current_user, logout_user
 from flask_smorest import Blueprint
 
 from fieldapp.extensions import db, sign_in_limits
@@ -41,9 +42,16 @@ def login(body):
 @token_required()
 @blp.response(204)
 def logout():
-    """Revoke this device's token."""
+    """Revoke this device's token. When the call also carries the same user's web session
+    (the phone app signing out in the browser it was signed in with), that session ends
+    too: otherwise reopening the app would trade it for a new token without a password."""
     g.api_device.revoked_at = clock().now()
+    web_user = current_user._get_current_object() if current_user.is_authenticated else None
+    if web_user is not None and web_user.id == g.api_user.id:
+        accounts.end_web_sessions(web_user)
     db.session.commit()
+    if web_user is not None and web_user.id == g.api_user.id:
+        logout_user()
     return "", 204
 
 

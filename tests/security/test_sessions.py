@@ -125,3 +125,29 @@ def test_odd_session_ids_are_nobody(app, demo, forged):
 
     with app.app_context():
         assert user_for_session(db.session, forged) is None
+
+
+def test_signing_out_in_the_app_ends_the_web_session_it_came_from(app, demo):
+    """The phone app signs out over the API; the browser's web session (which the app traded
+    for its token) must not hand out a new token afterwards."""
+    client, _ = signed_in_client(app, "tech1")
+    csrf = client.get("/app/session").get_json()["csrf_token"]
+    cookies = cookies_of(client)
+    token = client.post("/app/device-token", json={"device_name": "phone"},
+                        headers={"X-CSRFToken": csrf}).get_json()["token"]
+    assert client.post("/api/v1/auth/logout",
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 204
+    assert client.get("/app/session").get_json() == {"user": None}
+    refused = replay(app, cookies).post("/app/device-token", json={"device_name": "again"},
+                                        headers={"X-CSRFToken": csrf})
+    assert refused.status_code == 401
+
+
+def test_api_sign_out_leaves_another_users_web_session_alone(app, demo):
+    from conftest import ApiClient
+
+    client, _ = signed_in_client(app, "dispatcher1")
+    api = ApiClient(client)
+    api.login("tech1")
+    assert api.post("/api/v1/auth/logout", as_="tech1").status_code == 204
+    assert opens_dispatch(client)
