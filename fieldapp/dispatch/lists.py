@@ -44,7 +44,10 @@ def search_form() -> JobSearchForm:
 
 
 def query_args(exclude=("cursor",)) -> dict:
-    return {k: v for k, v in request.args.items() if k not in exclude and v}
+    """The list's filters, to carry into its page and CSV links. Never names starting with
+    `_`: url_for reads `_external`, `_scheme`, `_anchor` as orders (`?_scheme=javascript`)."""
+    return {k: v for k, v in request.args.items()
+            if k not in exclude and v and not k.startswith("_")}
 
 
 @bp.route("/jobs")

@@ -98,6 +98,13 @@ def parts_decide(request_id):
     return redirect(url_for("review.parts_queue"))
 
 
+def log_filters() -> dict:
+    """The parts log's filters from the query, to carry over to the next page: only these
+    names (url_for reads `_external`, `_scheme`... as orders, never to be taken from a URL)."""
+    return {k: request.args[k] for k in ("status", "kind", "cause", "days")
+            if request.args.get(k)}
+
+
 @bp.route("/parts/<request_id>/release", methods=["POST"])
 @role_required(REVIEW_ROLES)
 def parts_release(request_id):
@@ -111,7 +118,7 @@ def parts_release(request_id):
     except DomainError as error:
         db.session.rollback()
         flash(_error_text(error), "error")
-    return redirect(url_for("review.parts_log", **request.args))
+    return redirect(url_for("review.parts_log", **log_filters()))
 
 
 def _since(days: str | None) -> tuple[int, datetime | None]:
@@ -145,6 +152,7 @@ def parts_log():
     by_cause = parts_service.parts_by_cause(db.session, since)
     return render_template("review/parts_log.html", rows=rows, total=total,
                            by_cause=by_cause, tz=_tz(), pl=labels(), release_form=ReleaseForm(),
+                           filters=log_filters(),
                            f={"status": status or "", "kind": kind or "", "cause": cause or "",
                               "days": days})
 

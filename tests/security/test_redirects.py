@@ -123,3 +123,27 @@ def test_board_back_link_stays_in_the_desk(app, demo, target, expected):
         assert location.path == f"/dispatch/jobs/{job_id}"
     else:
         assert response.headers["Location"] == expected
+
+
+# url_for reads `_external`, `_scheme`, `_anchor` as orders: a query that hands them over
+# made page links and redirects point at `javascript://...` or another host.
+HIJACK = "_external=1&_scheme=javascript&_anchor=x&status=new"
+
+
+def test_list_links_ignore_url_for_orders_in_the_query(app, demo):
+    client, _ = signed_in_client(app, "dispatcher1")
+    for path in ("/dispatch/jobs", "/dispatch/complaints"):
+        html = client.get(f"{path}?{HIJACK}").get_data(as_text=True)
+        assert "javascript:" not in html and "_scheme" not in html, path
+        assert "http://localhost/dispatch" not in html and '#x"' not in html, path
+
+
+def test_parts_release_redirect_ignores_url_for_orders(app, demo):
+    client, token = signed_in_client(app, "supervisor1")
+    html = client.get(f"/review/parts/log?{HIJACK}").get_data(as_text=True)
+    assert "javascript:" not in html
+    response = client.post(f"/review/parts/00000000-0000-4000-8000-000000000000/release?"
+                           f"{HIJACK}", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/review/parts/log")
+    assert_stays_on_site(response)
