@@ -88,6 +88,7 @@ def server_env(url: str, blob_dir: str) -> dict:
         # device signs in from 127.0.0.1, so a generous limit keeps one typo from stalling
         # the run.
         "FIELDAPP_LOGIN_LIMIT": "1000 per minute",
+        "FIELDAPP_LOGIN_ADDRESS_LIMIT": "1000 per minute",
         "PYTHONPATH": ROOT,
     })
     return env

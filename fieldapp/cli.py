@@ -4,10 +4,13 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
+from fieldapp.api.errors import MESSAGES
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
 from fieldapp.extensions import db
+from fieldapp.models import User
 from fieldapp.services import accounts
 from fieldapp.services.checklists import install_standard_templates
 from fieldapp.services.context import Ctx
@@ -18,6 +21,25 @@ def _clock():
     return current_app.extensions["fieldapp.clock"]
 
 
+def _refused(error: DomainError) -> click.ClickException:
+    """The refusal in both languages, for the operator at the terminal."""
+    text = MESSAGES.get(error.code)
+    if text is None:
+        return click.ClickException(f"{error.code}: {error.details}")
+    with force_locale("en"):
+        english = str(text)
+    with force_locale("zh_CN"):
+        chinese = str(text)
+    return click.ClickException(f"{error.code}: {english} / {chinese}")
+
+
+def _user_named(username: str) -> User:
+    user = db.session.query(User).filter_by(username=username).one_or_none()
+    if user is None:
+        raise _refused(DomainError("user_not_found", {"username": username}))
+    return user
+
+
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
 @click.option("--history", is_flag=True,
@@ -25,7 +47,6 @@ def _clock():
                    "visits, a parts request and a product out for repair.")
 def seed_demo_command(if_empty: bool, history: bool):
     """Load the demo accounts and jobs (not in production)."""
-    from fieldapp.models import User
     from fieldapp.seed import seed_demo
 
     if current_app.config["FIELDAPP_ENV"] == "production":
@@ -58,9 +79,34 @@ def create_user_command(username, role, display_name, phone, email, password):
                                     phone=phone, email=email)
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(f"{error.code}: {error.details}") from None
+        raise _refused(error) from None
     db.session.commit()
     click.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@click.command("set-password")
+@click.option("--username", prompt=True)
+@click.password_option()
+def set_password_command(username, password):
+    """Give an account a new password; its web sessions end (sign in again)."""
+    user = _user_named(username)
+    try:
+        accounts.set_password(user, password)
+    except DomainError as error:
+        db.session.rollback()
+        raise _refused(error) from None
+    db.session.commit()
+    click.echo(f"new password set for {user.username}; their web sessions have ended")
+
+
+@click.command("deactivate-user")
+@click.option("--username", prompt=True)
+def deactivate_user_command(username):
+    """Deactivate an account: no sign-in, every token and web session stops working."""
+    user = _user_named(username)
+    accounts.set_active(user, False)
+    db.session.commit()
+    click.echo(f"{user.username} deactivated")
 
 
 @click.command("init-db")
@@ -110,6 +156,6 @@ def restored_command():
 
 
 def init_app(app) -> None:
-    for command in (seed_demo_command, create_user_command, init_db_command,
-                    verify_command, restored_command):
+    for command in (seed_demo_command, create_user_command, set_password_command,
+                    deactivate_user_command, init_db_command, verify_command, restored_command):
         app.cli.add_command(command)

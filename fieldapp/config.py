@@ -17,9 +17,25 @@ def database_url(instance_path: str) -> str:
     return url
 
 
+# Session cookies, remember-me cookies and survey tokens are all signed with SECRET_KEY.
+MIN_SECRET_BYTES = 32
+
+
+def check_secret_key(key: str, production: bool) -> None:
+    """In production a short key is refused at start: it could be guessed offline from one
+    signed cookie, and then anyone could forge a session."""
+    size = len((key or "").encode())
+    if production and size < MIN_SECRET_BYTES:
+        raise RuntimeError(
+            f"SECRET_KEY has {size} bytes; with FIELDAPP_ENV=production it needs at least "
+            f"{MIN_SECRET_BYTES} random bytes, e.g. the output of "
+            f"`python -c 'import secrets; print(secrets.token_hex(32))'`")
+
+
 def secret_key(instance_path: str, production: bool) -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
+        check_secret_key(key, production)
         return key
     if production:
         raise RuntimeError("SECRET_KEY must be set when FIELDAPP_ENV=production")
@@ -57,8 +73,11 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Failed sign-ins allowed per client address and user name before 429.
+        # Failed sign-ins allowed per client address and user name before 429, and per
+        # address across all user names (password spraying); web and API count together.
         "LOGIN_FAILURE_LIMIT": os.environ.get("FIELDAPP_LOGIN_LIMIT", "5 per minute;20 per hour"),
+        "LOGIN_ADDRESS_LIMIT": os.environ.get("FIELDAPP_LOGIN_ADDRESS_LIMIT",
+                                              "10 per minute;50 per hour"),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ("zh_CN", "en"),

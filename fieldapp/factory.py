@@ -6,12 +6,13 @@ import os
 from flask import Flask, g, request, session
 from flask_login import current_user
 
-from fieldapp.config import from_environment
+from fieldapp.config import check_secret_key, from_environment
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fieldapp.services.accounts import user_for_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
+    check_secret_key(app.config["SECRET_KEY"], app.config["FIELDAPP_ENV"] == "production")
 
     # "Now" for every rule comes from this one clock (tests hand in a FixedClock).
     app.extensions["fieldapp.clock"] = app.config.get("CLOCK") or Clock()
@@ -82,11 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
     scheduler.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from fieldapp.models import User
-
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        return user_for_session(db.session, session_id)
 
     if app.config.get("AUTO_SEED_DEMO") and not app.config.get("TESTING"):
         from fieldapp.seed import seed_if_empty

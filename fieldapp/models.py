@@ -61,6 +61,9 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Part of the id every web session and remember-me cookie carries: raising it (sign-out,
+    # a new password, deactivation) makes every cookie issued before no longer match.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Flask-Login's protocol, written out so the model needs no Flask import.
     @property
@@ -76,7 +79,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_version or 0}"
 
     def public(self) -> dict:
         return {"id": self.id, "username": self.username, "role": self.role,

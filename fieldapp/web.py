@@ -2,6 +2,9 @@
 the language switch."""
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
 from flask import (Blueprint, current_app, redirect, render_template, request, session)
 from flask_babel import get_locale
 from flask_login import current_user
@@ -40,6 +43,42 @@ def web_actor() -> Actor:
     return Actor(user=current_user._get_current_object())
 
 
+# Unicode categories never part of a path we send anyone to: controls, format characters
+# (zero-width, bidi), surrogates, private use, unassigned, line and paragraph separators.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def same_site_path(target: str | None, default: str, inside: tuple[str, ...] = ("/",)) -> str:
+    """`target` when it is a path on this site starting with one of `inside`, else `default`.
+    Every `next` or "back" a request names goes through here before it becomes a redirect.
+
+    Browsers drop tab, CR and LF anywhere in a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" or "/<backslash>evil.example" would leave the site as
+    "//evil.example": any such character, a doubled slash or a dot segment, as sent or
+    percent-encoded (at any depth), refuses the target rather than being repaired."""
+    if not isinstance(target, str) or not target or len(target) > 2048:
+        return default
+    decoded = target
+    for _ in range(4):  # %252F... decodes one level per round
+        decoded, previous = unquote(decoded), decoded
+        if decoded == previous:
+            break
+    for text in (target, decoded):
+        if not text.startswith("/") or "\\" in text:
+            return default
+        if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in text):
+            return default
+        path = text.split("?", 1)[0].split("#", 1)[0]
+        if "//" in path or any(segment in (".", "..") for segment in path.split("/")):
+            return default
+    if " " in target:  # a raw space is no URL; an encoded one (%20) is fine
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(inside):
+        return default
+    return target
+
+
 @bp.route("/lang/<code>")
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
@@ -47,17 +86,23 @@ def set_language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = request.args.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(same_site_path(request.args.get("next"), "/"))
+
+
+# Browsers that once reached the site over TLS keep to https for a year.
+HSTS = "max-age=31536000"
 
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    # Only when the public address is https (behind a TLS proxy): on plain http the header
+    # would be ignored at best, and would lock out a site that later loses its certificate.
+    behind_tls = str(app.config.get("PUBLIC_BASE_URL", "")).lower().startswith("https://")
 
     @app.after_request
     def security_headers(response):
+        if behind_tls:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -126,7 +126,7 @@ def test_seed_demo_loads_the_contract_demo(app, api, clock):
 
 def test_seed_demo_if_empty_leaves_a_used_database_alone(app):
     run(app, "create-user", "--username", "owner", "--role", "admin",
-        "--password", "owner-password")
+        "--password", "keeper-of-keys-2026")
     result = run(app, "seed-demo", "--if-empty")
     assert result.exit_code == 0, result.output
     assert set(users(app)) == {"owner"}
@@ -157,7 +157,7 @@ def _first_start(monkeypatch, app, db_url, tmp_path, clock, env):
     from fieldapp import create_app
 
     monkeypatch.setenv("FIELDAPP_ENV", env)
-    monkeypatch.setenv("SECRET_KEY", "first-start-secret")
+    monkeypatch.setenv("SECRET_KEY", "first-start-secret-of-32-bytes-or-more")
     monkeypatch.setenv("DATABASE_URL", db_url)
     started = create_app({"CLOCK": clock, "BLOB_ROOT": str(tmp_path / "blobs2")})
     try:
@@ -184,7 +184,65 @@ def test_development_start_seeds_an_empty_database(monkeypatch, app, db_url, tmp
     assert set(seeded) == {"tech1", "tech2", "dispatcher1", "supervisor1", "admin"}
 
 
-@pytest.mark.parametrize("command", ["seed-demo", "create-user", "init-db"])
+@pytest.mark.parametrize("password,code", [
+    ("password", "password_too_short"), ("12345678", "password_too_short"),
+    ("elevenchars", "password_too_short"),
+    ("qwerty123456", "password_too_common"), ("1q2w3e4r5t6y", "password_too_common"),
+    ("Q1W2E3R4T5Y6", "password_too_common"),  # the list is compared in lower case
+    ("aaaaaaaaaaaaaaaa", "password_too_common"), ("121212121212", "password_too_common"),
+    ("marywang-admin", "password_like_username"), ("MaryWang-Admin", "password_like_username"),
+    ("marywang-admin-2026", "password_like_username"), ("x" * 300, "password_too_long"),
+])
+def test_create_user_refuses_weak_passwords(app, password, code):
+    result = run(app, "create-user", "--username", "MaryWang-Admin", "--role", "admin",
+                 "--password", password)
+    assert result.exit_code != 0
+    assert code in result.output
+    assert users(app) == {}
+
+
+def test_refusal_is_explained_in_both_languages(app):
+    result = run(app, "create-user", "--username", "boss", "--role", "admin",
+                 "--password", "12345678")
+    assert "at least 12 characters" in result.output
+    assert "密码至少需要 12 个字符" in result.output
+
+
+def test_demo_password_passes_the_rule():
+    from fieldapp.seed import DEMO_PASSWORD
+    from fieldapp.services.accounts import check_password, common_passwords
+
+    assert len(common_passwords()) > 19000  # the shipped list, not a stub
+    for username in ("tech1", "tech2", "dispatcher1", "supervisor1", "admin"):
+        check_password(DEMO_PASSWORD, username)
+
+
+def test_set_password_applies_the_rule_and_the_new_password_works(app, api, demo):
+    refused = run(app, "set-password", "--username", "tech1", "--password", "12345678")
+    assert refused.exit_code != 0 and "password_too_short" in refused.output
+    changed = run(app, "set-password", "--username", "tech1", "--password",
+                  "a-new-long-secret")
+    assert changed.exit_code == 0, changed.output
+    assert api.client.post("/api/v1/auth/login", json={
+        "username": "tech1", "password": "fieldapp-demo", "device_name": "p"}
+    ).status_code == 401
+    api.login("tech1", "a-new-long-secret")
+    unknown = run(app, "set-password", "--username", "nobody", "--password", "a-new-long-pw")
+    assert unknown.exit_code != 0 and "user_not_found" in unknown.output
+
+
+def test_deactivate_user_stops_sign_in_and_tokens(app, api, demo):
+    api.login("tech2")
+    result = run(app, "deactivate-user", "--username", "tech2")
+    assert result.exit_code == 0, result.output
+    assert api.get("/api/v1/auth/me", as_="tech2").status_code == 401
+    assert api.client.post("/api/v1/auth/login", json={
+        "username": "tech2", "password": "fieldapp-demo", "device_name": "p"}
+    ).status_code == 401
+
+
+@pytest.mark.parametrize("command", ["seed-demo", "create-user", "set-password",
+                                     "deactivate-user", "init-db"])
 def test_commands_are_registered(app, command):
     result = run(app, command, "--help")
     assert result.exit_code == 0, result.output
@@ -201,7 +259,8 @@ def test_real_command_line_in_production(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     db_file = tmp_path / "prod.db"
-    env = {**os.environ, "FIELDAPP_ENV": "production", "SECRET_KEY": "prod-secret",
+    env = {**os.environ, "FIELDAPP_ENV": "production",
+           "SECRET_KEY": "prod-secret-of-at-least-32-bytes!",
            "DATABASE_URL": f"sqlite:///{db_file}", "FIELDAPP_BLOB_DIR": str(tmp_path / "b")}
     env.pop("FIELDAPP_TEST_DATABASE_URL", None)
 

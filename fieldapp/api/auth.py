@@ -1,7 +1,8 @@
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
+from flask_login import current_user, logout_user
 from flask_smorest import Blueprint
 
-from fieldapp.extensions import db, limiter, login_failure_key
+from fieldapp.extensions import db, sign_in_limits
 from fieldapp.models import LoginFailure
 from fieldapp.services import accounts
 from fieldapp.web import clock, domain_ctx
@@ -14,14 +15,8 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth",
                 description="Sign in a device and get its bearer token; sign it out.")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_login_limit, key_func=login_failure_key,
-               deduct_when=lambda response: response.status_code == 401,
-               on_breach=lambda limit: error_response("too_many_attempts", 429))
+@sign_in_limits(on_breach=lambda limit: error_response("too_many_attempts", 429))
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 @blp.alt_response(401, description="Wrong credentials")
@@ -47,9 +42,16 @@ def login(body):
 @token_required()
 @blp.response(204)
 def logout():
-    """Revoke this device's token."""
+    """Revoke this device's token. When the call also carries the same user's web session
+    (the phone app signing out in the browser it was signed in with), that session ends
+    too: otherwise reopening the app would trade it for a new token without a password."""
     g.api_device.revoked_at = clock().now()
+    web_user = current_user._get_current_object() if current_user.is_authenticated else None
+    if web_user is not None and web_user.id == g.api_user.id:
+        accounts.end_web_sessions(web_user)
     db.session.commit()
+    if web_user is not None and web_user.id == g.api_user.id:
+        logout_user()
     return "", 204
 
 

@@ -98,6 +98,15 @@ MESSAGES = {
     "survey_not_found": _l("This survey link is not valid."),
     "survey_expired": _l("This survey link has expired."),
     "no_customer_contact": _l("The customer has neither a phone number nor an e-mail address to send the link to."),
+    # Accounts (issue 14): the password rule of the contract's "Administration".
+    "password_too_short": _l("A password needs at least 12 characters."),
+    "password_too_long": _l("A password may have at most 256 characters."),
+    "password_too_common": _l("This password is too common or too simple to guess; choose another."),
+    "password_like_username": _l("The password must not be the user name or little more than it."),
+    "bad_username": _l("A user name has 1 to 64 characters."),
+    "bad_role": _l("Unknown role."),
+    "username_taken": _l("This user name is already taken."),
+    "user_not_found": _l("No such user."),
 }
 
 

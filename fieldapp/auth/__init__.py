@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, abort, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -13,10 +12,10 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from fieldapp.core.roles import HOME_PATH
-from fieldapp.extensions import db, limiter, login_failure_key
+from fieldapp.extensions import db, sign_in_limits
 from fieldapp.models import LoginFailure
 from fieldapp.services import accounts
-from fieldapp.web import clock
+from fieldapp.web import clock, same_site_path
 
 bp = Blueprint("auth", __name__)
 
@@ -28,20 +27,10 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None, role: str) -> str:
-    home = HOME_PATH[role]
-    if not target:
-        return home
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return home
     # Only inside the face this role may use: no bouncing a technician to /dispatch/.
     allowed = {"technician": ("/app/",), "dispatcher": ("/dispatch/",),
                "supervisor": ("/review/",), "admin": ("/dispatch/", "/review/")}[role]
-    return target if target.startswith(allowed) else home
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
+    return same_site_path(target, HOME_PATH[role], inside=allowed)
 
 
 def _too_many(limit):
@@ -51,8 +40,7 @@ def _too_many(limit):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=login_failure_key,
-               deduct_when=lambda response: response.status_code == 401, on_breach=_too_many)
+@sign_in_limits(on_breach=_too_many)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(HOME_PATH[current_user.role])
@@ -74,6 +62,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     LogoutForm().validate_on_submit() or abort(400)
+    if current_user.is_authenticated:
+        # Ends the session on the server too: a copy of this cookie or the remember-me
+        # cookie opens nothing any more.
+        accounts.end_web_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 

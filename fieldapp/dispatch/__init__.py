@@ -36,12 +36,6 @@ def error_text(error) -> str:
     return str(text) if text is not None else error.code
 
 
-def safe_next(value: str | None, default: str) -> str:
-    if value and value.startswith("/dispatch/") and not value.startswith("//"):
-        return value
-    return default
-
-
 def parse_day(value: str | None, default: date) -> date:
     try:
         return date.fromisoformat(value) if value else default

@@ -20,9 +20,9 @@ from fieldapp.services import return_visits as visit_service
 from fieldapp.services.counters import current as current_counter
 from fieldapp.services.settings import desk_settings
 from fieldapp.services.views import clocks_for
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.web import clock, domain_ctx, same_site_path, web_actor
 
-from . import bp, error_text, parse_day, safe_next
+from . import bp, error_text, parse_day
 from .forms import (CancelForm, ContactForm, ResendSurveyForm, ResolveConflictForm,
                     ScheduleForm, opts)
 
@@ -140,7 +140,8 @@ def schedule(job_id):
     job = _job(job_id, for_update=True)
     form = ScheduleForm()
     form.technician_id.choices = technician_choices(_("— Unassigned —"))
-    back = safe_next(form.next.data, url_for("dispatch.job_page", job_id=job.id))
+    back = same_site_path(form.next.data, url_for("dispatch.job_page", job_id=job.id),
+                          inside=("/dispatch/",))
     if not form.validate():
         db.session.rollback()
         return render_job(job, schedule_form=form, status=400)
@@ -180,7 +181,8 @@ def cancel(job_id):
     ctx = domain_ctx()
     job = _job(job_id, for_update=True)
     form = CancelForm()
-    back = safe_next(form.next.data, url_for("dispatch.job_page", job_id=job.id))
+    back = same_site_path(form.next.data, url_for("dispatch.job_page", job_id=job.id),
+                          inside=("/dispatch/",))
     if not form.validate():
         db.session.rollback()
         if form.next.data and back != url_for("dispatch.job_page", job_id=job.id):

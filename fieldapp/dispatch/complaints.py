@@ -2,12 +2,11 @@
 one complaint with its clocks, moves, contact log, return-visit jobs and audit trail."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+                   url_for)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +15,7 @@ from fieldapp.blobstore import store
 from fieldapp.core import complaints as rules
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import SUPERVISOR
+from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
 from fieldapp.models import Blob, Job, User
 from fieldapp.services import complaints as complaint_service
@@ -29,7 +29,7 @@ from .board import technician_choices
 from .forms import (ABOUT_LABELS, COMPLAINT_STATUS_LABELS, SEVERITY_LABELS, ComplaintContactForm,
                     ComplaintForm, ComplaintJobForm, ComplaintMoveForm, ComplaintSearchForm,
                     opts)
-from .lists import BOM, query_args, row
+from .lists import query_args
 
 
 def complaint_filter(form: ComplaintSearchForm) -> desk.ComplaintFilter:
@@ -87,33 +87,23 @@ def complaints_csv():
     def local(value):
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    def lines():
-        out = io.StringIO()
-        csv.writer(out).writerow([
-            _("Reference"), _("Intake time"), _("Status"), _("Class"), _("About"),
-            _("Complainant"), _("Contact phone"), _("What the customer says"),
-            _("Handling result"), _("Escalated"), _("Resolved"), _("Closed")])
-        yield BOM + out.getvalue()
+    def batches():
         cursor = ""
         while True:
             page = desk.search_complaints(db.session, f, ctx.policy, cursor, limit=1000)
-            out = io.StringIO()
-            writer = csv.writer(out)
-            for c in page.rows:
-                writer.writerow(row([
-                    c.ref, local(c.created_at), str(COMPLAINT_STATUS_LABELS[c.status]),
+            yield [[c.ref, local(c.created_at), str(COMPLAINT_STATUS_LABELS[c.status]),
                     str(SEVERITY_LABELS[c.severity]), str(ABOUT_LABELS[c.about]),
                     c.complainant_name, c.complainant_phone, c.content, c.result or "",
-                    local(c.escalated_at), local(c.resolved_at), local(c.closed_at)]))
-            yield out.getvalue()
+                    local(c.escalated_at), local(c.resolved_at), local(c.closed_at)]
+                   for c in page.rows]
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
 
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="complaints.csv"'
-    return response
+    header = [_("Reference"), _("Intake time"), _("Status"), _("Class"), _("About"),
+              _("Complainant"), _("Contact phone"), _("What the customer says"),
+              _("Handling result"), _("Escalated"), _("Resolved"), _("Closed")]
+    return csv_response(header, batches(), "complaints.csv")
 
 
 def _store_evidence(upload) -> str | None:

@@ -2,16 +2,14 @@
 breaches page."""
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from fieldapp import labels
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
+from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
 from fieldapp.services import desk
 from fieldapp.services.settings import desk_settings
@@ -21,18 +19,6 @@ from fieldapp.web import clock, domain_ctx
 from . import bp, error_text
 from .board import technicians
 from .forms import JobSearchForm, opts
-
-BOM = "\ufeff"  # Excel (as used in China) reads UTF-8 only with it
-
-
-def cell(value) -> str:
-    """A CSV cell Excel will not run as a formula (text from customers can start with =)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def row(values) -> list[str]:
-    return [cell(v) for v in values]
 
 
 def job_filter(form: JobSearchForm) -> desk.JobFilter:
@@ -58,7 +44,10 @@ def search_form() -> JobSearchForm:
 
 
 def query_args(exclude=("cursor",)) -> dict:
-    return {k: v for k, v in request.args.items() if k not in exclude and v}
+    """The list's filters, to carry into its page and CSV links. Never names starting with
+    `_`: url_for reads `_external`, `_scheme`, `_anchor` as orders (`?_scheme=javascript`)."""
+    return {k: v for k, v in request.args.items()
+            if k not in exclude and v and not k.startswith("_")}
 
 
 @bp.route("/jobs")
@@ -112,19 +101,14 @@ def jobs_csv():
     def local(value):
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    def lines():
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(csv_headers())
-        yield BOM + out.getvalue()
+    def batches():
         for batch in desk.iter_jobs(db.session, f, ctx.policy):
             clocks = clocks_for(db.session, [j.id for j in batch])
-            out = io.StringIO()
-            writer = csv.writer(out)
+            rows = []
             for j in batch:
                 views = {v.name: v for v in desk.clock_views(
                     clocks[j.id], now, ctx.policy, settings, stopped=desk.job_is_stopped(j))}
-                writer.writerow(row([
+                rows.append([
                     j.ref, local(j.created_at), str(labels.JOB_TYPE[j.type]),
                     str(labels.STATUS[j.status]), str(PRIORITY_LABELS.get(j.priority, "")),
                     str(CHANNEL_LABELS.get(j.channel, "")), j.contact_name, j.contact_phone,
@@ -133,17 +117,12 @@ def jobs_csv():
                     local(j.scheduled_start), local(j.scheduled_end),
                     *[str(labels.SLA[views[n].state]) if n in views else ""
                       for n in ("first_contact", "response", "resolution")],
-                    yes if j.needs_review else ""]))
-            yield out.getvalue()
+                    yes if j.needs_review else ""])
+            yield rows
 
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
-    name = f"jobs-{stamp}.csv"
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Content-Language"] = "zh-CN" if str(get_locale()).startswith("zh") \
-        else "en"
-    return response
+    return csv_response(csv_headers(), batches(), f"jobs-{stamp}.csv",
+                        language="zh-CN" if str(get_locale()).startswith("zh") else "en")
 
 
 @bp.route("/breaches")

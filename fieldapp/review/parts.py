@@ -16,6 +16,7 @@ from wtforms.validators import AnyOf, Length, Optional
 from fieldapp.auth import role_required
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
 from fieldapp.models import PartsRequest
 from fieldapp.services import parts as parts_service
@@ -97,6 +98,13 @@ def parts_decide(request_id):
     return redirect(url_for("review.parts_queue"))
 
 
+def log_filters() -> dict:
+    """The parts log's filters from the query, to carry over to the next page: only these
+    names (url_for reads `_external`, `_scheme`... as orders, never to be taken from a URL)."""
+    return {k: request.args[k] for k in ("status", "kind", "cause", "days")
+            if request.args.get(k)}
+
+
 @bp.route("/parts/<request_id>/release", methods=["POST"])
 @role_required(REVIEW_ROLES)
 def parts_release(request_id):
@@ -110,7 +118,7 @@ def parts_release(request_id):
     except DomainError as error:
         db.session.rollback()
         flash(_error_text(error), "error")
-    return redirect(url_for("review.parts_log", **request.args))
+    return redirect(url_for("review.parts_log", **log_filters()))
 
 
 def _since(days: str | None) -> tuple[int, datetime | None]:
@@ -144,6 +152,7 @@ def parts_log():
     by_cause = parts_service.parts_by_cause(db.session, since)
     return render_template("review/parts_log.html", rows=rows, total=total,
                            by_cause=by_cause, tz=_tz(), pl=labels(), release_form=ReleaseForm(),
+                           filters=log_filters(),
                            f={"status": status or "", "kind": kind or "", "cause": cause or "",
                               "days": days})
 
@@ -151,29 +160,19 @@ def parts_log():
 @bp.route("/parts/log.csv")
 @role_required(REVIEW_ROLES)
 def parts_log_csv():
-    import csv
-    import io
-
     rows = db.session.execute(parts_service.parts_query(web_actor().user)
                               .order_by(PartsRequest.created_at, PartsRequest.id)
                               ).scalars().all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["requested_at", "job", "part", "quantity", "kind", "reason", "cause",
-                     "status", "decided_by", "decided_at", "decision_reason", "released_at",
-                     "released_by"])
     tz = _tz()
     fmt = lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else ""  # noqa: E731
-    for p in rows:
-        writer.writerow([fmt(p.created_at), p.job.ref, p.part_name, p.quantity, p.kind,
-                         p.reason, p.cause or "", p.status,
-                         p.decided_by.display_name if p.decided_by else "",
-                         fmt(p.decided_at), p.decision_reason or "", fmt(p.released_at),
-                         p.released_by.display_name if p.released_by else ""])
-    response = make_response("\ufeff" + out.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="parts-log.csv"'
-    return response
+    header = ["requested_at", "job", "part", "quantity", "kind", "reason", "cause", "status",
+              "decided_by", "decided_at", "decision_reason", "released_at", "released_by"]
+    return csv_response(header, [[
+        [fmt(p.created_at), p.job.ref, p.part_name, p.quantity, p.kind, p.reason,
+         p.cause or "", p.status, p.decided_by.display_name if p.decided_by else "",
+         fmt(p.decided_at), p.decision_reason or "", fmt(p.released_at),
+         p.released_by.display_name if p.released_by else ""] for p in rows]],
+        "parts-log.csv")
 
 
 @bp.route("/takebacks/<receipt_id>/<kind>.pdf")

@@ -2,7 +2,10 @@
 tokens are random and stored only as their SHA-256, so a database leak gives no token."""
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
+import os
 import secrets
 
 from sqlalchemy import select
@@ -16,7 +19,11 @@ from fieldapp.services.context import Ctx
 
 # Compared against when the user does not exist, so timing does not tell who exists.
 _DUMMY_HASH = generate_password_hash("fieldapp-no-such-user")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256  # the sign-in form's limit: a longer one could never be typed in
+# Django's list of the 20,000 most common passwords, lower case (licence beside it).
+COMMON_PASSWORDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "data", "common-passwords.txt.gz")
 
 
 def create_user(ctx: Ctx, username: str, password: str, role: str, display_name: str,
@@ -25,8 +32,7 @@ def create_user(ctx: Ctx, username: str, password: str, role: str, display_name:
         raise DomainError("bad_role", {"role": role, "allowed": ROLES})
     if not username or len(username) > 64:
         raise DomainError("bad_username", {})
-    if len(password or "") < MIN_PASSWORD:
-        raise DomainError("password_too_short", {"min": MIN_PASSWORD})
+    check_password(password, username)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
         raise DomainError("username_taken", {"username": username}, status=409)
     user = User(username=username, password_hash=generate_password_hash(password), role=role,
@@ -37,6 +43,44 @@ def create_user(ctx: Ctx, username: str, password: str, role: str, display_name:
     return user
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())
+
+
+def check_password(password: str | None, username: str) -> None:
+    """The rule for every password set (contract, "Administration"): at least 12 characters,
+    not a common password, not the user name. The user name does not count towards the 12,
+    so `boss` + `12345678` is refused too."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise DomainError("password_too_short", {"min": MIN_PASSWORD})
+    if len(password) > MAX_PASSWORD:
+        raise DomainError("password_too_long", {"max": MAX_PASSWORD})
+    lowered = password.lower()
+    # One character repeated, or two or three (121212121212), is as weak as a listed one.
+    if lowered in common_passwords() or len(set(lowered)) < 4:
+        raise DomainError("password_too_common", {})
+    name = (username or "").strip().lower()
+    if name and (lowered == name or (len(name) >= 3 and len(lowered.replace(name, ""))
+                                     < MIN_PASSWORD)):
+        raise DomainError("password_like_username", {"min": MIN_PASSWORD})
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every web session of the user ends (devices keep their tokens)."""
+    check_password(password, user.username)
+    user.password_hash = generate_password_hash(password)
+    end_web_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivated: no sign-in, every token answers 401, every web session ends."""
+    if user.active and not active:
+        end_web_sessions(user)
+    user.active = active
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
@@ -45,6 +89,24 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
     return user
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The active user a web session or remember-me cookie names ("<id>.<session version>",
+    `User.get_id`), or None once that version has been ended."""
+    user_id, _, version = (session_id or "").partition(".")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) + len(version) > 24:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or (user.session_version or 0) != int(version):
+        return None
+    return user
+
+
+def end_web_sessions(user: User) -> None:
+    """Every web session and remember-me cookie of this user stops working (on every
+    browser): their cookies carry the old version. Device tokens are not touched."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def hash_token(token: str) -> str:

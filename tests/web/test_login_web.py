@@ -267,7 +267,7 @@ def test_cookies_are_secure_in_production(monkeypatch, tmp_path):
     from fieldapp.config import from_environment
 
     monkeypatch.setenv("FIELDAPP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-production-secret")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-of-32-bytes-or-more")
     config = from_environment(str(tmp_path))
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True
@@ -282,6 +282,52 @@ def test_production_needs_a_secret_key(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError):
         from_environment(str(tmp_path))
+
+
+@pytest.mark.parametrize("key", ["short", "a-production-secret", "x" * 31, "密钥" * 5])
+def test_production_refuses_a_short_secret_key(monkeypatch, tmp_path, key):
+    from fieldapp import create_app
+    from fieldapp.config import from_environment
+
+    monkeypatch.setenv("FIELDAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="at least 32 random bytes"):
+        from_environment(str(tmp_path))
+    # Handed straight to the factory, too.
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    with pytest.raises(RuntimeError, match="SECRET_KEY has"):
+        create_app({"SECRET_KEY": key, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                    "TESTING": True})
+
+
+def test_production_accepts_a_32_byte_secret_key(monkeypatch, tmp_path):
+    from fieldapp.config import from_environment
+
+    monkeypatch.setenv("FIELDAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    assert from_environment(str(tmp_path))["SECRET_KEY"] == "k" * 32
+
+
+def test_short_key_is_fine_outside_production(app):
+    assert app.config["SECRET_KEY"] == "test-secret"
+
+
+@pytest.mark.parametrize("base,sent", [("https://fieldapp.example.com", True),
+                                       ("HTTPS://fieldapp.example.com/", True),
+                                       ("http://127.0.0.1:5000", False),
+                                       ("http://fieldapp.example.com", False)])
+def test_hsts_only_behind_tls(db_url, tmp_path, base, sent):
+    from fieldapp import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SECRET_KEY": "test-secret", "PUBLIC_BASE_URL": base,
+                      "BLOB_ROOT": str(tmp_path / "blobs")})
+    for path in ("/login", "/api/v1/openapi.json", "/nope"):
+        header = app.test_client().get(path).headers.get("Strict-Transport-Security")
+        if sent:
+            assert header == "max-age=31536000", path
+        else:
+            assert header is None, path
 
 
 def _csp(response) -> dict:
