@@ -6,6 +6,7 @@ import os
 from flask import Flask, g, request, session
 from flask_login import current_user
 
+from fieldapp import strict_json
 from fieldapp.config import from_environment
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
+    strict_json.init_app(app)  # never NaN or Infinity in what the app sends or stores
 
     # "Now" for every rule comes from this one clock (tests hand in a FixedClock).
     app.extensions["fieldapp.clock"] = app.config.get("CLOCK") or Clock()
