@@ -7,14 +7,15 @@ migration repairs what is stored:
 - a checklist answer holding such a value, on a job not sealed yet, is removed: its meaning
   cannot be guessed, the technician answers again. The removal is appended to the job's audit
   trail (`answer_removed`, with the problem) and the job is bumped so phones pull it again.
-  A sealed job keeps its answers (changing them would break its seal); the server sends such
-  values as null (`json_safe` in fieldapp/services/views.py);
-- the logged answers of mutations (`mutations.details`), conflict evidence (`conflicts.args`)
-  and take-back item lists (`takebacks.items`) are cleaned in place: a non-finite number
-  becomes its name ("NaN", "Infinity", "-Infinity"), NUL is dropped and a lone surrogate
-  becomes U+FFFD;
-- the audit trail itself (`job_events`) and seal records are append-only and stay as they
-  were; they are sent through `json_safe` too.
+  A sealed job keeps its answers (changing them would break its seal);
+- the logged answers of mutations (`mutations.details`), conflict evidence (`conflicts.args`),
+  take-back item lists (`takebacks.items`) and the audit trail of jobs not sealed yet
+  (`job_events.data`: the values the pages and the job's JSON show) are cleaned in place: a
+  non-finite number becomes its name ("NaN", "Infinity", "-Infinity"), NUL is dropped and a
+  lone surrogate becomes U+FFFD;
+- a sealed job's audit trail and the seal records stay as they were (the seal proves them);
+  the server sends their non-finite numbers as null (`json_safe` in
+  fieldapp/services/views.py). A sealed job holds no lone surrogate: sealing one failed.
 
 And `blob_uploads`: every user who uploaded a blob's bytes (attaching a blob needs it, or a
 job that already uses the blob), filled from `blobs.uploaded_by_id`.
@@ -38,7 +39,9 @@ down_revision = 'e6a5214e06a9'
 branch_labels = None
 depends_on = None
 
-CLEANED_IN_PLACE = (("mutations", "details"), ("conflicts", "args"), ("takebacks", "items"))
+UNSEALED = "WHERE NOT EXISTS (SELECT 1 FROM seals s WHERE s.job_id = t.job_id)"
+CLEANED_IN_PLACE = (("mutations", "details", ""), ("conflicts", "args", ""),
+                    ("takebacks", "items", ""), ("job_events", "data", UNSEALED))
 
 
 def _problem(value):
@@ -102,9 +105,8 @@ def _remove_hostile_answers(bind) -> None:
     now = Clock().now().replace(tzinfo=None)
     events = sa.table("job_events", sa.column("job_id", sa.String), sa.column("type", sa.String),
                       sa.column("data", sa.JSON), sa.column("server_at", sa.DateTime))
-    unsealed = "WHERE NOT EXISTS (SELECT 1 FROM seals s WHERE s.job_id = t.job_id)"
     touched = set()
-    for answer_id, value in list(_json_rows(bind, "checklist_answers", "value", unsealed)):
+    for answer_id, value in list(_json_rows(bind, "checklist_answers", "value", UNSEALED)):
         problem = _problem(value)
         if problem is None:
             continue
@@ -138,8 +140,8 @@ def upgrade():
 
     bind = op.get_bind()
     _remove_hostile_answers(bind)
-    for table, column in CLEANED_IN_PLACE:
-        for row_id, value in list(_json_rows(bind, table, column)):
+    for table, column, where in CLEANED_IN_PLACE:
+        for row_id, value in list(_json_rows(bind, table, column, where)):
             if _problem(value) is not None:
                 _set_json(bind, table, column, row_id, _clean(value))
 
