@@ -68,6 +68,7 @@ def value_problem(value, path: str = "", depth: int = 0) -> tuple[str, str] | No
         if len(value) > MAX_ITEMS:
             return path, "too_many_items"
         for key, item in value.items():
+            key = key if isinstance(key, str) else str(key)  # a list index in error messages
             key_problem = text_problem(key) if len(key) <= 200 else "too_long"
             child = f"{path}.{printable(key)}" if path else printable(key)
             if key_problem:
