@@ -8,6 +8,11 @@ same seq. Replays are answered from the mutation log.
 Answers per mutation (see docs/sync-protocol.md): applied, duplicate, rejected (a business
 rule refused it; last_seq still advances), conflict (the job changed under the device; the
 evidence is kept for the office), retry (a blob it names is missing; processing stops).
+
+Only an envelope no seq can be read from fails the whole batch (BadBatch, a 400). Any value
+inside a mutation, however hostile (NaN, a lone surrogate, NUL, the wrong JSON type, a blob
+of someone else's), is `rejected` for that mutation alone (`invalid_args` naming the field,
+or a more specific reason), and what it echoes back is made strict JSON first (`printable`).
 """
 from __future__ import annotations
 
