@@ -155,7 +155,8 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
             return _result(seq, RETRY, reason, details)
         session.add(MutationRecord(device_id=device_id, seq=seq,
                                    mutation_id=_log_id(device_id, seq, mutation_id, status, reason),
-                                   type=printable(str(type_), 32), job_id=job_id if isinstance(job_id, str)
+                                   type=printable(str(type_), 32),
+                                   job_id=job_id if isinstance(job_id, str)
                                    and _UUID.match(job_id) else None, status=status,
                                    reason=reason, details=details,
                                    device_at=_safe_at(at), processed_at=now))
@@ -268,7 +269,7 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         if session.execute(select(MutationRecord.id).where(
                 MutationRecord.mutation_id == mutation_id)).first() is not None:
             raise MutationInvalid(ID_TAKEN, {"id": mutation_id})
-        if type_ not in HANDLERS:
+        if not isinstance(type_, str) or type_ not in HANDLERS:  # a list is not hashable
             raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
         device_at = _parse_at(at)
         clean = parse_args(type_, args)

@@ -56,7 +56,7 @@ def value_problem(value, path: str = "", depth: int = 0) -> tuple[str, str] | No
         return (path, problem) if problem else None
     if depth >= MAX_DEPTH:
         return path, "too_deep"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # tuples: in the details the server writes
         if len(value) > MAX_ITEMS:
             return path, "too_many_items"
         for index, item in enumerate(value):

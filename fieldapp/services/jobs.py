@@ -17,8 +17,9 @@ from fieldapp.core.errors import DomainError, Forbidden, NotFound
 from fieldapp.core.roles import DISPATCH_ROLES, REVIEW_ROLES, TECHNICIAN
 from fieldapp.db import insert_once
 from fieldapp.models import (Blob, BlobUpload, ChecklistAnswer, ChecklistTemplate,
-                             ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note, PartsRequest, Photo, Review,
-                             Signature, SlaClock, SyncRemoval, Takeback, User)
+                             ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note,
+                             PartsRequest, Photo, Review, Signature, SlaClock, SyncRemoval,
+                             Takeback, User)
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.counters import bump
 

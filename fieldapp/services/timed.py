@@ -19,7 +19,8 @@ from fieldapp.core import timed as rules
 from fieldapp.core.clock import ensure_aware
 from fieldapp.db import insert_once
 from fieldapp.core.roles import TECHNICIAN
-from fieldapp.models import (Base, Blob, BlobUpload, Complaint, Device, Job, RuleFiring, SlaClock, User)
+from fieldapp.models import (Base, Blob, BlobUpload, Complaint, Device, Job, RuleFiring,
+                             SlaClock, User)
 from fieldapp.services import notifications
 from fieldapp.services.context import Ctx
 

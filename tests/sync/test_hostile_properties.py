@@ -35,6 +35,7 @@ from sync.mutations import HANDLERS, MAX_STRING, SCHEMAS, printable
 
 EXAMPLES = int(os.environ.get("FIELDAPP_HYPOTHESIS_EXAMPLES", "8"))
 UNKNOWN_KEY, WHOLE_ARGS = "<a key no schema has>", "<the whole args>"
+ENVELOPE = ("id", "type", "job_id", "at")  # beside `args`, what a mutation carries
 
 # Text of every kind: ordinary, with lone surrogates and control characters (NUL among them),
 # and longer than any field takes.
@@ -131,6 +132,8 @@ class World:
 def poisoned(world: World, type_: str, field: str, value, key: str) -> tuple[dict, str]:
     """A good mutation of `type_` with `value` put into `field`; and where it sits."""
     args = world.good_args(type_)
+    if field.startswith("<envelope "):  # the value goes beside the args
+        return args, ""
     if field == WHOLE_ARGS:
         return value, ""
     if field == UNKNOWN_KEY:
@@ -143,7 +146,8 @@ def poisoned(world: World, type_: str, field: str, value, key: str) -> tuple[dic
 @pytest.mark.parametrize("type_", sorted(HANDLERS))
 def test_any_value_in_any_field_never_blocks_the_queue(type_, app, api, tech1):
     world = World(tech1)
-    fields = sorted(SCHEMAS[type_].fields) + [UNKNOWN_KEY, WHOLE_ARGS]
+    fields = sorted(SCHEMAS[type_].fields) + [UNKNOWN_KEY, WHOLE_ARGS] + [
+        f"<envelope {name}>" for name in ENVELOPE]
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -156,6 +160,9 @@ def test_any_value_in_any_field_never_blocks_the_queue(type_, app, api, tech1):
         before = phone.note(job_id, "before")
         args, path = poisoned(world, type_, field, value, key)
         bad = phone.mutation(type_, job_id, args)
+        envelope = field.removeprefix("<envelope ").removesuffix(">")
+        if envelope in ENVELOPE:
+            bad[envelope] = value
         after = phone.note(job_id, "after")
         response = phone.push_hostile([before, bad, after])
         assert response.status_code == 200, response.get_data()[:500]
@@ -164,7 +171,10 @@ def test_any_value_in_any_field_never_blocks_the_queue(type_, app, api, tech1):
         first, result, last = answer["results"]
         assert first["status"] == last["status"] == "applied", answer
         assert answer["last_seq"] == after["seq"]
-        if hostile({key: value} if field == UNKNOWN_KEY else value):
+        if envelope in ENVELOPE:  # refused under its own reason (bad_at, bad_id, ...)
+            assert result["status"] in (("rejected",) if hostile(value) else
+                                        ("applied", "rejected")), result
+        elif hostile({key: value} if field == UNKNOWN_KEY else value):
             assert (result["status"], result["reason"]) == ("rejected", "invalid_args"), result
             if field != WHOLE_ARGS and not hostile(key if field == UNKNOWN_KEY else ""):
                 assert result["details"]["field"].startswith(path), (path, result)
