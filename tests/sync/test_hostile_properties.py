@@ -12,8 +12,9 @@ good notes. Whatever the value:
 - any other value is applied or refused for a business reason: either is fine, it was a
   possible value; nothing else (no `retry`: every hash the test names is uploaded);
 - the good note after it is applied and `last_seq` moves past all three;
-- every pull page, the job as the technician gets it and as the office gets it parse with a
-  strict JSON parser (no NaN or Infinity, no text without a UTF-8 form).
+- every pull page (from the last cursor: every job that changed), the job as the technician
+  gets it and as the office gets it parse with a strict JSON parser (no NaN or Infinity, no
+  text without a UTF-8 form).
 
 Bounded: FIELDAPP_HYPOTHESIS_EXAMPLES (default 8) examples per type, on the test database
 (SQLite, or PostgreSQL when FIELDAPP_TEST_DATABASE_URL is set).
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 
 from conftest import new_uuid
 from fieldapp.core import states
-from synckit import Phone, job_of_type, jpeg_bytes, png_bytes, strict_json, tech_jobs
+from synckit import Phone, job_of_type, jpeg_bytes, png_bytes, strict_json
 from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
 from sync.mutations import HANDLERS, MAX_STRING, SCHEMAS, printable
 
@@ -123,9 +124,9 @@ class World:
             self.cursor = page["cursor"]
             if not page["has_more"]:
                 break
-        for job_id in tech_jobs(self.phone):
-            strict_json(self.phone.client.get(f"/api/v1/jobs/{job_id}",
-                                              headers=self.phone.headers))
+        # The job as the technician gets it and as the office does (conflicts, audit trail).
+        strict_json(self.phone.client.get(f"/api/v1/jobs/{self.job['id']}",
+                                          headers=self.phone.headers))
         strict_json(api.get(f"/api/v1/jobs/{self.job['id']}", as_="dispatcher1"))
 
 
