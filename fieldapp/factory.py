@@ -7,6 +7,8 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from fieldapp.config import check_secret_key, from_environment
+from fieldapp import strict_json
+from fieldapp.config import from_environment
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
@@ -34,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
     check_secret_key(app.config["SECRET_KEY"], app.config["FIELDAPP_ENV"] == "production")
+    strict_json.init_app(app)  # never NaN or Infinity in what the app sends or stores
 
     # "Now" for every rule comes from this one clock (tests hand in a FixedClock).
     app.extensions["fieldapp.clock"] = app.config.get("CLOCK") or Clock()

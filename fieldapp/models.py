@@ -287,6 +287,18 @@ class Blob(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class BlobUpload(Base):
+    """Who sent a blob's bytes (every user who did, not only the first): a technician may
+    attach only a blob they uploaded or one a job they may see already uses, so a hash
+    learned elsewhere opens no photo."""
+
+    __tablename__ = "blob_uploads"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Photo(Base):
     __tablename__ = "photos"
 

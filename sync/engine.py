@@ -8,6 +8,11 @@ same seq. Replays are answered from the mutation log.
 Answers per mutation (see docs/sync-protocol.md): applied, duplicate, rejected (a business
 rule refused it; last_seq still advances), conflict (the job changed under the device; the
 evidence is kept for the office), retry (a blob it names is missing; processing stops).
+
+Only an envelope no seq can be read from fails the whole batch (BadBatch, a 400). Any value
+inside a mutation, however hostile (NaN, a lone surrogate, NUL, the wrong JSON type, a blob
+of someone else's), is `rejected` for that mutation alone (`invalid_args` naming the field,
+or a more specific reason), and what it echoes back is made strict JSON first (`printable`).
 """
 from __future__ import annotations
 
@@ -26,7 +31,8 @@ from fieldapp.models import Conflict, Device, Job, JobAssignment, JobEvent, Muta
 from fieldapp.services import jobs as job_service
 from fieldapp.services.context import Actor, Ctx
 
-from .mutations import HANDLERS, EvidenceTypes, MutationInvalid, parse_args
+from .mutations import (HANDLERS, EvidenceTypes, MutationInvalid, in_utc_range, parse_args,
+                        printable, text_problem, value_problem)
 
 APPLIED, DUPLICATE, REJECTED, CONFLICT, RETRY = (
     "applied", "duplicate", "rejected", "conflict", "retry")
@@ -45,7 +51,9 @@ class SeqGap(Exception):
 class BadBatch(Exception):
     def __init__(self, code: str, details: dict):
         super().__init__(code)
-        self.code, self.details = code, details
+        # The details echo what the client sent: made safe to send back as strict JSON.
+        self.code, self.details = code, (printable(details) if value_problem(details)
+                                         else details)
 
 
 @dataclass
@@ -75,12 +83,15 @@ def _envelope(raw) -> tuple[int, str, str, str | None, dict, datetime | None]:
 def _parse_at(value) -> datetime | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or text_problem(value):  # fromisoformat stops at a NUL
         raise MutationInvalid("bad_at", {"at": value})
     try:
-        return ensure_aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except (ValueError, OverflowError):  # OverflowError: year 1 with an offset east of UTC
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
         raise MutationInvalid("bad_at", {"at": value}) from None
+    if not in_utc_range(ensure_aware(moment) if moment.tzinfo is None else moment):
+        raise MutationInvalid("bad_at", {"at": value})
+    return ensure_aware(moment)
 
 
 # --- time of record (issue 16) -------------------------------------------------------------
@@ -232,12 +243,17 @@ def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, arg
         now = clock.now()
         status, reason, details = _decide(session, clock, policy, device, user, mutation_id,
                                           type_, job_id, args, at, offset)
+        # Stored in the log and sent back: what the client sent, echoed in the details of a
+        # refusal, must be strict JSON and storable text (no NaN, NUL or lone surrogate).
+        if details and value_problem(details):
+            details = printable(details, limit=500)
         if status == RETRY:
             session.rollback()
             return _result(seq, RETRY, reason, details)
         session.add(MutationRecord(device_id=device_id, seq=seq,
                                    mutation_id=_log_id(device_id, seq, mutation_id, status, reason),
-                                   type=str(type_)[:32], job_id=job_id if isinstance(job_id, str)
+                                   type=printable(str(type_), 32),
+                                   job_id=job_id if isinstance(job_id, str)
                                    and _UUID.match(job_id) else None, status=status,
                                    reason=reason, details=details,
                                    device_at=_safe_at(at), processed_at=now))
@@ -351,7 +367,7 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         if session.execute(select(MutationRecord.id).where(
                 MutationRecord.mutation_id == mutation_id)).first() is not None:
             raise MutationInvalid(ID_TAKEN, {"id": mutation_id})
-        if type_ not in HANDLERS:
+        if not isinstance(type_, str) or type_ not in HANDLERS:  # a list is not hashable
             raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
         device_at = _parse_at(at)
         clean = parse_args(type_, args)
@@ -375,9 +391,11 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         # Blobs first: a conflict keeps the evidence, so its bytes must be here too.
         for sha in EvidenceTypes.blobs_named(type_, clean):
             try:
-                job_service.require_blob(ctx, sha)
+                job_service.require_blob(ctx, sha, actor)
             except job_service.BlobMissing as missing:
                 return RETRY, "blob_missing", missing.details
+            except DomainError as refused:  # not this user's blob to attach
+                return REJECTED, refused.code, refused.details
         return _keep_as_conflict(ctx, actor, job, mutation_id, type_, clean, device_at,
                                  changed_under_device)
 

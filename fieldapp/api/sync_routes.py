@@ -1,14 +1,13 @@
 """Thin HTTP handlers over the sync engine: push, pull and the blob store."""
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
-from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldapp.blobstore import store
 from fieldapp.db import begin_write
-from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
-from fieldapp.models import Blob, Job, Photo, Signature, Takeback
+from fieldapp.models import Blob, User
+from fieldapp.services import jobs as job_service
 from fieldapp.web import clock, domain_ctx
 from sync import engine, pull as pull_engine
 from sync.blobs import SHA256_RE, TooLarge
@@ -61,17 +60,7 @@ def pull(query):
 
 
 def _may_read(sha256: str) -> bool:
-    user = g.api_user
-    if user.role != TECHNICIAN:
-        return True
-    own_job = select(Job.id).where(Job.technician_id == user.id)
-    return db.session.execute(select(or_(
-        exists().where(Photo.sha256 == sha256, Photo.job_id.in_(own_job)),
-        exists().where(Signature.sha256 == sha256, Signature.job_id.in_(own_job)),
-        exists().where(Takeback.receipt_signature_sha256 == sha256,
-                       Takeback.job_id.in_(own_job)),
-        exists().where(Blob.sha256 == sha256, Blob.uploaded_by_id == user.id),
-    ))).scalar()
+    return job_service.blob_usable_by(db.session, g.api_user, sha256)
 
 
 @blp.route("/blobs/<sha256>", methods=["PUT"])
@@ -99,20 +88,28 @@ def put_blob(sha256):
     # Look and insert under the write lock: on SQLite a read that another upload of the same
     # bytes overtakes could not insert afterwards ("database is locked", not IntegrityError).
     begin_write(db.session)
+    uploader = db.session.get(User, uploader_id)
     existing = db.session.get(Blob, sha256)
     if existing is not None:
         # Uploaded again: a mutation is about to reference it, so the retention clock of an
         # unreferenced blob starts again (the scheduler's blob clean-up counts from here).
+        # Whoever sent the same bytes holds them: they may attach the blob too.
         existing.created_at = clock().now()
+        job_service.record_upload(domain_ctx(), uploader, sha256)
         db.session.commit()
         return jsonify(_blob_json(stored)), 200
     try:
         db.session.add(Blob(sha256=sha256, size=stored.size, content_type=stored.content_type,
                             width=stored.width, height=stored.height,
                             created_at=clock().now(), uploaded_by_id=uploader_id))
+        db.session.flush()
+        job_service.record_upload(domain_ctx(), uploader, sha256)
         db.session.commit()
     except IntegrityError:  # the same bytes arrived twice at once
         db.session.rollback()
+        begin_write(db.session)
+        job_service.record_upload(domain_ctx(), db.session.get(User, uploader_id), sha256)
+        db.session.commit()
         return jsonify(_blob_json(stored)), 200
     return jsonify(_blob_json(stored)), 201
 

@@ -6,6 +6,7 @@ and a customer signature is attached. The result names every unmet item so the t
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 KINDS = ("check", "photo", "text", "number", "choice")
@@ -45,8 +46,7 @@ def item_satisfied(item: dict, answer, photo_count: int) -> bool:
     if kind == "text":
         return isinstance(answer, str) and answer.strip() != ""
     if kind == "choice":
-        options = {o["value"] for o in (item.get("options") or [])}
-        return answer in options
+        return validate_answer(item, answer) is None
     return False
 
 
@@ -83,15 +83,19 @@ def validate_answer(item: dict, value) -> str | None:
     if kind == "check":
         return None if isinstance(value, bool) else "check_needs_boolean"
     if kind == "number":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value)
         return None if ok else "number_needed"
     if kind == "text":
         if not isinstance(value, str):
             return "text_needed"
         return None if len(value) <= 4000 else "text_too_long"
     if kind == "choice":
-        options = {o["value"] for o in (item.get("options") or [])}
-        return None if value in options else "not_an_option"
+        # Compared by type too: an object or list is no option (and is not hashable), and
+        # true is not the option 1.
+        options = item.get("options") or []
+        chosen = any(type(value) is type(o["value"]) and value == o["value"] for o in options)
+        return None if chosen else "not_an_option"
     if kind == "photo":
         return "photo_item_takes_photos"
     return "unknown_kind"

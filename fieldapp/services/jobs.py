@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.core import checklist as checklist_rules
@@ -15,9 +15,11 @@ from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
 from fieldapp.core.roles import DISPATCH_ROLES, REVIEW_ROLES, TECHNICIAN
-from fieldapp.models import (Blob, ChecklistAnswer, ChecklistTemplate, ContactAttempt, Customer,
-                             Job, JobAssignment, JobEvent, Note, PartsRequest, Photo, Review,
-                             Signature, SlaClock, SyncRemoval, Takeback, User)
+from fieldapp.db import insert_once
+from fieldapp.models import (Blob, BlobUpload, ChecklistAnswer, ChecklistTemplate,
+                             ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note,
+                             PartsRequest, Photo, Review, Signature, SlaClock, SyncRemoval,
+                             Takeback, User)
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.counters import bump
 
@@ -444,13 +446,46 @@ class BlobMissing(DomainError):
         super().__init__("blob_missing", {"sha256": sha256}, status=409)
 
 
-def require_blob(ctx: Ctx, sha256: str) -> Blob:
+def require_blob(ctx: Ctx, sha256: str, actor: Actor | None = None) -> Blob:
+    """The blob a change names. Missing bytes answer BlobMissing (the phone uploads them and
+    tries again). With `actor`, it must also be theirs to use (`blob_usable_by`): a hash
+    learned from another job's photo attaches nothing."""
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
         raise DomainError("bad_sha256", {"sha256": sha256})
     blob = ctx.session.get(Blob, sha256)
     if blob is None:
         raise BlobMissing(sha256)
+    if actor is not None and not blob_usable_by(ctx.session, actor.user, sha256):
+        raise Forbidden("blob_not_yours", {"sha256": sha256})
     return blob
+
+
+def blob_usable_by(session: Session, user: User, sha256: str) -> bool:
+    """May `user` read this blob, and so attach it to a job: office roles see every job; a
+    technician only bytes they uploaded themselves or that a job of theirs already uses."""
+    if user.role != TECHNICIAN:
+        return True
+    own_job = select(Job.id).where(Job.technician_id == user.id)
+    return session.execute(select(or_(
+        exists().where(BlobUpload.sha256 == sha256, BlobUpload.user_id == user.id),
+        exists().where(Blob.sha256 == sha256, Blob.uploaded_by_id == user.id),
+        exists().where(Photo.sha256 == sha256, Photo.job_id.in_(own_job)),
+        exists().where(Signature.sha256 == sha256, Signature.job_id.in_(own_job)),
+        exists().where(Takeback.job_id.in_(own_job), or_(
+            Takeback.receipt_signature_sha256 == sha256,
+            Takeback.return_signature_sha256 == sha256,
+            # JSON lists of photo hashes are searched as text, as parts.blob_referenced does
+            cast(Takeback.photo_sha256s, String).contains(sha256))),
+        exists().where(PartsRequest.job_id.in_(own_job),
+                       cast(PartsRequest.photo_sha256s, String).contains(sha256)),
+    ))).scalar()
+
+
+def record_upload(ctx: Ctx, user: User, sha256: str) -> None:
+    """`user` sent these bytes (first time or again): they may use the blob from now on."""
+    insert_once(ctx.session, BlobUpload, {"sha256": sha256, "user_id": user.id,
+                                          "uploaded_at": ctx.now()},
+                ("sha256", "user_id"), BlobUpload.sha256)
 
 
 def _existing(ctx: Ctx, model, row_id: str, job: Job, code: str):
@@ -463,7 +498,7 @@ def _existing(ctx: Ctx, model, row_id: str, job: Job, code: str):
 
 
 def attach_photo(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Photo:
-    require_blob(ctx, args["sha256"])
+    require_blob(ctx, args["sha256"], actor)
     existing = _existing(ctx, Photo, args["photo_id"], job, "photo_id_taken")
     if existing is not None:
         return existing
@@ -505,7 +540,7 @@ def remove_photo(ctx: Ctx, actor: Actor, job: Job, photo_id: str) -> Photo:
 
 
 def capture_signature(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Signature:
-    blob = require_blob(ctx, args["sha256"])
+    blob = require_blob(ctx, args["sha256"], actor)
     if blob.content_type != "image/png":
         raise DomainError("signature_not_png", {"content_type": blob.content_type})
     existing = _existing(ctx, Signature, args["signature_id"], job, "signature_id_taken")

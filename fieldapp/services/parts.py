@@ -48,13 +48,13 @@ def _jobs():
     return jobs
 
 
-def _photos(ctx: Ctx, shas) -> list[str]:
+def _photos(ctx: Ctx, actor: Actor, shas) -> list[str]:
     jobs = _jobs()
     shas = list(dict.fromkeys(shas or []))
     if len(shas) > MAX_PHOTOS:
         raise DomainError("too_many_photos", {"max": MAX_PHOTOS})
     for sha in shas:
-        jobs.require_blob(ctx, sha)
+        jobs.require_blob(ctx, sha, actor)
     return shas
 
 
@@ -62,7 +62,7 @@ def _photos(ctx: Ctx, shas) -> list[str]:
 
 def request_part(ctx: Ctx, actor: Actor, job: Job, args: dict) -> PartsRequest:
     jobs = _jobs()
-    photos = _photos(ctx, args.get("photo_sha256s"))
+    photos = _photos(ctx, actor, args.get("photo_sha256s"))
     existing = jobs._existing(ctx, PartsRequest, args["request_id"], job, "request_id_taken")
     if existing is not None:
         return existing
@@ -138,8 +138,8 @@ def _free_receipt_no(ctx: Ctx, wanted: str | None, job: Job, receipt_id: str) ->
 
 def takeback_receipt(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
     jobs = _jobs()
-    signature = jobs.require_blob(ctx, args["signature_sha256"])
-    photos = _photos(ctx, args.get("photo_sha256s"))
+    signature = jobs.require_blob(ctx, args["signature_sha256"], actor)
+    photos = _photos(ctx, actor, args.get("photo_sha256s"))
     existing = jobs._existing(ctx, Takeback, args["receipt_id"], job, "receipt_id_taken")
     if existing is not None:
         return existing  # the same receipt again: no second follow-up job
@@ -204,7 +204,7 @@ def _create_followup(ctx: Ctx, actor: Actor, job: Job, takeback: Takeback) -> Jo
 
 def takeback_return(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
     jobs = _jobs()
-    signature = jobs.require_blob(ctx, args["signature_sha256"])
+    signature = jobs.require_blob(ctx, args["signature_sha256"], actor)
     takeback = ctx.session.execute(select(Takeback).where(Takeback.id == args["receipt_id"])
                                    .with_for_update()).scalar_one_or_none()
     if takeback is None:

@@ -19,7 +19,8 @@ from fieldapp.core import timed as rules
 from fieldapp.core.clock import ensure_aware
 from fieldapp.db import insert_once
 from fieldapp.core.roles import TECHNICIAN
-from fieldapp.models import (Base, Blob, Complaint, Device, Job, RuleFiring, SlaClock, User)
+from fieldapp.models import (Base, Blob, BlobUpload, Complaint, Device, Job, RuleFiring,
+                             SlaClock, User)
 from fieldapp.services import notifications
 from fieldapp.services.context import Ctx
 
@@ -194,7 +195,7 @@ def _reference_columns():
     is covered as soon as it follows the naming."""
     plain, lists = [], []
     for table in Base.metadata.sorted_tables:
-        if table.name == "blobs":
+        if table.name in ("blobs", "blob_uploads"):  # who uploaded it is no use of it
             continue
         for column in table.columns:
             if any(fk.column.table.name == "blobs" for fk in column.foreign_keys):
@@ -234,6 +235,10 @@ def remove_old_blobs(ctx: Ctx, settings: rules.TimedSettings, store=None) -> lis
 
         try:
             with ctx.session.begin_nested():
+                # Who uploaded it goes with it (kept if the blob turns out to be referenced).
+                ctx.session.execute(delete(BlobUpload).where(
+                    BlobUpload.sha256 == sha, select(Blob.sha256).where(
+                        Blob.sha256 == sha, Blob.created_at <= cutoff).exists()))
                 gone = ctx.session.execute(delete(Blob).where(
                     Blob.sha256 == sha, Blob.created_at <= cutoff)).rowcount
         except IntegrityError:  # referenced meanwhile (a foreign key says so): keep it

@@ -1,6 +1,8 @@
 """Jobs and templates as the JSON the contract names, shaped for who is looking."""
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,6 +66,20 @@ def clocks_for(session: Session, job_ids: list[str]) -> dict[str, list[SlaClock]
     return out
 
 
+def json_safe(value):
+    """`value` with every non-finite number as null: for stored values the server sends but
+    may not change (the append-only audit trail, a sealed job's answers) that were stored
+    before pushes refused them (issue 14; see migration 3f9c2a7d51e0). The app's JSON is
+    strict (fieldapp/strict_json.py): without this, one such value would fail every pull."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
 def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bool = True
                ) -> dict:
     """Everything about one job. Technicians get the same shape (it is what sync pulls), with
@@ -77,7 +93,7 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
 
     # Time of record (issue 16): `at` is when it happened (corrected device time),
     # `received_at` when the server got it; the older names stay for older readers.
-    out["answers"] = {a.item_key: {"value": a.value, "note": a.note,
+    out["answers"] = {a.item_key: {"value": json_safe(a.value), "note": a.note,
                                    "at": iso(a.at or a.answered_at),
                                    "received_at": iso(a.answered_at),
                                    "answered_at": iso(a.answered_at),
@@ -117,7 +133,8 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
         "by": last.by.display_name if last.by else None}
     if viewer.role != TECHNICIAN:
         out["conflicts"] = [{"id": c.id, "mutation_id": c.mutation_id,
-                             "type": c.mutation_type, "args": c.args, "reason": c.reason,
+                             "type": c.mutation_type, "args": json_safe(c.args),
+                             "reason": c.reason,
                              "device_id": c.device_id, "user_id": c.user_id,
                              "device_at": iso(c.device_at), "created_at": iso(c.created_at),
                              "resolved_at": iso(c.resolved_at), "resolution": c.resolution}
@@ -128,7 +145,7 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                              "created_at": iso(c.created_at)}
                             for c in rows(Conflict, Conflict.id) if c.user_id == viewer.id]
     if with_events:
-        out["events"] = [{"id": e.id, "type": e.type, "data": e.data,
+        out["events"] = [{"id": e.id, "type": e.type, "data": json_safe(e.data),
                           "actor_id": e.actor_id, "actor_role": e.actor_role,
                           "actor": e.actor.display_name if e.actor else None,
                           "device_id": e.device_id, "at": iso(e.at or e.server_at),

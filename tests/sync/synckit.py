@@ -4,6 +4,7 @@ counts read straight from the database, and a driver that takes a job to `comple
 Imported as `from synckit import ...` (pytest puts tests/sync on sys.path)."""
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
 
@@ -115,6 +116,14 @@ class Phone:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
+    def push_hostile(self, mutations):
+        """Push as a careless or hostile client can: Python's own JSON writer, which sends
+        NaN and Infinity and escapes lone surrogates (`\\ud800`); the app's JSON (strict) would
+        refuse to write them."""
+        body = json.dumps({"device_id": self.device_id, "mutations": mutations})
+        return self.client.post("/api/v1/sync/push", data=body,
+                                headers={**self.headers, "Content-Type": "application/json"})
+
     def pull_raw(self, cursor: str = "", limit: int | None = None):
         query = {"cursor": cursor}
         if limit is not None:
@@ -155,6 +164,19 @@ class Phone:
 
 def statuses(answer: dict) -> dict[int, str]:
     return {r["seq"]: r["status"] for r in answer["results"]}
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(response):
+    """The response's body as a strict parser reads it (a phone's `fetch().json()`): NaN,
+    Infinity and -Infinity are refused, and so is text that is not UTF-8."""
+    value = json.loads(response.get_data().decode("utf-8"), parse_constant=_refuse_constant)
+    # A `\\ud800` escape parses, but the text it makes has no UTF-8 form: refused too.
+    json.dumps(value, ensure_ascii=False).encode("utf-8")
+    return value
 
 
 # --- reading the database ------------------------------------------------------------------

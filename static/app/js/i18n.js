@@ -201,12 +201,14 @@ const REASONS = {
     invalid_args: "数据无效", job_not_found: "没有此工单", job_closed: "工单已关闭", reason_required: "缺少原因",
     unknown_item: "检查表中没有此项", seq_reused: "设备序号冲突",
     already_returned: "此收据已送回", receipt_not_on_job: "收据不属于此工单", unknown_receipt: "没有此收据",
-    receipt_note_required: "收据未收回须写明原因", bad_cause: "原因无效", bad_items: "物品清单无效", condition_required: "缺少物品状况" },
+    receipt_note_required: "收据未收回须写明原因", bad_cause: "原因无效", bad_items: "物品清单无效", condition_required: "缺少物品状况",
+    blob_not_yours: "这张图片不是你上传的，请重新拍摄", not_an_option: "不是可选的选项", number_needed: "请填写数字", text_needed: "请填写文字" },
   en: { illegal_transition: "not possible from the current status", checklist_incomplete: "the checklist is not complete",
     invalid_args: "invalid data", job_not_found: "no such job", job_closed: "the job is closed", reason_required: "a reason is required",
     unknown_item: "no such checklist item", seq_reused: "device sequence clash",
     already_returned: "this receipt was already brought back", receipt_not_on_job: "the receipt belongs to another job", unknown_receipt: "no such receipt",
-    receipt_note_required: "say why the receipt was not collected", bad_cause: "unknown cause", bad_items: "the item list is not valid", condition_required: "the condition is missing" },
+    receipt_note_required: "say why the receipt was not collected", bad_cause: "unknown cause", bad_items: "the item list is not valid", condition_required: "the condition is missing",
+    blob_not_yours: "this image was not uploaded from your account: take it again", not_an_option: "not one of the options", number_needed: "a number is needed", text_needed: "text is needed" },
 };
 
 // What the customer agrees to by signing, shown in both languages on the sign-off screen.
