@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b16c0a7e2d41'
-down_revision = 'e6a5214e06a9'
+down_revision = 'a3c5e7f9b214'
 branch_labels = None
 depends_on = None
 

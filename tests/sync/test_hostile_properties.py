@@ -86,7 +86,10 @@ class World:
         moves = [phone.status(self.job["id"], s) for s in ("en_route", "on_site", "in_progress")]
         receipt = phone.mutation("takeback.receipt", self.job["id"], self.receipt(
             self.receipt_id))
-        answer = phone.push(moves + [receipt])
+        self.photo_id = new_uuid()  # the photo `photo.remove` takes back
+        attach = phone.mutation("photo.attach", self.job["id"], {
+            "photo_id": self.photo_id, "sha256": self.photo, "item_key": "damage_photo"})
+        answer = phone.push(moves + [receipt, attach])
         assert {r["status"] for r in answer["results"]} == {"applied"}, answer
         self.last_seq = answer["last_seq"]
         self.cursor = ""
@@ -110,6 +113,7 @@ class World:
                                       "quantity": 1, "kind": "replacement",
                                       "reason": "broken", "photo_sha256s": [self.photo]},
             "takeback.receipt": lambda: self.receipt(new_uuid()),
+            "photo.remove": lambda: {"photo_id": self.photo_id},
             "takeback.return": lambda: {"receipt_id": self.receipt_id,
                                         "signature_sha256": self.signature,
                                         "receipt_retrieved": True},
