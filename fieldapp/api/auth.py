@@ -1,5 +1,5 @@
 from flask import current_app, g, jsonify, request
-from flask_smorest import Blueprint
+from .parsing import ApiBlueprint as Blueprint
 
 from fieldapp.extensions import db, limiter, login_failure_key
 from fieldapp.models import LoginFailure
