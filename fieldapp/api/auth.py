@@ -1,5 +1,4 @@
 from flask import current_app, g, jsonify, request
-from .parsing import ApiBlueprint as Blueprint
 
 from fieldapp.extensions import db, limiter, login_failure_key
 from fieldapp.models import LoginFailure
@@ -8,6 +7,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import token_required
 from .errors import error_response
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import LoginResultSchema, LoginSchema, MeSchema
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth",

@@ -1,7 +1,6 @@
 """Complaints: `POST/GET /api/v1/complaints`, `GET/PATCH /api/v1/complaints/<id>` (the
 contract), plus the contact log and the spawned return-visit job. Dispatchers and admins."""
 from flask import g, jsonify, url_for
-from .parsing import ApiBlueprint as Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fieldapp.core import complaints as rules
@@ -17,6 +16,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
 from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import JobSchema, SlaClockSchema, Strict, StrictBoolean
 
 blp = Blueprint("api_complaints", __name__, url_prefix="/api/v1/complaints",

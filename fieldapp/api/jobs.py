@@ -1,7 +1,6 @@
 from datetime import datetime, time, timedelta
 
 from flask import g, jsonify, url_for
-from .parsing import ApiBlueprint as Blueprint
 from marshmallow import RAISE
 from sqlalchemy import func, select
 
@@ -14,6 +13,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
 from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import (ContactSchema, JobCreateSchema, JobDetailSchema, JobListQuerySchema,
                       JobListSchema, JobPatchSchema, NoteInSchema, ReviewSchema)
 

@@ -2,7 +2,6 @@
 first; `POST /api/v1/notifications/<id>/read` and `/read-all` mark them read. Any role: the
 phone shows a technician's, the desk and review pages the office's."""
 from flask import g, jsonify
-from .parsing import ApiBlueprint as Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.errors import NotFound
@@ -11,6 +10,7 @@ from fieldapp.services import notifications as service
 from fieldapp.web import domain_ctx
 
 from .auth_tokens import token_required
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import QueryFlag, Strict
 
 blp = Blueprint("api_notifications", __name__, url_prefix="/api/v1/notifications",

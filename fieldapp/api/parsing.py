@@ -4,7 +4,6 @@ arguments, and a blueprint whose arguments use it. Whatever a client sends, a ma
 is a 4xx JSON error (`bad_request` with a reason, or `json_required`), never a 500."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import flask

@@ -3,7 +3,6 @@
 `GET /api/v1/takebacks?status=`, plus the warehouse release and the receipt / repair-slip
 PDFs. Technicians see only their own jobs' rows; decisions are supervisors' and admins'."""
 from flask import g, jsonify, request
-from .parsing import ApiBlueprint as Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.errors import NotFound
@@ -15,6 +14,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
 from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import QueryFlag, Strict
 
 blp = Blueprint("api_parts", __name__, url_prefix="/api/v1/parts-requests",

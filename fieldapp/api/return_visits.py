@@ -2,7 +2,6 @@
 `POST /api/v1/return-visits/<id>/result` (the office's phone call), `POST .../<id>/resend`
 (a new survey link). Dispatchers, supervisors and admins; technicians get 403."""
 from flask import jsonify
-from .parsing import ApiBlueprint as Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.roles import OFFICE_ROLES
@@ -12,6 +11,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
 from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import Strict
 
 blp = Blueprint("api_return_visits", __name__, url_prefix="/api/v1/return-visits",

@@ -2,12 +2,13 @@
 import math
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from fieldapp.core import states
 from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES
+from fieldapp.web import FIRST_DAY, LAST_DAY, day_in_range
 
 NONBLANK = validate.Length(min=1)
 
@@ -16,9 +17,6 @@ NONBLANK = validate.Length(min=1)
 _UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 BAD_TEXT = "Text may not contain NUL characters or unpaired UTF-16 surrogates."
 BAD_NUMBER = "Numbers must be finite."
-# The dates the API accepts: anything outside is a typo or an attack, and year 1 or 9999
-# overflows as soon as it meets a time zone.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 DATE_RANGE_TEXT = f"between {FIRST_DAY} and {LAST_DAY}"
 
 
@@ -55,7 +53,7 @@ def _in_date_range(value) -> bool:
         if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
             return False  # before converting: year 1 at +14:00 overflows astimezone()
         value = value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
-    return FIRST_DAY <= value <= LAST_DAY
+    return day_in_range(value)
 
 
 def validate_date_range(value) -> None:

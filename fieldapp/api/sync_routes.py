@@ -1,6 +1,5 @@
 """Thin HTTP handlers over the sync engine: push, pull and the blob store."""
 from flask import Response, current_app, g, jsonify, request
-from .parsing import ApiBlueprint as Blueprint
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +14,7 @@ from sync.blobs import SHA256_RE, TooLarge
 
 from .auth_tokens import token_required
 from .errors import error_response, errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import PullQuerySchema, PullResultSchema, PushResultSchema, PushSchema
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1",
