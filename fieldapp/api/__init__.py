@@ -13,6 +13,7 @@ from sync.blobs import BlobError
 from .errors import (ErrorResponsesPlugin, domain_error_response, error_response,
                      http_error_response)
 from .parsing import FieldRequest
+from .schemas import QueryFlag
 
 
 class FieldApi(Api):
@@ -43,6 +44,7 @@ def init_api(app: Flask) -> None:
     # One per app: the spec belongs to the app it describes.
     api = FieldApi(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app)]})
     app.extensions["fieldapp.api"] = api
+    api.register_field(QueryFlag, "string", None)  # its enum: "true", "false", "1", "0"
 
     from . import auth, complaints, docs, jobs, return_visits, sync_routes
 

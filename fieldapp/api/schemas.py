@@ -79,9 +79,10 @@ class QueryFlag(fields.Boolean):
     VALUES = ["true", "false", "1", "0"]
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {})
-        kwargs["metadata"] = {"enum": self.VALUES, **kwargs["metadata"]}
-        super().__init__(**kwargs)
+        metadata = {"enum": self.VALUES, **kwargs.pop("metadata", {})}
+        if isinstance(kwargs.get("load_default"), bool):  # documented as the string sent
+            metadata["default"] = "true" if kwargs["load_default"] else "false"
+        super().__init__(metadata=metadata, **kwargs)
 
 
 class Strict(Schema):
