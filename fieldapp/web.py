@@ -3,6 +3,7 @@ the language switch."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from urllib.parse import unquote, urlsplit
 
 from flask import (Blueprint, current_app, redirect, render_template, request, session)
@@ -29,6 +30,26 @@ class DatabaseInt(IntegerConverter):
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min,
                          max=2**31 - 1 if max is None else max, signed=signed)
+
+
+# The days a user may name, in the API and on every page: anything outside is a typo or an
+# attack, and year 1 or 9999 overflows as soon as it meets a time zone (a 500 in the
+# database driver).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def day_in_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def parse_day(value: str | None, default: date) -> date:
+    """A `?day=` / `?from=` query value: the default when missing, unreadable or out of
+    range (as a page's filters always did for a date that does not parse)."""
+    try:
+        day = date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+    return day if day_in_range(day) else default
 
 
 def clock() -> Clock:
@@ -135,4 +156,7 @@ def init_app(app) -> None:
             from fieldapp.api.errors import http_error_response
 
             return http_error_response(error)
-        return render_template("error.html", error=error), error.code
+        # The error's own headers go with the page too (a 405's Allow, RFC 9110).
+        headers = [(key, value) for key, value in error.get_headers()
+                   if key.lower() != "content-type"]
+        return render_template("error.html", error=error), error.code, headers

@@ -10,7 +10,10 @@ from fieldapp.core.errors import DomainError
 from fieldapp.extensions import csrf, db
 from sync.blobs import BlobError
 
-from .errors import domain_error_response, error_response, http_error_response
+from .errors import (ErrorResponsesPlugin, domain_error_response, error_response,
+                     http_error_response)
+from .parsing import FieldRequest
+from .schemas import QueryFlag
 
 
 class FieldApi(Api):
@@ -18,6 +21,10 @@ class FieldApi(Api):
     and in the spec's documented error responses)."""
 
     from .schemas import ErrorSchema as ERROR_SCHEMA  # noqa: N811
+
+    # No catch-all `default` answer: each operation lists the errors it really gives
+    # (ErrorResponsesPlugin).
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         return http_error_response(error)
@@ -31,8 +38,13 @@ def init_api(app: Flask) -> None:
             "bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    api = FieldApi(app)  # one per app: the spec belongs to the app it describes
+    # Every request body read as JSON (here and in the sign-in limiter) goes through the
+    # API's strict parser: bad UTF-8 or deep nesting is a 400, never a RecursionError.
+    app.request_class = FieldRequest
+    # One per app: the spec belongs to the app it describes.
+    api = FieldApi(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app)]})
     app.extensions["fieldapp.api"] = api
+    api.register_field(QueryFlag, "string", None)  # its enum: "true", "false", "1", "0"
 
     from . import auth, complaints, docs, jobs, return_visits, sync_routes
 

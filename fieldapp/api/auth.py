@@ -1,6 +1,5 @@
 from flask import g, jsonify, request
 from flask_login import current_user, logout_user
-from flask_smorest import Blueprint
 
 from fieldapp.extensions import db, sign_in_limits
 from fieldapp.models import LoginFailure
@@ -9,6 +8,7 @@ from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import token_required
 from .errors import error_response
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import LoginResultSchema, LoginSchema, MeSchema
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth",

@@ -1,7 +1,6 @@
 """Complaints: `POST/GET /api/v1/complaints`, `GET/PATCH /api/v1/complaints/<id>` (the
 contract), plus the contact log and the spawned return-visit job. Dispatchers and admins."""
 from flask import g, jsonify, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fieldapp.core import complaints as rules
@@ -16,7 +15,9 @@ from fieldapp.services.views import clocks_for, job_summary
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
-from .schemas import SlaClockSchema, Strict
+from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
+from .schemas import JobSchema, SlaClockSchema, Strict, StrictBoolean
 
 blp = Blueprint("api_complaints", __name__, url_prefix="/api/v1/complaints",
                 description="Complaints: intake, classification, escalation, contacts, "
@@ -52,7 +53,7 @@ class ComplaintPatchSchema(Strict):
         "description": "with status escalated: the supervisor it is reported to"})
     result = fields.String(validate=validate.Length(max=4000), metadata={
         "description": "with status resolved: how it was resolved (else the note)"})
-    customer_satisfied = fields.Boolean(metadata={
+    customer_satisfied = StrictBoolean(metadata={
         "description": "with status closed: the customer said they are satisfied"})
 
     @validates_schema
@@ -64,15 +65,18 @@ class ComplaintPatchSchema(Strict):
 class ComplaintListQuerySchema(Strict):
     status = fields.String(validate=validate.OneOf(rules.STATUSES))
     severity = fields.String(validate=validate.OneOf(rules.SEVERITIES))
-    q = fields.String(load_default="", metadata={"description": "reference, phone or name"})
-    cursor = fields.String(load_default="")
+    q = fields.String(load_default="", validate=validate.Length(max=200),
+                      metadata={"description": "reference, phone or name"})
+    cursor = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "next_cursor of the previous page (opaque); a cursor the server did "
+                       "not make answers 400 bad_cursor"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
 class ComplaintContactSchema(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-    satisfied = fields.Boolean(load_default=None, allow_none=True)
+    satisfied = StrictBoolean(load_default=None, allow_none=True)
 
 
 class ComplaintJobSchema(Strict):
@@ -86,23 +90,70 @@ class ComplaintJobSchema(Strict):
     technician_id = fields.Integer(allow_none=True, strict=True)
 
 
+class ComplainantOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String()
+
+
 class ComplaintSchema(Schema):
+    """What fieldapp.services.complaints.summary answers, field for field."""
     id = fields.String()
     ref = fields.String()
     status = fields.String(metadata={"enum": list(rules.STATUSES)})
     severity = fields.String(metadata={"enum": list(rules.SEVERITIES)})
     about = fields.String(metadata={"enum": list(rules.ABOUT)})
+    about_technician_id = fields.Integer(allow_none=True)
     content = fields.String()
     job_id = fields.String(allow_none=True)
-    customer = fields.Dict()
-    sla = fields.List(fields.Nested(SlaClockSchema))
+    customer = fields.Nested(ComplainantOutSchema)
+    evidence_sha256 = fields.String(allow_none=True)
+    result = fields.String(allow_none=True)
+    customer_satisfied = fields.Boolean(allow_none=True)
+    escalated_to_id = fields.Integer(allow_none=True)
+    escalated_at = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True)
+    closed_at = fields.String(allow_none=True)
     created_at = fields.String()
+    updated_at = fields.String()
+    sla = fields.List(fields.Nested(SlaClockSchema))
+
+
+class ComplaintContactOutSchema(Schema):
+    id = fields.Integer()
+    outcome = fields.String(metadata={"enum": list(CONTACT_OUTCOMES)})
+    satisfied = fields.Boolean(allow_none=True)
+    note = fields.String(allow_none=True)
+    by_id = fields.Integer()
+    at = fields.String()
+
+
+class SpawnedJobSchema(Schema):
+    id = fields.String()
+    ref = fields.String()
+    type = fields.String()
+    status = fields.String()
+
+
+class ComplaintEventSchema(Schema):
+    id = fields.Integer()
+    type = fields.String()
+    data = fields.Dict()
+    actor_id = fields.Integer(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    server_at = fields.String()
 
 
 class ComplaintDetailSchema(ComplaintSchema):
-    contacts = fields.List(fields.Dict())
-    jobs = fields.List(fields.Dict())
-    events = fields.List(fields.Dict())
+    contacts = fields.List(fields.Nested(ComplaintContactOutSchema))
+    jobs = fields.List(fields.Nested(SpawnedJobSchema))
+    events = fields.List(fields.Nested(ComplaintEventSchema))
+
+
+class SpawnResultSchema(Schema):
+    job = fields.Nested(JobSchema)
+    complaint = fields.Nested(ComplaintDetailSchema)
 
 
 class ComplaintListSchema(Schema):
@@ -119,6 +170,7 @@ def _detail(complaint: Complaint, status: int = 200):
 
 
 @blp.route("", methods=["POST"])
+@errors_doc({404: "job_not_found: no job with this job_id"})
 @token_required(DISPATCH_ROLES)
 @blp.arguments(ComplaintCreateSchema)
 @blp.response(201, ComplaintDetailSchema)
@@ -133,6 +185,7 @@ def create_complaint(body):
 
 
 @blp.route("", methods=["GET"])
+@errors_doc({400: "bad_cursor: the page link is not valid; start from the first page"})
 @token_required(OFFICE_ROLES)
 @blp.arguments(ComplaintListQuerySchema, location="query")
 @blp.response(200, ComplaintListSchema)
@@ -160,6 +213,8 @@ def get_complaint(complaint_id):
 
 
 @blp.route("/<complaint_id>", methods=["PATCH"])
+@errors_doc({409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
+                  "the complaint's status refuses this change"})
 @token_required(DISPATCH_ROLES)
 @blp.arguments(ComplaintPatchSchema)
 @blp.response(200, ComplaintDetailSchema)
@@ -174,6 +229,8 @@ def patch_complaint(body, complaint_id):
 
 
 @blp.route("/<complaint_id>/contacts", methods=["POST"])
+@errors_doc({409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
+                  "the complaint's status refuses this change"})
 @token_required(DISPATCH_ROLES)
 @blp.arguments(ComplaintContactSchema)
 @blp.response(201, ComplaintDetailSchema)
@@ -189,9 +246,11 @@ def add_contact(body, complaint_id):
 
 
 @blp.route("/<complaint_id>/jobs", methods=["POST"])
+@errors_doc({409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
+                  "the complaint's status refuses this change"})
 @token_required(DISPATCH_ROLES)
 @blp.arguments(ComplaintJobSchema)
-@blp.response(201, description="The new job and the complaint it is linked to")
+@blp.response(201, SpawnResultSchema, description="The new job and the complaint it is linked to")
 def spawn_job(body, complaint_id):
     """Create a return-visit job (inspection or repair) for the complainant."""
     ctx = domain_ctx()

@@ -1,7 +1,6 @@
 from datetime import datetime, time, timedelta
 
 from flask import g, jsonify, url_for
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import func, select
 
@@ -13,6 +12,8 @@ from fieldapp.services.views import clocks_for, job_detail, job_summary
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
+from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import (ContactSchema, JobCreateSchema, JobDetailSchema, JobListQuerySchema,
                       JobListSchema, JobPatchSchema, NoteInSchema, ReviewSchema)
 
@@ -78,6 +79,7 @@ def get_job(job_id):
 
 
 @blp.route("/<job_id>", methods=["PATCH"])
+@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
 @token_required(DISPATCH_ROLES)
 @blp.arguments(JobPatchSchema)
 @blp.response(200, JobDetailSchema)
@@ -91,6 +93,7 @@ def patch_job(body, job_id):
 
 
 @blp.route("/<job_id>/contact", methods=["POST"])
+@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
 @token_required(DISPATCH_ROLES)
 @blp.arguments(ContactSchema)
 @blp.response(201, JobDetailSchema)
@@ -104,6 +107,7 @@ def contact(body, job_id):
 
 
 @blp.route("/<job_id>/notes", methods=["POST"])
+@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
 @token_required(OFFICE_ROLES)
 @blp.arguments(NoteInSchema)
 @blp.response(201, JobDetailSchema)
@@ -117,6 +121,7 @@ def add_note(body, job_id):
 
 
 @blp.route("/<job_id>/review", methods=["POST"])
+@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
 @token_required(REVIEW_ROLES)
 @blp.arguments(ReviewSchema)
 @blp.response(200, JobDetailSchema)

@@ -2,7 +2,6 @@
 first; `POST /api/v1/notifications/<id>/read` and `/read-all` mark them read. Any role: the
 phone shows a technician's, the desk and review pages the office's."""
 from flask import g, jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.errors import NotFound
@@ -11,6 +10,8 @@ from fieldapp.services import notifications as service
 from fieldapp.web import domain_ctx
 
 from .auth_tokens import token_required
+from .parsing import ApiBlueprint as Blueprint
+from .schemas import QueryFlag, Strict
 
 blp = Blueprint("api_notifications", __name__, url_prefix="/api/v1/notifications",
                 description="The signed-in user's notifications (SLA breaches, escalations, "
@@ -33,8 +34,8 @@ class NotificationListSchema(Schema):
     unread = fields.Integer()
 
 
-class NotificationQuerySchema(Schema):
-    unread = fields.Boolean(load_default=False, metadata={"description": "1: unread only"})
+class NotificationQuerySchema(Strict):
+    unread = QueryFlag(load_default=False, metadata={"description": "true or 1: unread only"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     before_id = fields.Integer(load_default=None, allow_none=True,
                                validate=validate.Range(min=1, max=2**31 - 1),

@@ -3,7 +3,6 @@
 `GET /api/v1/takebacks?status=`, plus the warehouse release and the receipt / repair-slip
 PDFs. Technicians see only their own jobs' rows; decisions are supervisors' and admins'."""
 from flask import g, jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.errors import NotFound
@@ -14,7 +13,9 @@ from fieldapp.services import parts as parts_service
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
-from .schemas import Strict
+from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
+from .schemas import QueryFlag, Strict
 
 blp = Blueprint("api_parts", __name__, url_prefix="/api/v1/parts-requests",
                 description="Parts requests from the phone: the after-sales queue, decisions "
@@ -48,19 +49,26 @@ class ReleaseSchema(Strict):
 
 
 class PartsRequestSchema(Schema):
+    """What fieldapp.services.parts.parts_dict answers, field for field."""
     id = fields.String()
+    request_id = fields.String(metadata={"description": "the same as id (the phone's name)"})
     job_id = fields.String()
-    job_ref = fields.String()
+    job_ref = fields.String(allow_none=True)
     part_name = fields.String()
     quantity = fields.Integer()
     kind = fields.String(metadata={"enum": list(parts_service.PARTS_KINDS)})
     reason = fields.String()
     status = fields.String(metadata={"enum": list(parts_service.PARTS_STATUSES)})
     cause = fields.String(allow_none=True)
+    photo_sha256s = fields.List(fields.String())
+    created_at = fields.String()
+    requested_by_id = fields.Integer()
+    decided_by_id = fields.Integer(allow_none=True)
     decided_by = fields.String(allow_none=True)
     decided_at = fields.String(allow_none=True)
     decision_reason = fields.String(allow_none=True)
     released_at = fields.String(allow_none=True)
+    released_by = fields.String(allow_none=True)
 
 
 class PartsListSchema(Schema):
@@ -72,19 +80,33 @@ class PartsListSchema(Schema):
 
 class TakebackListQuerySchema(Strict):
     status = fields.String(validate=validate.OneOf(parts_service.TAKEBACK_STATUSES))
-    overdue = fields.Boolean(load_default=None, allow_none=True)
+    overdue = QueryFlag(load_default=None, allow_none=True, metadata={
+        "description": "true or 1: only those out too long; false or 0: the others"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
 
 class TakebackSchema(Schema):
+    """What fieldapp.services.parts.takeback_dict answers, with `overdue`."""
     receipt_id = fields.String()
-    receipt_no = fields.String()
+    receipt_no = fields.String(allow_none=True)
     job_id = fields.String()
+    job_ref = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": list(parts_service.TAKEBACK_STATUSES)})
+    items = fields.List(fields.Dict())
+    condition = fields.String()
+    photo_sha256s = fields.List(fields.String())
+    signer_name = fields.String(allow_none=True)
     taken_at = fields.String()
+    taken_by = fields.String(allow_none=True)
     returned_at = fields.String(allow_none=True)
+    returned_on_job_id = fields.String(allow_none=True)
+    receipt_retrieved = fields.Boolean(allow_none=True)
+    return_note = fields.String(allow_none=True)
+    product_model = fields.String(allow_none=True)
     followup_job_id = fields.String(allow_none=True)
+    followup_ref = fields.String(allow_none=True)
+    followup_status = fields.String(allow_none=True)
     overdue = fields.Boolean()
 
 
@@ -131,6 +153,7 @@ def get_parts(request_id):
 
 
 @blp.route("/<request_id>/decision", methods=["POST"])
+@errors_doc({409: "already_decided: this parts request was already decided"})
 @token_required(REVIEW_ROLES)
 @blp.arguments(DecisionSchema)
 @blp.response(200, PartsRequestSchema)
@@ -143,6 +166,7 @@ def decide(body, request_id):
 
 
 @blp.route("/<request_id>/release", methods=["POST"])
+@errors_doc({409: "parts_not_approved, already_released: not released"})
 @token_required(OFFICE_ROLES)
 @blp.arguments(ReleaseSchema)
 @blp.response(200, PartsRequestSchema)

@@ -2,7 +2,6 @@
 `POST /api/v1/return-visits/<id>/result` (the office's phone call), `POST .../<id>/resend`
 (a new survey link). Dispatchers, supervisors and admins; technicians get 403."""
 from flask import jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.roles import OFFICE_ROLES
@@ -11,6 +10,8 @@ from fieldapp.services import return_visits as visit_service
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
+from .errors import errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import Strict
 
 blp = Blueprint("api_return_visits", __name__, url_prefix="/api/v1/return-visits",
@@ -20,7 +21,7 @@ blp = Blueprint("api_return_visits", __name__, url_prefix="/api/v1/return-visits
 
 
 class ReturnVisitQuerySchema(Strict):
-    job_id = fields.String(load_default=None)
+    job_id = fields.String(load_default=None, validate=validate.Length(max=64))
     status = fields.String(load_default=None, validate=validate.OneOf(visit_service.STATUSES))
 
 
@@ -36,6 +37,7 @@ class ReturnVisitResultSchema(Strict):
 
 
 class ReturnVisitSchema(Schema):
+    """What fieldapp.services.return_visits.as_dict answers, field for field."""
     id = fields.Integer()
     job_id = fields.String()
     job_ref = fields.String()
@@ -47,11 +49,17 @@ class ReturnVisitSchema(Schema):
     score = fields.Integer(allow_none=True)
     comment = fields.String(allow_none=True)
     issues = fields.String(allow_none=True)
+    recorded_by_id = fields.Integer(allow_none=True)
     answered_at = fields.String(allow_none=True)
     survey_url = fields.String(allow_none=True, metadata={
         "description": "the customer's single-use link while it can be answered"})
+    survey_expires_at = fields.String(allow_none=True)
+    survey_sent_at = fields.String(allow_none=True)
     complaint_id = fields.String(allow_none=True)
+    complaint_ref = fields.String(allow_none=True)
     followup_job_id = fields.String(allow_none=True)
+    followup_job_ref = fields.String(allow_none=True)
+    created_at = fields.String()
 
 
 class ReturnVisitListSchema(Schema):
@@ -71,6 +79,7 @@ def list_return_visits(query):
 
 
 @blp.route("/<int:visit_id>/result", methods=["POST"])
+@errors_doc({409: "return_visit_answered: the first answer stands"})
 @token_required(OFFICE_ROLES)
 @blp.arguments(ReturnVisitResultSchema)
 @blp.response(200, ReturnVisitSchema)
@@ -86,6 +95,7 @@ def record_result(body, visit_id):
 
 
 @blp.route("/<int:visit_id>/resend", methods=["POST"])
+@errors_doc({409: "return_visit_answered, no_customer_contact: no new link"})
 @token_required(OFFICE_ROLES)
 @blp.response(200, ReturnVisitSchema)
 def resend_survey(visit_id):

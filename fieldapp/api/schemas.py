@@ -1,16 +1,116 @@
 """Request and response shapes of the public JSON API (they also make the OpenAPI)."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from fieldapp.core import states
 from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES
+from fieldapp.web import FIRST_DAY, LAST_DAY, day_in_range
 
 NONBLANK = validate.Length(min=1)
 
+# Text no database stores as sent: PostgreSQL refuses NUL in text, and a lone UTF-16
+# surrogate (what JavaScript's string slicing can leave) is no character at all in UTF-8.
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+BAD_TEXT = "Text may not contain NUL characters or unpaired UTF-16 surrogates."
+BAD_NUMBER = "Numbers must be finite."
+DATE_RANGE_TEXT = f"between {FIRST_DAY} and {LAST_DAY}"
+
+
+def storable_text(value: str) -> bool:
+    return _UNSTORABLE_TEXT.search(value) is None
+
+
+def unstorable_values(value):
+    """Where in a request's data (a JSON value or the query's fields) text holds NUL or a
+    lone surrogate, or a number is not finite: marshmallow's nested error shape, or None."""
+    if isinstance(value, str):
+        return None if storable_text(value) else [BAD_TEXT]
+    if isinstance(value, float):
+        return None if math.isfinite(value) else [BAD_NUMBER]
+    if isinstance(value, Mapping):
+        problems = {}
+        for key in value:
+            if isinstance(key, str) and not storable_text(key):
+                problems["_schema"] = [BAD_TEXT]  # the key itself; never echo it back
+                continue
+            found = unstorable_values(value[key])
+            if found:
+                problems[key] = found
+        return problems or None
+    if isinstance(value, (list, tuple)):
+        problems = {index: found for index, item in enumerate(value)
+                    if (found := unstorable_values(item))}
+        return problems or None
+    return None
+
+
+def _in_date_range(value) -> bool:
+    if isinstance(value, datetime):
+        if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+            return False  # before converting: year 1 at +14:00 overflows astimezone()
+        value = value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
+    return day_in_range(value)
+
+
+def validate_date_range(value) -> None:
+    if not _in_date_range(value):
+        raise ValidationError(f"The date must be {DATE_RANGE_TEXT}.")
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: true or false, nothing else ("yes", 1, 0 and "true" are refused)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class QueryFlag(fields.Boolean):
+    """A yes/no query parameter: `true` or `1`, `false` or `0`; nothing else. Documented
+    as that string enum (the phone sends `unread=1`)."""
+
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+    VALUES = ["true", "false", "1", "0"]
+
+    def __init__(self, **kwargs):
+        metadata = {"enum": self.VALUES, **kwargs.pop("metadata", {})}
+        if isinstance(kwargs.get("load_default"), bool):  # documented as the string sent
+            metadata["default"] = "true" if kwargs["load_default"] else "false"
+        super().__init__(metadata=metadata, **kwargs)
+
 
 class Strict(Schema):
+    """Every request schema: unknown fields refused; text with NUL or lone surrogates,
+    non-finite numbers and dates outside FIRST_DAY..LAST_DAY answered 422 naming the field,
+    for every field (nested, lists and free-form dicts too) without each schema saying so."""
+
     class Meta:
         unknown = "raise"
         ordered = True
+
+    @pre_load
+    def _storable_values(self, data, **kwargs):
+        problems = unstorable_values(data) if isinstance(data, Mapping) else None
+        if problems:
+            raise ValidationError(problems)
+        return data
+
+    def on_bind_field(self, field_name, field_obj):
+        if type(field_obj) is fields.Boolean:
+            # fields.Boolean takes "yes", "on", 1 and 0 as booleans.
+            raise TypeError(f"{type(self).__name__}.{field_name}: use StrictBoolean (JSON) "
+                            "or QueryFlag (query string), not fields.Boolean")
+        if isinstance(field_obj, (fields.DateTime, fields.Date)):
+            field_obj.validators = [*field_obj.validators, validate_date_range]
+            description = field_obj.metadata.get("description")
+            field_obj.metadata = {**field_obj.metadata, "description": (
+                f"{description}; {DATE_RANGE_TEXT}" if description else DATE_RANGE_TEXT)}
 
 
 # --- auth

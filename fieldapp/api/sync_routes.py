@@ -1,6 +1,5 @@
 """Thin HTTP handlers over the sync engine: push, pull and the blob store."""
 from flask import Response, current_app, g, jsonify, request
-from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from fieldapp.blobstore import store
@@ -13,7 +12,8 @@ from sync import engine, pull as pull_engine
 from sync.blobs import SHA256_RE, TooLarge
 
 from .auth_tokens import token_required
-from .errors import error_response
+from .errors import error_response, errors_doc
+from .parsing import ApiBlueprint as Blueprint
 from .schemas import PullQuerySchema, PullResultSchema, PushResultSchema, PushSchema
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1",
@@ -21,6 +21,9 @@ blp = Blueprint("api_sync", __name__, url_prefix="/api/v1",
 
 
 @blp.route("/sync/push", methods=["POST"])
+@errors_doc({400: "bad_request (not a JSON object, or not UTF-8 JSON nested at most 64 "
+                  "levels), bad_batch, batch_too_large, bad_seq, bad_mutation",
+             403: "device_mismatch: the token belongs to another device"})
 @token_required()
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushSchema}}})
 @blp.response(200, PushResultSchema)
@@ -63,7 +66,15 @@ def _may_read(sha256: str) -> bool:
     return job_service.blob_usable_by(db.session, g.api_user, sha256)
 
 
-@blp.route("/blobs/<sha256>", methods=["PUT"])
+# The address's form, in the spec: anything else is a 400 bad_sha256 (PUT) or a 404 (GET).
+SHA256_PARAMETER = {"in": "path", "name": "sha256", "schema": {
+    "type": "string", "pattern": SHA256_RE.pattern,
+    "description": "the SHA-256 of the bytes, 64 lowercase hex digits"}}
+
+
+@blp.route("/blobs/<sha256>", methods=["PUT"], parameters=[SHA256_PARAMETER])
+@errors_doc({400: "bad_sha256: not a SHA-256 address (64 lowercase hex digits)",
+             404: None})
 @token_required()
 @blp.doc(requestBody={"required": True, "content": {
     t: {"schema": {"type": "string", "format": "binary"}}
@@ -119,7 +130,7 @@ def _blob_json(stored) -> dict:
             "width": stored.width, "height": stored.height}
 
 
-@blp.route("/blobs/<sha256>", methods=["GET", "HEAD"])
+@blp.route("/blobs/<sha256>", methods=["GET", "HEAD"], parameters=[SHA256_PARAMETER])
 @token_required()
 @blp.response(200, description="The bytes (GET) or that they are held (HEAD)")
 @blp.alt_response(404, description="Not held, or not visible to you")

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from fieldapp.core.clock import ensure_aware
 from fieldapp.core.roles import DISPATCH_ROLES
+from fieldapp.web import parse_day  # noqa: F401  (the desk's pages import it from here)
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
@@ -36,11 +37,6 @@ def error_text(error) -> str:
     return str(text) if text is not None else error.code
 
 
-def parse_day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
 
 
 def N_(text: str) -> str:

@@ -17,6 +17,7 @@ from fieldapp import labels
 from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES, phone_key
+from fieldapp.web import FIRST_DAY, LAST_DAY, day_in_range
 
 CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),
                   "email": _l("Email")}
@@ -33,6 +34,18 @@ UNIT_LABELS = {"minutes": _l("minutes"), "hours": _l("hours"),
                "working_minutes": _l("working minutes"), "working_days": _l("working days")}
 WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday")]
+
+
+class DayField(DateField):
+    """A date typed on a page: FIRST_DAY..LAST_DAY, else a field error and no value (a
+    filter then ignores it, as it does a date that does not parse)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not day_in_range(self.data):
+            self.data = None
+            raise ValueError(str(_l("Enter a date between %(first)s and %(last)s.",
+                                    first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())))
 
 
 def opts(pairs) -> list[SelectChoice]:
@@ -101,7 +114,7 @@ class IntakeForm(FlaskForm, WindowMixin):
                           default="normal", validators=[DataRequired()])
     technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
                                 validators=[Optional()])
-    day = DateField(_l("Visit date"), validators=[Optional()])
+    day = DayField(_l("Visit date"), validators=[Optional()])
     start = TimeField(_l("From"), validators=[Optional()])
     end = TimeField(_l("To"), validators=[Optional()])
 
@@ -115,7 +128,7 @@ class ScheduleForm(FlaskForm, WindowMixin):
 
     technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
                                 validators=[Optional()])
-    day = DateField(_l("Date"), validators=[Optional()])
+    day = DayField(_l("Date"), validators=[Optional()])
     start = TimeField(_l("From"), validators=[Optional()])
     end = TimeField(_l("To"), validators=[Optional()])
     confirm_overlap = HiddenField()
@@ -158,8 +171,8 @@ class JobSearchForm(FlaskForm):
     date_field = SelectField(_l("Date of"), choices=opts([("created", _l("intake")),
                                                      ("scheduled", _l("visit"))]),
                              default="created", validate_choice=False)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DayField(_l("From"), validators=[Optional()])
+    date_to = DayField(_l("To"), validators=[Optional()])
     needs_review = BooleanField(_l("Late evidence only"))
 
 
@@ -170,8 +183,8 @@ class ComplaintSearchForm(FlaskForm):
     q = StringField(_l("Reference, phone or name"), validators=[Optional(), Length(max=120)])
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
     severity = SelectField(_l("Class"), validators=[Optional()], validate_choice=False)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DayField(_l("From"), validators=[Optional()])
+    date_to = DayField(_l("To"), validators=[Optional()])
 
 
 class ComplaintForm(FlaskForm):
@@ -229,7 +242,7 @@ class ComplaintJobForm(FlaskForm, WindowMixin):
         DataRequired(_l("Describe the problem.")), Length(max=4000)])
     technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
                                 validators=[Optional()])
-    day = DateField(_l("Visit date"), validators=[Optional()])
+    day = DayField(_l("Visit date"), validators=[Optional()])
     start = TimeField(_l("From"), validators=[Optional()])
     end = TimeField(_l("To"), validators=[Optional()])
 

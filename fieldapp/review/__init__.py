@@ -6,7 +6,7 @@ services, commit once, and show a refused change (DomainError) as a message."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import (Blueprint, abort, flash, make_response, redirect,
                    render_template, request, url_for)
@@ -25,7 +25,7 @@ from fieldapp.extensions import db
 from fieldapp.models import Blob, Conflict, Job, Photo, Signature
 from fieldapp.services import jobs as job_service
 from fieldapp.services.views import job_detail
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.web import clock, domain_ctx, parse_day, web_actor
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -216,13 +216,6 @@ def verify_page(job_id):
                            job=db.session.get(Job, job_id))
 
 
-def _day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
-
-
 @bp.route("/kpis")
 @role_required(REVIEW_ROLES)
 def kpis():
@@ -231,8 +224,8 @@ def kpis():
 
     tz = _tz()
     today = clock().now().astimezone(tz).date()
-    start = _day(request.args.get("from"), today - timedelta(days=29))
-    end = _day(request.args.get("to"), today)
+    start = parse_day(request.args.get("from"), today - timedelta(days=29))
+    end = parse_day(request.args.get("to"), today)
     if end < start:
         start, end = end, start
     from fieldapp.review.parts import labels as parts_labels

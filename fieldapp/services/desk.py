@@ -439,7 +439,7 @@ def decode_cursor(cursor: str) -> list | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         first, second = json.loads(raw)
         return [ensure_aware(datetime.fromisoformat(first)), str(second)]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: "[[[[..." forged
         raise DomainError("bad_cursor", {"cursor": cursor}, status=400) from None
 
 
