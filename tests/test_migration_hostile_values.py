@@ -13,7 +13,7 @@ from fieldapp import create_app
 from fieldapp.core.clock import FixedClock
 from test_migrations import empty_db_url  # noqa: F401  (fixture)
 
-BEFORE = "e6a5214e06a9"
+BEFORE = "b16c0a7e2d41"  # the revision before 3f9c2a7d51e0
 NAIVE_T0 = T0.replace(tzinfo=None)
 
 

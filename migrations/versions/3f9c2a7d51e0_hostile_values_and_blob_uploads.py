@@ -21,7 +21,7 @@ And `blob_uploads`: every user who uploaded a blob's bytes (attaching a blob nee
 job that already uses the blob), filled from `blobs.uploaded_by_id`.
 
 Revision ID: 3f9c2a7d51e0
-Revises: e6a5214e06a9
+Revises: b16c0a7e2d41
 Create Date: 2026-12-03 09:40:00.000000
 
 """
@@ -35,7 +35,7 @@ from fieldapp.core.clock import Clock
 
 # revision identifiers, used by Alembic.
 revision = '3f9c2a7d51e0'
-down_revision = 'e6a5214e06a9'
+down_revision = 'b16c0a7e2d41'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3c5e7f9b214'
-down_revision = '3f9c2a7d51e0'
+down_revision = 'e6a5214e06a9'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 self-report (issue 16)
 
 Revision ID: b16c0a7e2d41
-Revises: e6a5214e06a9
+Revises: a3c5e7f9b214
 Create Date: 2026-12-03 09:40:00
 
 Backfill, from the audit trail: an event's `at` is the phone's raw clock where it had one
