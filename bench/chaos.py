@@ -45,6 +45,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
+if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the project's Python
+    from project_python import use_project_python
+
+    use_project_python()
 
 from devices import Device, GaveUp, Http  # noqa: E402
 from faultproxy import KINDS, FaultProxy  # noqa: E402

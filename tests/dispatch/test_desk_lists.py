@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from deskkit import Desk, sh  # first: it puts bench/ on the path
-from bulk_jobs import make_jobs  # noqa: E402
+from bench.bulk_jobs import make_jobs
+from tests.support.deskkit import Desk, sh
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ screenshots/), each checked for tap targets of at least 44 px and for fitting a 
 wide screen without sideways scrolling."""
 import pytest
 
-from browser_kit import PHONE, shot
+from tests.support.browser_kit import PHONE, shot
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ import re
 import pytest
 from werkzeug.routing.converters import NumberConverter
 
-from conftest import jpeg_bytes, new_uuid, sha, sync_push, upload_blob
+from tests.support.helpers import jpeg_bytes, new_uuid, sha, sync_push, upload_blob
 
 TECH, OTHER, DISPATCHER, SUPERVISOR, ADMIN = (
     "tech1", "tech2", "dispatcher1", "supervisor1", "admin")

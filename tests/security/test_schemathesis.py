@@ -9,7 +9,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 
-from conftest import intake_body  # noqa: F401
 
 ROLES = ["tech1", "dispatcher1", "supervisor1", "admin"]
 # The checks that prove the contract: no 5xx, documented status codes, documented content

@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # The desk's helpers (a signed-in web session, Shanghai times).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "dispatch"))
-from deskkit import Desk, sh  # noqa: E402,F401
+from tests.support.deskkit import Desk, sh  # noqa: F401
 
 
 def notes(app, kind: str | None = None, user_id: int | None = None, job_id=None,

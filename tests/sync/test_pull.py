@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from synckit import (Phone, approve, complete_job, job_of_type, jpeg_bytes,
-                     templates_by_id)
-from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
+from tests.support.synckit import (Phone, approve, complete_job, job_of_type, jpeg_bytes,
+                                   templates_by_id)
 
 
 @pytest.fixture
