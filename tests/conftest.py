@@ -1,17 +1,15 @@
 """Fixtures every area shares: a real database (a SQLite file, or PostgreSQL when
 FIELDAPP_TEST_DATABASE_URL says so), the app with an injected clock, a test client, an API
-helper, the demo data, a live server and a browser. Helpers live in tests/support/; each
-area's own fixtures in its conftest.py."""
+helper, the demo data and a technician's phone. Helpers live in tests/support/; each area's
+own fixtures in its conftest.py (the live server and the browser: tests/e2e/conftest.py)."""
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import create_engine, select
-from werkzeug.serving import make_server
 
 from fieldapp import create_app
 from fieldapp.cli import install_fixed_rows
@@ -20,7 +18,6 @@ from fieldapp.extensions import db, limiter
 from fieldapp.models import Base, User
 from fieldapp.seed import seed_demo
 from tests.support import database
-from tests.support.browser_kit import CHROMIUM
 from tests.support.helpers import ROOT, T0, ApiClient, app_config
 from tests.support.synckit import Phone, job_of_type
 
@@ -153,32 +150,3 @@ def tech1(client, demo):
 @pytest.fixture
 def job(tech1):
     return job_of_type(tech1, "repair")
-
-
-# --- a real server and a real browser (tests/e2e and the office screens) -----------------
-
-@pytest.fixture
-def live_server(app, demo):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    # Imported here so that runs without browser tests never load Playwright.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        yield browser
-        browser.close()

@@ -180,7 +180,6 @@ def test_a_busy_day_of_200_visits_stays_readable(browser, live_server, app, demo
     """What a dispatcher sees on a busy day: 200 visits over 12 technicians, a queue."""
     from datetime import date
 
-    from deskkit import Desk  # noqa: F401  (puts bench/ on the path)
     from fieldapp.extensions import db
     from fieldapp.services import accounts
     from fieldapp.services.context import Ctx
