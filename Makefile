@@ -46,13 +46,16 @@ run: db
 	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no CJK font installed; service report PDFs need one (apt-get install fonts-noto-cjk)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers (one per core); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-# The same suite against PostgreSQL (CI runs it after `make test`).
+# The same suite against PostgreSQL (CI runs it after `make test`); each worker uses its own
+# database, the URL's name with _gw0, _gw1, ... appended, made on the fly.
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-pg: install-dev
-	FIELDAPP_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	FIELDAPP_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -45,6 +45,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
+if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the project's Python
+    from project_python import use_project_python
+
+    use_project_python()
 
 from devices import Device, GaveUp, Http  # noqa: E402
 from faultproxy import KINDS, FaultProxy  # noqa: E402
@@ -111,8 +115,10 @@ def migrate(url: str, blob_dir: str, log):
 
     # The bench's own handle on the database (setup and checks), without touching this
     # process's environment (the test suite calls main() in-process).
+    # Its accounts get cheap password hashes: the bench measures sync, not scrypt.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "BLOB_ROOT": blob_dir,
-                      "SCHEDULER_ENABLED": False, "AUTO_SEED_DEMO": False})
+                      "SCHEDULER_ENABLED": False, "AUTO_SEED_DEMO": False,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         inspector = inspect(db.engine)
         tables = set(inspector.get_table_names())
@@ -144,34 +150,24 @@ def migrate(url: str, blob_dir: str, log):
 
 
 def seed_people(app, devices: int) -> dict:
-    """One dispatcher and `devices` technicians, cheap password hashes (the bench measures
-    sync, not scrypt)."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
+    """One dispatcher and `devices` technicians, with the cheap password hashes of the
+    bench's app (see migrate)."""
     from fieldapp.extensions import db
     from fieldapp.services import accounts
     from fieldapp.services.context import Ctx
 
-    original = accounts.generate_password_hash
-    accounts.generate_password_hash = partial(generate_password_hash,
-                                              method="pbkdf2:sha256:1000")
-    try:
-        with app.app_context():
-            ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])
-            people = {"dispatcher": accounts.create_user(
-                ctx, "chaosdisp", "fieldapp-demo", "dispatcher", "调度 Chaos").id}
-            techs = []
-            for n in range(devices):
-                techs.append(accounts.create_user(
-                    ctx, f"chaostech{n:03d}", "fieldapp-demo", "technician",
-                    f"技师 {n:03d}").id)
-            db.session.commit()
-            people["techs"] = techs
-            db.session.remove()
-    finally:
-        accounts.generate_password_hash = original
+    with app.app_context():
+        ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])
+        people = {"dispatcher": accounts.create_user(
+            ctx, "chaosdisp", "fieldapp-demo", "dispatcher", "调度 Chaos").id}
+        techs = []
+        for n in range(devices):
+            techs.append(accounts.create_user(
+                ctx, f"chaostech{n:03d}", "fieldapp-demo", "technician",
+                f"技师 {n:03d}").id)
+        db.session.commit()
+        people["techs"] = techs
+        db.session.remove()
     return people
 
 

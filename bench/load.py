@@ -32,6 +32,10 @@ from types import SimpleNamespace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the project's Python
+    from project_python import use_project_python
+
+    use_project_python()
 
 import chaos  # noqa: E402
 from devices import Device, Http  # noqa: E402

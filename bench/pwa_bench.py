@@ -26,6 +26,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the project's Python
+    from project_python import use_project_python
+
+    use_project_python()
 
 CHROMIUM = os.environ.get("FIELDAPP_CHROMIUM", "/usr/bin/chromium")
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))  # the walk is shared with the browser test

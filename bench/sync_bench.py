@@ -26,6 +26,10 @@ from datetime import datetime, timedelta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the project's Python
+    from project_python import use_project_python
+
+    use_project_python()
 
 from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
 

@@ -87,6 +87,8 @@ def from_environment(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "WTF_CSRF_TIME_LIMIT": None,
+        # werkzeug's method for new password hashes (the tests set a cheap "pbkdf2:sha256:1000").
+        "PASSWORD_HASH_METHOD": "scrypt",
         # Issue 7: timed work and the notification outbox (README "Scheduled work").
         "SCHEDULER_ENABLED": _flag("FIELDAPP_SCHEDULER", True),
         "SCHEDULER_INTERVAL": int(os.environ.get("FIELDAPP_SCHEDULER_INTERVAL", 60)),

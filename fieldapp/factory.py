@@ -14,6 +14,7 @@ from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fieldapp.services import accounts
 from fieldapp.services.accounts import user_for_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     # The SLA policy in force: SlaPolicy's defaults until an admin saves /dispatch/settings;
     # then the stored one, re-read by every process (fieldapp/services/settings.py).
     app.extensions["fieldapp.policy"] = SlaPolicy(timezone=app.config["FIELDAPP_TIMEZONE"])
+    accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
 
     db.init_app(app)
     with app.app_context():

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from tests.support.helpers import CHEAP_PASSWORD_HASH
+
 SH = ZoneInfo("Asia/Shanghai")
 
 
@@ -152,14 +154,15 @@ def test_init_db_is_idempotent(app):
 
 # --- first start ---------------------------------------------------------------------------
 
-def _first_start(monkeypatch, app, db_url, tmp_path, clock, env):
+def first_start(monkeypatch, app, db_url, tmp_path, clock, env):
     """create_app as `make run` does (not TESTING) against the migrated, empty test db."""
     from fieldapp import create_app
 
     monkeypatch.setenv("FIELDAPP_ENV", env)
     monkeypatch.setenv("SECRET_KEY", "first-start-secret-of-32-bytes-or-more")
     monkeypatch.setenv("DATABASE_URL", db_url)
-    started = create_app({"CLOCK": clock, "BLOB_ROOT": str(tmp_path / "blobs2")})
+    started = create_app({"CLOCK": clock, "BLOB_ROOT": str(tmp_path / "blobs2"),
+                          "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH})
     try:
         assert started.config["FIELDAPP_ENV"] == env
         assert not started.config.get("TESTING")
@@ -174,13 +177,13 @@ def _first_start(monkeypatch, app, db_url, tmp_path, clock, env):
 
 def test_production_start_does_not_seed(monkeypatch, app, db_url, tmp_path, clock):
     assert users(app) == {}
-    assert _first_start(monkeypatch, app, db_url, tmp_path, clock, "production") == {}
+    assert first_start(monkeypatch, app, db_url, tmp_path, clock, "production") == {}
 
 
 def test_development_start_seeds_an_empty_database(monkeypatch, app, db_url, tmp_path, clock):
     # The control for the test above: outside production the same start seeds.
     assert users(app) == {}
-    seeded = _first_start(monkeypatch, app, db_url, tmp_path, clock, "development")
+    seeded = first_start(monkeypatch, app, db_url, tmp_path, clock, "development")
     assert set(seeded) == {"tech1", "tech2", "dispatcher1", "supervisor1", "admin"}
 
 

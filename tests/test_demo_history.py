@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from test_cli import run
+from tests.test_cli import first_start, run
 
 
 def _count(app, model, *where):
@@ -18,14 +18,9 @@ def _count(app, model, *where):
                                   ).scalar_one()
 
 
-def test_history_fills_every_office_screen(app, api, clock, monkeypatch):
+def test_history_fills_every_office_screen(app, api, clock):
     from fieldapp.models import Complaint, Device, Job, ReturnVisit, Seal, Takeback
-    from fieldapp.services import accounts
-    from functools import partial
-    from werkzeug.security import generate_password_hash
 
-    monkeypatch.setattr(accounts, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
     result = run(app, "seed-demo", "--history")
     assert result.exit_code == 0, result.output
     assert "past work loaded" in result.output
@@ -81,8 +76,7 @@ def test_history_is_refused_in_production(app):
 def test_the_first_start_brings_the_past_unless_turned_off(monkeypatch, app, db_url, tmp_path,
                                                           clock, setting, seals):
     from fieldapp.models import Seal, User
-    from test_cli import _first_start
 
     monkeypatch.setenv("FIELDAPP_DEMO_HISTORY", setting)
-    assert len(_first_start(monkeypatch, app, db_url, tmp_path, clock, "development")) == 5
+    assert len(first_start(monkeypatch, app, db_url, tmp_path, clock, "development")) == 5
     assert _count(app, User) == 5 and _count(app, Seal) == seals

@@ -8,10 +8,10 @@ import json
 
 from sqlalchemy import select, text
 
-from conftest import T0
+from tests.support.helpers import T0
 from fieldapp import create_app
 from fieldapp.core.clock import FixedClock
-from test_migrations import empty_db_url  # noqa: F401  (fixture)
+from tests.test_migrations import empty_db_url  # noqa: F401  (fixture)
 
 BEFORE = "b16c0a7e2d41"  # the revision before 3f9c2a7d51e0
 NAIVE_T0 = T0.replace(tzinfo=None)

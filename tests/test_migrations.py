@@ -1,30 +1,18 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
 
-from conftest import PG_URL
+from tests.support.database import fresh_database_url
 from fieldapp import create_app
 from fieldapp.models import Base
 
 
 @pytest.fixture
 def empty_db_url(tmp_path):
-    if not PG_URL:
-        yield "sqlite:///" + str(tmp_path / "migrated.db")
-        return
-    name = "fieldapp_mig_" + uuid.uuid4().hex[:8]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database_url(tmp_path, "mig") as url:
+        yield url
 
 
 def test_upgrade_matches_models_and_seeds(empty_db_url, tmp_path):

@@ -17,8 +17,11 @@ from fieldapp.core.roles import ROLES
 from fieldapp.models import Device, User
 from fieldapp.services.context import Ctx
 
+# New password hashes use the app's PASSWORD_HASH_METHOD (scrypt; the tests pick a cheap
+# PBKDF2), which the factory hands to use_hash_method. Verifying reads the method from the hash.
+_hash_method = "scrypt"
 # Compared against when the user does not exist, so timing does not tell who exists.
-_DUMMY_HASH = generate_password_hash("fieldapp-no-such-user")
+_DUMMY_HASH = generate_password_hash("fieldapp-no-such-user", method=_hash_method)
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256  # the sign-in form's limit: a longer one could never be typed in
 # Django's list of the 20,000 most common passwords, lower case (licence beside it).
@@ -35,7 +38,7 @@ def create_user(ctx: Ctx, username: str, password: str, role: str, display_name:
     check_password(password, username)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
         raise DomainError("username_taken", {"username": username}, status=409)
-    user = User(username=username, password_hash=generate_password_hash(password), role=role,
+    user = User(username=username, password_hash=new_password_hash(password), role=role,
                 display_name=display_name or username, phone=phone, email=email, active=True,
                 created_at=ctx.now())
     ctx.session.add(user)
@@ -70,7 +73,7 @@ def check_password(password: str | None, username: str) -> None:
 def set_password(user: User, password: str) -> None:
     """A new password; every web session of the user ends (devices keep their tokens)."""
     check_password(password, user.username)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = new_password_hash(password)
     end_web_sessions(user)
 
 
@@ -79,6 +82,17 @@ def set_active(user: User, active: bool) -> None:
     if user.active and not active:
         end_web_sessions(user)
     user.active = active
+
+
+def new_password_hash(password: str) -> str:
+    return generate_password_hash(password, method=_hash_method)
+
+
+def use_hash_method(method: str) -> None:
+    global _hash_method, _DUMMY_HASH
+    if method != _hash_method:
+        _hash_method = method
+        _DUMMY_HASH = generate_password_hash("fieldapp-no-such-user", method=method)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

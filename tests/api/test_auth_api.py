@@ -1,7 +1,7 @@
 """Device sign-in over the API: tokens, failures, the rate limit, logout, hashed storage."""
 import pytest
 
-from conftest import intake_body
+from tests.support.helpers import intake_body
 
 LOGIN = "/api/v1/auth/login"
 

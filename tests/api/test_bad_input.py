@@ -2,7 +2,7 @@
 and nothing stored."""
 import pytest
 
-from conftest import complete_job, intake_body
+from tests.support.helpers import complete_job, intake_body
 
 SH_10 = "2026-11-26T10:00:00+08:00"
 SH_12 = "2026-11-26T12:00:00+08:00"

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import T0, complete_job, intake_body, sync_push
+from tests.support.helpers import T0, complete_job, intake_body, sync_push
 
 SH_TOMORROW_10 = "2026-11-25T10:00:00+08:00"   # 02:00Z
 SH_TOMORROW_12 = "2026-11-25T12:00:00+08:00"
@@ -243,8 +243,9 @@ def test_technician_get_of_another_technicians_job_is_404(api, demo):
         demo["tech1"]
 
 
-@pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid", "1", "x" * 36,
-                                    "' OR 1=1 --"])
+# A stable id for the random one: pytest-xdist's workers must collect the same names.
+@pytest.mark.parametrize("job_id", [pytest.param(str(uuid.uuid4()), id="random-uuid"),
+                                    "not-a-uuid", "1", "x" * 36, "' OR 1=1 --"])
 @pytest.mark.parametrize("who", ["dispatcher1", "tech1"])
 def test_nonexistent_job_404(api, demo, job_id, who):
     assert_error(api.get(f"/api/v1/jobs/{job_id}", as_=who), 404)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import intake_body
+from tests.support.helpers import intake_body
 
 # Characters no database stores as sent: NUL (PostgreSQL refuses it) and lone surrogates.
 UNSTORABLE = st.sampled_from(["\x00", "\ud800", "\udbff", "\udc00", "\udfff"])

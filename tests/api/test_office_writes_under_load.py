@@ -3,7 +3,7 @@ no "database is locked" on SQLite, no lost write on either side. Every state-cha
 request takes the write lock before it reads (fieldapp.db.write_request)."""
 import threading
 
-from conftest import new_uuid
+from tests.support.helpers import new_uuid
 
 
 def test_office_writes_while_a_phone_pushes(app, demo):

@@ -1,4 +1,4 @@
-from conftest import intake_body
+from tests.support.helpers import intake_body
 
 
 def test_login_intake_and_get(api, demo):

@@ -3,8 +3,9 @@ state; assign, reassign, reschedule, unassign and cancel from a form; double boo
 before it is saved; late evidence flagged and decided; JSON for the page's own refresh."""
 import re
 
-from conftest import sync_push
-from deskkit import Desk, sh, z
+from bench.bulk_jobs import make_jobs
+from tests.support.deskkit import Desk, sh, z
+from tests.support.helpers import sync_push
 
 
 def board(app, desk, day=None):
@@ -249,7 +250,6 @@ def test_the_board_stays_correct_with_many_jobs_a_day(app, api, demo):
     """200 visits on one day: every one is on its technician's lane, in time order."""
     from datetime import date
 
-    from bulk_jobs import make_jobs
     from fieldapp.extensions import db
 
     with app.app_context():

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from deskkit import sh
+from tests.support.deskkit import sh
 from fieldapp.core import complaints as rules
 from fieldapp.core.sla import (BREACHED, MET, OK, WARNING, Limit, SlaPolicy, clock_level,
                                due_at, fraction_left, limit_from_dict, working_seconds_between)

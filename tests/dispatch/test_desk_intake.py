@@ -3,7 +3,7 @@ fault symptoms kept with the problem, a message per wrong field and nothing stor
 returning customer recognised by phone with their history."""
 import pytest
 
-from deskkit import Desk, intake_form, job_id_from, sh, z
+from tests.support.deskkit import Desk, intake_form, job_id_from, sh, z
 
 
 def counts(app):

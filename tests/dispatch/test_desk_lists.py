@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from deskkit import Desk, sh  # first: it puts bench/ on the path
-from bulk_jobs import make_jobs  # noqa: E402
+from bench.bulk_jobs import make_jobs
+from tests.support.deskkit import Desk, intake_form, sh
 
 
 @pytest.fixture
@@ -162,8 +162,6 @@ def test_search_form_keeps_what_was_asked(app, many):
 
 
 def test_csv_cells_never_run_as_formulas(app, demo):
-    from deskkit import intake_form
-
     desk = Desk(app, "dispatcher1")
     desk.post("/dispatch/intake", data=intake_form(
         name="=cmd|' /C calc'!A0", problem='=HYPERLINK("http://evil","点我")'))

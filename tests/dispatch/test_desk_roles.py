@@ -3,8 +3,9 @@ supervisors and technicians get 403 and change nothing, anonymous visitors are s
 (pages) or get 401 (API). The settings page is the admins' alone."""
 import pytest
 
-from conftest import jpeg_bytes, new_uuid, sync_push, upload_blob
-from deskkit import Desk, _csrf, intake_form, sh, z
+from tests.support.helpers import jpeg_bytes, new_uuid, sync_push, upload_blob
+from tests.support.deskkit import Desk, intake_form, sh, z
+from tests.support.web_kit import csrf_from
 
 ROLES = {"technician": "tech1", "supervisor": "supervisor1", "dispatcher": "dispatcher1",
          "admin": "admin"}
@@ -154,7 +155,7 @@ def test_pages_send_anonymous_visitors_to_sign_in(app, client, world, page):
     if method == "GET":
         response = client.get(url)
     else:  # with a valid token from the sign-in page, but nobody signed in
-        token = _csrf(client.get("/login").get_data(as_text=True))
+        token = csrf_from(client.get("/login").get_data(as_text=True))
         response = client.post(url, data={**form(world), "csrf_token": token})
     assert response.status_code == 302 and "/login" in response.headers["Location"], name
     assert snapshot(app) == before

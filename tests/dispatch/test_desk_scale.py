@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from deskkit import Desk  # first: it puts bench/ on the path
-from bulk_jobs import make_jobs  # noqa: E402
-from test_desk_lists import newest_first, read_csv, refs, walk  # noqa: E402
+from bench.bulk_jobs import make_jobs
+from tests.dispatch.test_desk_lists import newest_first, read_csv, refs, walk
+from tests.support.deskkit import Desk
 
 N = 100_000
 TODAY = date(2026, 11, 24)

@@ -4,8 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from deskkit import Desk
-from test_desk_clocks import settings_form
+from tests.support.deskkit import Desk
+from tests.dispatch.test_desk_clocks import settings_form
 
 
 def changes(app):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from browser_kit import DESKTOP, shot, web_sign_in
+from tests.support.browser_kit import DESKTOP, shot, web_sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -4,18 +4,13 @@ queue and the parts log (/review/parts, supervisor), the take-back register
 tapping, the way a supervisor does. Screenshots in screenshots/office-parts-*.png."""
 from __future__ import annotations
 
-import os
-import sys
 from datetime import timedelta
 
 import pytest
 
-from browser_kit import DESKTOP, shot, web_sign_in
-from conftest import T0
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "parts"))
-from partskit import Phone, job_of_type, parts_request, receipt  # noqa: E402
+from tests.support.browser_kit import DESKTOP, shot, web_sign_in
+from tests.support.helpers import T0, jpeg_bytes
+from tests.support.partskit import Phone, job_of_type, parts_request, receipt
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +68,4 @@ def test_office_pages(browser, live_server, app, clock, lang):
 
 
 def _jpeg():
-    from conftest import jpeg_bytes
-
     return jpeg_bytes(5, (400, 300))

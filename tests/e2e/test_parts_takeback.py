@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from browser_kit import PHONE, shot
-from test_pwa_offline import job_id_for, move, new_phone, sign_in, wait_synced
-from test_pwa_screens import check_screen
+from tests.e2e.test_pwa_offline import job_id_for, move, new_phone, sign_in, wait_synced
+from tests.e2e.test_pwa_screens import check_screen
+from tests.support.browser_kit import PHONE, shot
+from tests.support.helpers import ApiClient
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +56,6 @@ def takeback_row(app, job_id):
 
 def assign(app, job_id, username="tech1"):
     """The dispatcher schedules the follow-up job for today (through the API)."""
-    from conftest import ApiClient
-
     api = ApiClient(app.test_client())
     me = api.login(username)
     start = datetime.now(timezone.utc) + timedelta(hours=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from browser_kit import shot
-from test_pwa_offline import job_id_for, new_phone, sign_in, wait_synced
+from tests.support.browser_kit import shot
+from tests.e2e.test_pwa_offline import job_id_for, new_phone, sign_in, wait_synced
 
 pytestmark = pytest.mark.browser
 

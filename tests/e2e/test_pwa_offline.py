@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from browser_kit import PHONE, shot
+from tests.support.browser_kit import PHONE, shot
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,9 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
-from browser_kit import shot
-from test_pwa_offline import add_note, job_id_for, new_phone, sign_in, wait_synced
+from tests.e2e.test_pwa_offline import add_note, job_id_for, new_phone, sign_in, wait_synced
+from tests.support.browser_kit import shot
+from tests.support.database import PG_URL
 
 pytestmark = pytest.mark.browser
 
@@ -67,8 +68,6 @@ def open_job(page, job_id):
 
 @pytest.fixture
 def sqlite_only():
-    from conftest import PG_URL
-
     if PG_URL:
         pytest.skip("the browser tests run on SQLite")
 

@@ -2,7 +2,7 @@
 English when switched. Screenshots at phone and desktop size land in screenshots/."""
 import pytest
 
-from browser_kit import DESKTOP, PHONE, shot
+from tests.support.browser_kit import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
 

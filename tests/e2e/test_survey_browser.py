@@ -3,17 +3,12 @@ score and an open issue open the complaint and the follow-up job. The office's q
 and desktop size. Screenshots land in screenshots/."""
 from __future__ import annotations
 
-import os
-import sys
 from datetime import timedelta
 
 import pytest
 
-from browser_kit import DESKTOP, PHONE, shot, web_sign_in
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "visits"))
-from visitkit import approve, run_create_due  # noqa: E402
+from tests.support.browser_kit import DESKTOP, PHONE, shot, web_sign_in
+from tests.support.visitkit import approve, run_create_due
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ from email import message_from_bytes, policy
 
 from flask_babel import lazy_gettext as _l
 
-from conftest import intake_body
-from notify_kit import Desk, Hook, SmtpSink, notes, run
+from tests.support.helpers import intake_body
+from tests.support.notify_kit import Desk, Hook, SmtpSink, notes, run
 
 SECRET = "hook-secret-for-tests"
 

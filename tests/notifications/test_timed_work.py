@@ -4,8 +4,8 @@ nothing the second time."""
 import json
 from datetime import timedelta
 
-from conftest import T0, intake_body, jpeg_bytes, new_uuid, sync_push, upload_blob
-from notify_kit import counts, notes, run, sh
+from tests.support.helpers import T0, intake_body, jpeg_bytes, new_uuid, sync_push, upload_blob
+from tests.support.notify_kit import counts, notes, run, sh
 
 SECOND = timedelta(seconds=1)
 

@@ -5,29 +5,19 @@ on SQLite against one database file."""
 import os
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from conftest import PG_URL, ROOT, T0
+from tests.support.database import fresh_database_url
+from tests.support.helpers import ROOT, T0, app_config
 from fieldapp.core.clock import FixedClock
 
 
 @pytest.fixture
 def fresh_db_url(tmp_path):
-    if not PG_URL:
-        yield "sqlite:///" + str(tmp_path / "two.db")
-        return
-    name = "fieldapp_sched_" + uuid.uuid4().hex[:8]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database_url(tmp_path, "sched") as url:
+        yield url
 
 
 def _prepare(url, tmp_path):
@@ -43,8 +33,7 @@ def _prepare(url, tmp_path):
     from fieldapp.models import User
 
     clock = FixedClock(T0)
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "CLOCK": clock,
-                      "BLOB_ROOT": str(tmp_path / "blobs"), "SECRET_KEY": "x"})
+    app = create_app(app_config(url, str(tmp_path / "blobs"), clock))
     with app.app_context():
         Base.metadata.create_all(db.engine)
         install_fixed_rows()

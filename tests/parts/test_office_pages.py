@@ -4,32 +4,22 @@ take-back register at /dispatch/takebacks (overdue highlighted, the follow-up jo
 schedule, the papers as PDFs) and the overdue setting (admins)."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
-from conftest import T0
-from partskit import Phone, events, job_of_type, parts_request, receipt
-from partskit import fast_sign_in  # noqa: F401,F811  (fixtures)
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-
+from tests.support.helpers import T0
+from tests.support.partskit import Phone, events, job_of_type, parts_request, receipt
+from tests.support.web_kit import csrf_from
 
 def web_client(app, username):
     client = app.test_client()
     client.get("/lang/en")
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={"username": username, "password": "fieldapp-demo",
-                                           "csrf_token": token_of(page)})
+                                           "csrf_token": csrf_from(page)})
     assert response.status_code == 302
     return client
-
-
-def token_of(page: str) -> str:
-    match = CSRF_RE.search(page)
-    assert match, "no csrf_token in the page"
-    return match.group(1) or match.group(2)
 
 
 @pytest.fixture
@@ -51,7 +41,7 @@ def test_parts_queue_decisions_on_the_web(app, api, loop):
     web = web_client(app, "supervisor1")
     page = web.get("/review/parts").get_data(as_text=True)
     assert "铰链 hinge" in page and "螺丝包" in page and loop["job"]["ref"] in page
-    token = token_of(page)
+    token = csrf_from(page)
     url = f"/review/parts/{loop['first']}/decide"
     # No CSRF token: refused before anything happens.
     assert web.post(url, data={"decision": "approve", "cause": "wear"}).status_code == 400
@@ -79,7 +69,7 @@ def test_parts_queue_decisions_on_the_web(app, api, loop):
     log = web.get("/review/parts/log").get_data(as_text=True)
     assert "Quality (manufacturing) defect" in log and "Missing in the delivery" in log
     assert "Not released: no approval" in log
-    token = token_of(log)
+    token = csrf_from(log)
     answer = web.post(f"/review/parts/{loop['second']}/release", data={"csrf_token": token},
                       follow_redirects=True).get_data(as_text=True)
     assert "no approval on record" in answer
@@ -122,17 +112,17 @@ def test_take_back_register(app, api, clock, loop):
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert web.get(f"/dispatch/takebacks/{loop['receipt']}/nope.pdf").status_code == 404
     # Only an admin moves the overdue limit; the change is on record.
-    token = token_of(page)
+    token = csrf_from(page)
     assert web.post("/dispatch/takebacks/settings",
                     data={"csrf_token": token, "overdue_days": "10"}).status_code == 403
     admin = web_client(app, "admin")
     page = admin.get("/dispatch/takebacks").get_data(as_text=True)
-    admin.post("/dispatch/takebacks/settings", data={"csrf_token": token_of(page),
+    admin.post("/dispatch/takebacks/settings", data={"csrf_token": csrf_from(page),
                                                      "overdue_days": "10"})
     body = api.get("/api/v1/takebacks", as_="dispatcher1").get_json()
     assert body["overdue_days"] == 10 and body["items"][0]["overdue"] is False
     answer = admin.post("/dispatch/takebacks/settings",
-                        data={"csrf_token": token_of(page), "overdue_days": "0"},
+                        data={"csrf_token": csrf_from(page), "overdue_days": "0"},
                         follow_redirects=True).get_data(as_text=True)
     assert "from 1 to 365" in answer
     assert api.get("/api/v1/takebacks", as_="dispatcher1").get_json()["overdue_days"] == 10
@@ -184,7 +174,7 @@ def test_the_kpi_page_shows_parts_by_cause_and_takebacks_by_model(app, api, cloc
     by_model = page.split('class="grid by-model"')[1].split("</table>")[0]
     assert f"<td>{loop['job']['product_model']}</td><td>1</td><td>1</td>" in by_model
     # A refused request drops out; days before the requests show nothing.
-    token = token_of(web.get("/review/parts").get_data(as_text=True))
+    token = csrf_from(web.get("/review/parts").get_data(as_text=True))
     web.post(f"/review/parts/{loop['second']}/decide",
              data={"csrf_token": token, "decision": "refuse", "reason": "包装内有备用螺丝"})
     page = web.get("/review/kpis").get_data(as_text=True)

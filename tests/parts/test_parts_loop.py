@@ -8,10 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from partskit import (Phone, events, giveback, job_detail, job_of_type,
-                      new_uuid, parts_request, png_bytes, receipt, statuses, tech_jobs)
-from partskit import fast_sign_in, job, tech1  # noqa: F401,F811  (fixtures)
-from conftest import T0
+from tests.support.partskit import (Phone, events, giveback, job_detail, job_of_type, new_uuid,
+                                    parts_request, png_bytes, receipt, statuses, tech_jobs)
+from tests.support.helpers import T0
 
 
 def on_site(phone, job):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 
 
-from partskit import Phone, giveback, job_of_type, receipt
-from partskit import fast_sign_in  # noqa: F401,F811  (fixtures)
+from tests.support.partskit import Phone, giveback, job_of_type, receipt
 
 
 def text_of(pdf: bytes, tmp_path, name: str) -> str:

@@ -4,16 +4,14 @@ import subprocess
 
 import pytest
 
-from conftest import complete_job
-from review_kit import approved_job, get, review, tech_jobs
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
+from tests.support.helpers import complete_job
+from tests.support.review_kit import approved_job, get, review, tech_jobs
+from tests.support.web_kit import csrf_from
 
 def web_client(app, username):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = CSRF_RE.search(page).group(1)
+    token = csrf_from(page)
     response = client.post("/login", data={"username": username, "password": "fieldapp-demo",
                                            "csrf_token": token})
     assert response.status_code == 302
@@ -43,7 +41,7 @@ def test_queue_job_page_and_sign_off_on_the_web(app, api, demo):
     thumb = client.get(f"/review/thumbs/{detail['photos'][0]['sha256']}")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
     assert "immutable" in thumb.headers["Cache-Control"]
-    token = CSRF_RE.search(html).group(1)
+    token = csrf_from(html)
     # Rework without a comment is refused and changes nothing.
     client.post(f"/review/jobs/{job['id']}/decide",
                 data={"csrf_token": token, "decision": "rework", "comment": " "})

@@ -3,7 +3,7 @@ pages can be rendered with pdftoppm and looked at; always checks that it renders
 import os
 import subprocess
 
-from review_kit import approved_job
+from tests.support.review_kit import approved_job
 
 
 def test_report_pages_render(api, demo, tmp_path):

@@ -3,8 +3,8 @@ seal and `flask verify`, and rework reaching the phone."""
 import pytest
 from sqlalchemy import delete, update
 
-from conftest import complete_job, jpeg_bytes, new_uuid, sync_push, upload_blob
-from review_kit import approved_job, get, review, tech_jobs, verify
+from tests.support.helpers import complete_job, jpeg_bytes, new_uuid, sync_push, upload_blob
+from tests.support.review_kit import approved_job, get, review, tech_jobs, verify
 
 
 def error(response, status, code):

@@ -8,9 +8,9 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import intake_body, sync_push
+from tests.support.helpers import intake_body, sync_push
 from fieldapp.csvfile import BOM, FORMULA_STARTS, csv_text, safe_cell
-from web_kit import signed_in_client
+from tests.support.web_kit import signed_in_client
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+cmd|' /C calc'!A0", "-2+3+cmd",
            "@SUM(1+1)*cmd", "\t=1+1", "\r=1+1"]

@@ -17,7 +17,8 @@ import re
 import pytest
 from werkzeug.routing.converters import NumberConverter
 
-from conftest import jpeg_bytes, new_uuid, sha, sync_push, upload_blob
+from tests.support.helpers import jpeg_bytes, new_uuid, sha, sync_push, upload_blob
+from tests.support.web_kit import signed_in_client
 
 TECH, OTHER, DISPATCHER, SUPERVISOR, ADMIN = (
     "tech1", "tech2", "dispatcher1", "supervisor1", "admin")
@@ -212,8 +213,6 @@ def test_api_roles(app, api, world, username):
 def test_web_roles(app, world, username):
     """Every page under /dispatch/, /review/ and /app/ signed in as this user (session
     cookie). Pages of another face answer 403 and POSTs to them change nothing."""
-    from web_kit import signed_in_client
-
     client, token = signed_in_client(app, username)
     problems = []
     for rule, method, url in _cases(app, world):
@@ -271,8 +270,6 @@ FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
 def test_every_form_carries_a_csrf_token(app, world, username):
     """Every POST form on every page this user can open (param-less pages, plus the job's
     own pages) has a hidden csrf_token."""
-    from web_kit import signed_in_client
-
     client, _ = signed_in_client(app, username)
     problems, forms = [], 0
     for rule, method, url in _cases(app, world):
@@ -299,8 +296,6 @@ def test_every_form_carries_a_csrf_token(app, world, username):
 def test_every_web_post_refuses_a_missing_csrf_token(app, world, username):
     """Every non-API POST route, signed in as a role that may use it, without the token:
     400 and nothing stored."""
-    from web_kit import signed_in_client
-
     client, _ = signed_in_client(app, username)
     problems, tried = [], 0
     before = _state(app)

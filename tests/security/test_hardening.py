@@ -10,8 +10,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from conftest import complete_job, intake_body, jpeg_bytes, png_bytes, sha, upload_blob
-from web_kit import signed_in_client
+from tests.support.helpers import complete_job, intake_body, jpeg_bytes, png_bytes, sha, upload_blob
+from tests.support.web_kit import signed_in_client
 
 # --- uploads that lie ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.web import same_site_path
-from web_kit import csrf_from, signed_in_client
+from tests.support.web_kit import csrf_from, signed_in_client
 
 # Pieces an attacker strings together: separators a browser folds into "//", their encodings
 # (once and twice), schemes, hosts, dot segments and characters browsers drop or rewrite.

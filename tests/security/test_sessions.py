@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from web_kit import csrf_from, signed_in_client
+from tests.support.helpers import ApiClient
+from tests.support.web_kit import csrf_from, signed_in_client
 
 
 def cookies_of(client) -> dict[str, str]:
@@ -144,8 +145,6 @@ def test_signing_out_in_the_app_ends_the_web_session_it_came_from(app, demo):
 
 
 def test_api_sign_out_leaves_another_users_web_session_alone(app, demo):
-    from conftest import ApiClient
-
     client, _ = signed_in_client(app, "dispatcher1")
     api = ApiClient(client)
     api.login("tech1")

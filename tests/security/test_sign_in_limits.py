@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from web_kit import csrf_from
+from tests.support.web_kit import csrf_from
 
 LOGIN = "/api/v1/auth/login"
 NAMES = ["tech1", "tech2", "dispatcher1", "supervisor1", "admin"] + [

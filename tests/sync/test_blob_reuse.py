@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import new_uuid
-from synckit import Phone, job_of_type, jpeg_bytes, png_bytes, sha, statuses
-from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
+from tests.support.helpers import jpeg_bytes, new_uuid, png_bytes, sha
+from tests.support.synckit import Phone, job_of_type, statuses
 
 
 @pytest.fixture

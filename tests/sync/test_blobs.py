@@ -8,9 +8,8 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from synckit import (Phone, blob_files, job_of_type, jpeg_bytes, png_bytes, sha,
-                     statuses)
-from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
+from tests.support.synckit import (Phone, blob_files, job_of_type, jpeg_bytes, png_bytes, sha,
+                                   statuses)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync.blobs import LocalBlobStore
-from synckit import (Phone, blob_files, counts, device_last_seq, job_detail,
-                     job_of_type, jpeg_bytes, png_bytes, sha, statuses)
-from synckit import fast_sign_in, job, tech1  # noqa: F401,F811  (fixtures)
+from tests.support.helpers import app_config
+from tests.support.synckit import (Phone, blob_files, counts, device_last_seq, job_detail,
+                                   job_of_type, jpeg_bytes, png_bytes, sha, statuses)
 
 pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 
@@ -252,10 +252,7 @@ def test_server_restart_mid_sync_continues(app, db_url, clock, tech1, job):
     cursor = tech1.pull()["cursor"]
     before = counts(app)
 
-    second = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "CLOCK": clock,
-        "BLOB_ROOT": app.config["BLOB_ROOT"], "SECRET_KEY": "test-secret",
-        "RATELIMIT_ENABLED": True})
+    second = create_app(app_config(db_url, app.config["BLOB_ROOT"], clock))
     try:
         with second.app_context():
             install_fixed_rows()  # what `flask db upgrade` / init-db runs on every start

@@ -28,10 +28,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import new_uuid
 from fieldapp.core import states
-from synckit import Phone, job_of_type, jpeg_bytes, png_bytes, strict_json
-from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
+from tests.support.helpers import jpeg_bytes, new_uuid, png_bytes
+from tests.support.synckit import Phone, job_of_type, strict_json
 from sync.mutations import HANDLERS, MAX_STRING, SCHEMAS, printable
 
 EXAMPLES = int(os.environ.get("FIELDAPP_HYPOTHESIS_EXAMPLES", "8"))

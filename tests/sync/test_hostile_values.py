@@ -8,8 +8,7 @@ import math
 import pytest
 from flask import jsonify
 
-from synckit import (Phone, counts, device_last_seq, fast_sign_in, job, job_of_type,  # noqa: F401
-                     strict_json, tech1)
+from tests.support.synckit import Phone, counts, device_last_seq, job_of_type, strict_json
 
 NAN, INF = float("nan"), float("inf")
 

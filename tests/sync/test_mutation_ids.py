@@ -1,6 +1,6 @@
 """A mutation id another user's mutation already holds: refused, the queue moves on, and a
 replay of that seq answers from the log (never a server error that blocks the phone)."""
-from synckit import Phone, job_of_type, statuses
+from tests.support.synckit import Phone, job_of_type, statuses
 
 
 def test_an_id_taken_by_another_user_is_rejected_and_does_not_block(client, demo):

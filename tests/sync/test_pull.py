@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from synckit import (Phone, approve, complete_job, job_of_type, jpeg_bytes,
-                     templates_by_id)
-from synckit import fast_sign_in, tech1  # noqa: F401,F811  (fixtures)
+from tests.support.synckit import (Phone, approve, complete_job, job_of_type, jpeg_bytes, sha,
+                                   templates_by_id)
 
 
 @pytest.fixture
@@ -303,8 +302,6 @@ def test_last_seq_is_the_devices_processed_seq(app, client, tech1):
     assert tech1.pull()["last_seq"] == 3
     # A retry does not count: it is not processed.
     missing = jpeg_bytes(99)
-    from synckit import sha
-
     answer = tech1.push([tech1.photo(job["id"], sha(missing)), tech1.note(job["id"], "c")])
     assert answer["last_seq"] == 3
     assert tech1.pull()["last_seq"] == 3

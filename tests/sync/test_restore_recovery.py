@@ -17,15 +17,11 @@ import subprocess
 
 import pytest
 
-from conftest import PG_URL, jpeg_bytes, new_uuid, sha
-from synckit import Phone, cheap_passwords, counts
+from tests.support.database import PG_URL
+from tests.support.helpers import jpeg_bytes, new_uuid, sha
+from tests.support.synckit import Phone, counts
 
 AT = "2026-11-24T02:30:00Z"
-
-
-@pytest.fixture(autouse=True)
-def _cheap(monkeypatch):
-    cheap_passwords(monkeypatch)
 
 
 class PhoneModel:

@@ -47,9 +47,10 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, r
                                  run_state_machine_as_test)
 from sqlalchemy import select
 
-from conftest import PG_URL, T0, _truncate
 from fieldapp.core import states
 from fieldapp.core.roles import DISPATCHER, ROLES, TECHNICIAN
+from tests.support.database import PG_URL, copy_sqlite, truncate
+from tests.support.helpers import T0, app_config
 
 EXAMPLES = int(os.environ.get("FIELDAPP_HYPOTHESIS_EXAMPLES", "25"))
 MACHINE_SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=30, deadline=None,
@@ -168,6 +169,7 @@ def effective_status(result: dict) -> str:
 
 class SyncMachine(RuleBasedStateMachine):
     pg_engine = None  # set by the test from the session fixture when on PostgreSQL
+    demo_template = None  # on SQLite: the session's database file with the demo data at T0
 
     # --- set-up and tear-down ----------------------------------------------------------
 
@@ -184,22 +186,18 @@ class SyncMachine(RuleBasedStateMachine):
 
         self.tmp = tempfile.mkdtemp(prefix="fieldapp-props-")
         if PG_URL:
-            _truncate(self.pg_engine)
+            truncate(self.pg_engine)
             url = PG_URL
         else:
-            url = "sqlite:///" + os.path.join(self.tmp, "test.db")
+            url = copy_sqlite(self.demo_template, os.path.join(self.tmp, "test.db"))
         self.clock = FixedClock(T0)
-        self.app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                               "CLOCK": self.clock, "SECRET_KEY": "test-secret",
-                               "BLOB_ROOT": os.path.join(self.tmp, "blobs"),
-                               "RATELIMIT_ENABLED": True})
+        self.app = create_app(app_config(url, os.path.join(self.tmp, "blobs"), self.clock))
         self.db = db
         with self.app.app_context():
-            if not PG_URL:
-                db.create_all()
-            install_fixed_rows()
+            if PG_URL:  # the SQLite template holds all of this already
+                install_fixed_rows()
+                seed_demo(db.session, self.clock)
             limiter.reset()
-            seed_demo(db.session, self.clock)
             self.user_ids = {u.username: u.id for u in db.session.scalars(select(User))}
             self.jobs: dict[str, JobModel] = {}
             for job in db.session.scalars(select(Job).order_by(Job.ref)):
@@ -725,30 +723,18 @@ class SyncMachine(RuleBasedStateMachine):
             assert set(seqs) == set(range(1, phone.next_seq)) - phone.answered_seqs
 
 
-def test_sync_state_machine(pg_engine, monkeypatch):
+def test_sync_state_machine(pg_engine, request, monkeypatch):
     if PG_URL and pg_engine is None:  # pragma: no cover - the fixture always makes it
         pytest.skip("PostgreSQL engine missing")
-    _cheap_passwords(monkeypatch)
     monkeypatch.setattr(SyncMachine, "pg_engine", pg_engine)
+    if not PG_URL:
+        monkeypatch.setattr(SyncMachine, "demo_template",
+                            request.getfixturevalue("sqlite_templates")["demo"])
     STATS.clear()
     run_state_machine_as_test(SyncMachine, settings=MACHINE_SETTINGS)
     print("\nsync state machine, what happened:")
     for what, count in sorted(STATS.items()):
         print(f"  {count:6d}  {what}")
-
-
-def _cheap_passwords(monkeypatch) -> None:
-    """scrypt costs ~0.15 s a hash and every example seeds five accounts; nothing here is
-    about passwords, so new hashes use a cheap PBKDF2 (verification reads the method from
-    the hash)."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    from fieldapp.services import accounts
-
-    monkeypatch.setattr(accounts, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 # --- the core state machine, over random walks -------------------------------------------

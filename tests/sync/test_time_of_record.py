@@ -11,9 +11,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ROOT, T0, jpeg_bytes, new_uuid, png_bytes
+from tests.support.helpers import ROOT, T0, jpeg_bytes, new_uuid, png_bytes
 from sqlalchemy import select
-from synckit import Phone, fast_sign_in, statuses, tech1, templates_by_id  # noqa: F401
+from tests.support.synckit import Phone, statuses, templates_by_id
 
 BEHIND = timedelta(hours=3)           # the phone's clock is three hours slow
 SYNCED = datetime(2026, 11, 24, 7, 17, tzinfo=UTC)          # 15:17 in Shanghai

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from visitkit import due_visit
+from tests.support.visitkit import due_visit
 
 
 def test_list_answers_the_contract_fields(app, api, demo, clock):

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from visitkit import csrf, due_visit, token_of
+from tests.support.visitkit import due_visit, token_of
+from tests.support.web_kit import csrf_from
 
 
 def zh_text(app, msgid: str) -> str:
@@ -71,11 +72,11 @@ def test_answering_with_a_low_score_opens_the_follow_up_once(app, api, demo, clo
     assert refused.status_code == 400
     assert _count(app, Complaint) == 0
     # No score: the form again, with a message, nothing stored.
-    empty = client.post(url, data={"csrf_token": csrf(page), "comment": "?"})
+    empty = client.post(url, data={"csrf_token": csrf_from(page), "comment": "?"})
     assert empty.status_code == 400 and "sv-error" in empty.get_data(as_text=True)
     assert _count(app, Complaint) == 0
     jobs_before = _count(app, Job)
-    done = client.post(url, data={"csrf_token": csrf(page), "score": "2",
+    done = client.post(url, data={"csrf_token": csrf_from(page), "score": "2",
                                   "comment": "师傅迟到了", "issues": "柜门还是关不严"})
     assert done.status_code == 200
     assert "sv-big" in done.get_data(as_text=True)
@@ -88,7 +89,7 @@ def test_answering_with_a_low_score_opens_the_follow_up_once(app, api, demo, clo
     again = client.get(url)
     assert again.status_code == 200 and "sv-big" in again.get_data(as_text=True)
     assert 'name="score"' not in again.get_data(as_text=True)
-    second = client.post(url, data={"csrf_token": csrf(page), "score": "5"})
+    second = client.post(url, data={"csrf_token": csrf_from(page), "score": "5"})
     assert second.status_code == 409
     assert _count(app, Complaint) == 1 and _count(app, Job) == jobs_before + 1
     # The office cannot answer it again either.
@@ -115,7 +116,7 @@ def test_expired_and_unknown_links_get_a_clear_page(app, api, demo, clock, clien
     assert expired.status_code == 410
     text = expired.get_data(as_text=True)
     assert "expired" in text and "Traceback" not in text
-    late = client.post(url, data={"csrf_token": csrf(page), "score": "1"})
+    late = client.post(url, data={"csrf_token": csrf_from(page), "score": "1"})
     assert late.status_code == 410
     unknown = client.get("/survey/" + "A" * 43 + "?lang=en")
     assert unknown.status_code == 404 and "not valid" in unknown.get_data(as_text=True)
@@ -136,7 +137,7 @@ class Desk:
     def __init__(self, app, username):
         self.client = app.test_client()
         page = self.client.get("/login").get_data(as_text=True)
-        self.token = csrf(page)
+        self.token = csrf_from(page)
         response = self.client.post("/login", data={
             "username": username, "password": "fieldapp-demo", "csrf_token": self.token})
         assert response.status_code == 302
@@ -221,7 +222,7 @@ def test_the_settings_page_edits_the_number_of_days(app, api, demo, clock):
             else:
                 form[field.name] = "" if value is None else str(value)
     form["return_visit_days"] = "7"
-    form["csrf_token"] = csrf(html)
+    form["csrf_token"] = csrf_from(html)
     response = desk.client.post("/dispatch/settings", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():
@@ -258,7 +259,7 @@ def test_the_job_page_shows_its_visit_and_a_new_link_replaces_an_expired_one(
     url = f"/dispatch/return-visits/{visit['id']}/resend"
     assert desk.client.post(url, data={"from_job": "1"}).status_code == 400  # no CSRF
     assert _count(app, Delivery) == sent_before
-    response = desk.client.post(url, data={"csrf_token": csrf(page), "from_job": "1"})
+    response = desk.client.post(url, data={"csrf_token": csrf_from(page), "from_job": "1"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/dispatch/jobs/{visit['job_id']}#return-visit")
     assert _count(app, Delivery) > sent_before  # the new link went out
@@ -270,12 +271,12 @@ def test_the_job_page_shows_its_visit_and_a_new_link_replaces_an_expired_one(
                       ).status_code == 404
     new_path = item["survey_url"].replace("http://127.0.0.1:5000", "")
     form = client.get(new_path).get_data(as_text=True)
-    assert client.post(new_path, data={"csrf_token": csrf(form), "score": "5"}
+    assert client.post(new_path, data={"csrf_token": csrf_from(form), "score": "5"}
                        ).status_code in (200, 302)
     page = desk.client.get(f"/dispatch/jobs/{visit['job_id']}").get_data(as_text=True)
     assert "<strong>5</strong>/5" in page and "Return visit answered" in page
     # Answered: no new link any more, with a clear message.
-    again = desk.client.post(url, data={"csrf_token": csrf(page), "from_job": "1"},
+    again = desk.client.post(url, data={"csrf_token": csrf_from(page), "from_job": "1"},
                              follow_redirects=True)
     assert "already been answered" in again.get_data(as_text=True)
 

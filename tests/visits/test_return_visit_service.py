@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from conftest import PG_URL
-from visitkit import approve, due_visit, run_create_due
+from tests.support.database import PG_URL
+from tests.support.helpers import complete_job
+from tests.support.visitkit import approve, due_visit, run_create_due, tech_jobs
 
 
 def _visits(app, job_id=None):
@@ -158,10 +159,7 @@ def test_long_approved_jobs_get_no_visit(app, api, demo, clock):
 
 
 def test_only_approved_jobs_get_a_visit(app, api, demo, clock):
-    from conftest import complete_job
-    from visitkit import tech_job
-
-    job = tech_job(api, demo)
+    job = tech_jobs(api, demo)["repair"]
     complete_job(api, job["id"])   # completed, not yet approved
     clock.advance(timedelta(days=10))
     assert run_create_due(app) == []

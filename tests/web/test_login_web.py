@@ -5,18 +5,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.web_kit import csrf_from
+
 HOMES = {"tech1": "/app/", "tech2": "/app/", "dispatcher1": "/dispatch/",
          "supervisor1": "/review/", "admin": "/dispatch/"}
-CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"|'
-                     r'<input[^>]*value="([^"]+)"[^>]*name="csrf_token"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no hidden csrf_token input in the page"
-    return match.group(1) or match.group(2)
-
-
 def login_page_token(client, path="/login") -> str:
     page = client.get(path)
     assert page.status_code == 200

@@ -5,6 +5,7 @@ import re
 
 from fieldapp.core import states
 from fieldapp.pwa import SHELL_FILES
+from tests.support.helpers import ROOT
 
 
 def test_manifest_is_installable(client):
@@ -43,8 +44,6 @@ def test_every_shell_module_is_precached(client):
     """A module imported by the app but missing from the precache list would break the
     offline start: check the imports against SHELL_FILES."""
     import os
-
-    from conftest import ROOT
 
     js_dir = os.path.join(ROOT, "static", "app", "js")
     for name in os.listdir(js_dir):

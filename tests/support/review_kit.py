@@ -1,7 +1,7 @@
 """Helpers shared by the sign-off tests (tests/review)."""
 from __future__ import annotations
 
-from conftest import complete_job
+from tests.support.helpers import complete_job
 
 
 def tech_jobs(api, demo, tech="tech1") -> dict:

@@ -1,9 +1,9 @@
 """The review pages in a real browser at desktop size: no CSP violations, screenshots."""
 import pytest
 
-from browser_kit import shot, web_sign_in
-from conftest import ApiClient, complete_job
-from review_kit import tech_jobs
+from tests.support.browser_kit import shot, web_sign_in
+from tests.support.helpers import ApiClient, complete_job
+from tests.support.review_kit import tech_jobs
 
 pytestmark = pytest.mark.browser
 

@@ -1,16 +1,9 @@
 """Shared pieces of the parts and take-back tests: the sync tests' simulated phone, and the
-mutations of issue 8. Imported as `from partskit import ...`."""
+mutations of issue 8."""
 from __future__ import annotations
 
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "sync"))
-
-from synckit import (Phone, cheap_passwords, fast_sign_in, job, job_detail, job_of_type,  # noqa: E402,F401
-                     jpeg_bytes, tech1,
-                     new_uuid, png_bytes, statuses, tech_jobs)
+from tests.support.synckit import (Phone, job_detail, job_of_type, jpeg_bytes,  # noqa: F401
+                                   new_uuid, png_bytes, statuses, tech_jobs)
 
 
 def parts_request(phone: Phone, job_id: str, *, kind="replacement", reason="柜门铰链断裂",

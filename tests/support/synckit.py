@@ -1,51 +1,17 @@
 """Shared pieces of the sync tests: a simulated phone that talks to the real HTTP API, row
-counts read straight from the database, and a driver that takes a job to `completed`.
-
-Imported as `from synckit import ...` (pytest puts tests/sync on sys.path)."""
+counts read straight from the database, and a driver that takes a job to `completed`. The
+phone fixtures (`tech1`, `job`) are in tests/conftest.py."""
 from __future__ import annotations
 
 import json
 import os
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import func, select
 
-from conftest import T0, intake_body, jpeg_bytes, new_uuid, png_bytes, sha  # noqa: F401
+from tests.support.helpers import T0, intake_body, jpeg_bytes, new_uuid, png_bytes, sha  # noqa: F401
 
 PASSWORD = "fieldapp-demo"
-
-
-def cheap_passwords(monkeypatch) -> None:
-    """scrypt costs ~0.15 s a hash; the sync tests sign in often and test nothing about
-    passwords, so new hashes use a cheap PBKDF2 (verification reads the method from the
-    hash). Call from an autouse fixture before `demo` seeds the accounts."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    from fieldapp.services import accounts
-
-    monkeypatch.setattr(accounts, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
-
-
-# Fixtures the phone tests share; a module takes them with
-# `from synckit import fast_sign_in, job, tech1  # noqa: F401,F811  (fixtures)`.
-
-@pytest.fixture(autouse=True)
-def fast_sign_in(monkeypatch):
-    cheap_passwords(monkeypatch)
-
-
-@pytest.fixture
-def tech1(client, demo):
-    return Phone(client, "tech1")
-
-
-@pytest.fixture
-def job(tech1):
-    return job_of_type(tech1, "repair")
 
 
 class Phone:

@@ -2,18 +2,13 @@
 and moving the injected clock to a given Shanghai wall-clock time."""
 from __future__ import annotations
 
-import os
 import re
-import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-# bench/bulk_jobs.py makes the many jobs the scale tests and the bench both need.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "bench"))
+from tests.support.web_kit import csrf_from
 
 SH = ZoneInfo("Asia/Shanghai")
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def sh(y, m, d, hh, mm=0) -> datetime:
@@ -32,7 +27,7 @@ class Desk:
         self.client = app.test_client()
         self.username = username
         page = self.client.get("/login")
-        self.token = _csrf(page.get_data(as_text=True))
+        self.token = csrf_from(page.get_data(as_text=True))
         response = self.client.post("/login", data={
             "username": username, "password": "fieldapp-demo", "csrf_token": self.token})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
@@ -51,12 +46,6 @@ class Desk:
         response = self.get(path)
         assert response.status_code == 200, (path, response.status_code)
         return response.get_data(as_text=True)
-
-
-def _csrf(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no csrf_token in the page"
-    return match.group(1) or match.group(2)
 
 
 def intake_form(**overrides) -> dict:

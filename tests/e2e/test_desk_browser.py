@@ -4,7 +4,9 @@ customer → phone contact → assignment → double-booking warning → reassig
 escalation. Screenshots land in screenshots/desk-*.png."""
 import pytest
 
-from browser_kit import DESKTOP, shot, web_sign_in
+from bench.bulk_jobs import make_jobs
+from tests.support.browser_kit import DESKTOP, shot, web_sign_in
+from tests.support.helpers import ApiClient
 
 pytestmark = pytest.mark.browser
 
@@ -99,8 +101,6 @@ def test_intake_contact_assign_reassign_on_the_board(office, live_server, app, d
     shot(page, "desk-board-reassigned-zh-1366")
 
     # The board refreshes by itself: a job assigned elsewhere appears after the next poll.
-    from conftest import ApiClient
-
     api = ApiClient(app.test_client())
     queue = [j for j in api.get("/api/v1/jobs?status=new", as_="dispatcher1").get_json()["items"]
              if j["ref"] != ref][0]
@@ -180,8 +180,6 @@ def test_a_busy_day_of_200_visits_stays_readable(browser, live_server, app, demo
     """What a dispatcher sees on a busy day: 200 visits over 12 technicians, a queue."""
     from datetime import date
 
-    from deskkit import Desk  # noqa: F401  (puts bench/ on the path)
-    from bulk_jobs import make_jobs
     from fieldapp.extensions import db
     from fieldapp.services import accounts
     from fieldapp.services.context import Ctx

@@ -2,29 +2,13 @@
 run the scheduler's `create_due` at the injected clock, sign in to the desk."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
-from conftest import complete_job
-
-CSRF_RE = re.compile(r'name="([a-z0-9]*-?csrf_token)"[^>]*value="([^"]+)"')
+from tests.support.review_kit import approved_job, tech_jobs  # noqa: F401
 
 
-def tech_job(api, demo, kind="repair", tech="tech1") -> dict:
-    response = api.get(f"/api/v1/jobs?technician_id={demo[tech]}", as_="dispatcher1")
-    for job in response.get_json()["items"]:
-        if job["type"] == kind:
-            return job
-    raise AssertionError(f"no {kind} job for {tech}")
-
-
-def approve(api, demo, kind="repair", tech="tech1", seed=0) -> dict:
-    job = tech_job(api, demo, kind, tech)
-    complete_job(api, job["id"], tech=tech, seed=seed)
-    response = api.post(f"/api/v1/jobs/{job['id']}/review", as_="supervisor1",
-                        json={"decision": "approve", "comment": "好"})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+# Approving a demo job is the sign-off tests' helper.
+approve = approved_job
 
 
 def run_create_due(app):
@@ -53,9 +37,3 @@ def due_visit(app, api, demo, clock, kind="repair", tech="tech1", seed=0) -> dic
 
 def token_of(visit: dict) -> str:
     return visit["survey_url"].rsplit("/", 1)[1]
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no csrf_token in the page"
-    return match.group(1)

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
+import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # The desk's helpers (a signed-in web session, Shanghai times).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "dispatch"))
-from deskkit import Desk, sh  # noqa: E402,F401
+from tests.support.deskkit import Desk, sh  # noqa: F401
 
 
 def notes(app, kind: str | None = None, user_id: int | None = None, job_id=None,
@@ -51,7 +48,24 @@ def counts(app) -> dict:
                 for m in (Notification, Delivery, RuleFiring, ReturnVisit)}
 
 
-class Hook:
+class _LocalServer:
+    """A server on a free local port, served by a thread inside `with`."""
+
+    def serve(self, server) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+class Hook(_LocalServer):
     """A real local HTTP server standing in for the SMS gateway: answers `status`, keeps
     every request (headers and raw body)."""
 
@@ -72,30 +86,18 @@ class Hook:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}/hook"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
-class SmtpSink:
+class SmtpSink(_LocalServer):
     """Just enough SMTP (EHLO/HELO, MAIL, RCPT, DATA, QUIT) on a local socket to receive what
     the outbox sends: each message's envelope and raw bytes."""
 
     def __init__(self):
-        import socketserver
-
         sink = self
         self.messages: list[dict] = []
 
@@ -139,19 +141,10 @@ class SmtpSink:
                     else:
                         self.reply("250 OK")
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self.serve(server)
 
     @property
     def port(self) -> int:
         return self.server.server_address[1]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
