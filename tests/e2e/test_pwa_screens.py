@@ -94,7 +94,7 @@ def test_every_screen(browser, live_server, app, api, lang, tmp_path):
         check_screen(page, f"pwa-job-{tag}")
         start_work(page)
         wait_synced(page)
-        page.locator(f"[data-item='goods_in_place_photo'] input[type=file]").set_input_files(str(photo))
+        page.locator("[data-item='goods_in_place_photo'] input[type=file]").set_input_files(str(photo))
         page.wait_for_selector("[data-item='goods_in_place_photo'] img.thumb")
         wait_synced(page)
         page.evaluate("document.querySelector(\"[data-item='id_before_entry']\").scrollIntoView()")
