@@ -48,7 +48,7 @@ def check_screen(page, name):
 
 
 def shot_path(name):
-    from browser_kit import SHOTS
+    from tests.support.browser_kit import SHOTS
 
     os.makedirs(SHOTS, exist_ok=True)
     return os.path.join(SHOTS, f"{name}.png")

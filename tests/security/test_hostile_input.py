@@ -197,7 +197,7 @@ def test_desk_pages_take_a_day_out_of_range_as_no_day(app, demo, day):
     """The pages' own date filters (`?day=`, `?from=`, the lists' date fields) overflowed in
     the database driver (a 500) for year 1; now such a day is ignored like one that does not
     parse."""
-    from web_kit import signed_in_client
+    from tests.support.web_kit import signed_in_client
 
     client, _ = signed_in_client(app, "admin")
     for path in (f"/dispatch/?day={day}", f"/dispatch/board.json?day={day}",

@@ -128,7 +128,7 @@ def test_a_late_mutation_naming_another_jobs_blob_is_no_conflict(api, demo, tech
 
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_a_truncated_jpeg_is_415_and_nothing_stored(app, tech1, cut):
-    from synckit import blob_files
+    from tests.support.synckit import blob_files
 
     data = jpeg_bytes(3, size=(320, 240))
     part = data[:int(len(data) * cut)]
