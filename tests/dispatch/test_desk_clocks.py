@@ -175,7 +175,7 @@ def test_completion_stops_resolution(api, demo, clock):
         "technician_id": demo["tech1"], "scheduled_start": z(sh(2026, 11, 24, 14)),
         "scheduled_end": z(sh(2026, 11, 24, 16))})
     clock.set(sh(2026, 11, 26, 15, 0))
-    complete_job(api, job["id"])
+    complete_job(api, job["id"], at=z(clock.now()))  # done on the phone just now
     res = clocks(api, job["id"])["resolution"]
     assert res["met_at"] == z(sh(2026, 11, 26, 15, 0)) and res["state"] == "met"
     clock.set(sh(2026, 12, 10, 9, 0))
@@ -188,7 +188,7 @@ def test_a_late_completion_is_a_resolution_breach(api, demo, clock):
         "technician_id": demo["tech1"], "scheduled_start": z(sh(2026, 11, 24, 14)),
         "scheduled_end": z(sh(2026, 11, 24, 16))})
     clock.set(sh(2026, 11, 26, 9, 1))  # 48 h and one minute
-    complete_job(api, job["id"])
+    complete_job(api, job["id"], at=z(clock.now()))  # done on the phone just now
     assert clocks(api, job["id"])["resolution"]["state"] == "breached"
 
 

@@ -176,10 +176,12 @@ def completion_mutations(api: ApiClient, job: dict, tech: str, seed: int = 0) ->
     return mutations
 
 
-def complete_job(api: ApiClient, job_id: str, tech: str = "tech1", seed: int = 0) -> dict:
+def complete_job(api: ApiClient, job_id: str, tech: str = "tech1", seed: int = 0,
+                 at: str = DEVICE_AT) -> dict:
     """Drive an assigned job to `completed` the way the phone does: status steps, every
-    required checklist item, photos, signature, then `completed`, all through sync push.
-    Answers the job as the technician sees it afterwards."""
+    required checklist item, photos, signature, then `completed`, all through sync push,
+    done on the phone at `at` (the time of record). Answers the job as the technician
+    sees it afterwards."""
     got = api.get(f"/api/v1/jobs/{job_id}", as_=tech)
     assert got.status_code == 200, got.get_json()
     job = got.get_json()
@@ -187,7 +189,7 @@ def complete_job(api: ApiClient, job_id: str, tech: str = "tech1", seed: int = 0
     mutations = [("job.status", job_id, {"status": s}) for s in steps]
     mutations += completion_mutations(api, job, tech, seed)
     mutations.append(("job.status", job_id, {"status": "completed"}))
-    response = sync_push(api, tech, mutations)
+    response = sync_push(api, tech, mutations, at=at)
     assert response.status_code == 200, response.get_json()
     results = response.get_json()["results"]
     assert [r["status"] for r in results] == ["applied"] * len(mutations), results
