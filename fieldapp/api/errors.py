@@ -49,6 +49,7 @@ MESSAGES = {
     "bad_mutation": _l("A mutation must be an object."),
     "device_mismatch": _l("This token belongs to another device."),
     "blob_missing": _l("The image this change names has not been uploaded yet."),
+    "blob_not_yours": _l("This image was not uploaded from your account: take it again."),
     "server_error": _l("Something went wrong on the server. Nothing was stored."),
     # The dispatcher's desk: complaints, late evidence, settings, lists.
     "complaint_not_found": _l("No such complaint."),
