@@ -10,7 +10,7 @@ from fieldapp.api.errors import MESSAGES
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
 from fieldapp.extensions import db
-from fieldapp.models import User
+from fieldapp.accounts.models import User
 from fieldapp.services import accounts
 from fieldapp.services.checklists import install_standard_templates
 from fieldapp.services.context import Ctx

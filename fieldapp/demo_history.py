@@ -168,7 +168,7 @@ def seed_history(app) -> dict:
 
 def _seed_history(app) -> dict:
     from fieldapp.extensions import db
-    from fieldapp.models import User
+    from fieldapp.accounts.models import User
     from fieldapp.services import return_visits
     from fieldapp.web import domain_ctx
 

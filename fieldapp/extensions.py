@@ -8,7 +8,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from fieldapp.models import Base
+from fieldapp.models import Base  # every domain's tables, so that create_all and Alembic see them
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from fieldapp.models import User
+from fieldapp.accounts.models import User
 from fieldapp.services import accounts, jobs as job_service
 from fieldapp.services.checklists import install_standard_templates
 from fieldapp.services.context import Actor, Ctx

@@ -27,7 +27,9 @@ from sqlalchemy.orm import Session
 from fieldapp.core import states
 from fieldapp.core.clock import Clock, ensure_aware
 from fieldapp.core.errors import DomainError
-from fieldapp.models import Conflict, Device, Job, JobAssignment, JobEvent, MutationRecord, User
+from fieldapp.jobs.models import Conflict, Job, JobAssignment, JobEvent
+from fieldapp.accounts.models import Device, User
+from sync.models import MutationRecord
 from fieldapp.services import jobs as job_service
 from fieldapp.services.context import Actor, Ctx
 

@@ -20,7 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.core import states
-from fieldapp.models import ChecklistTemplate, Device, Job, Setting, SyncRemoval, User
+from fieldapp.jobs.models import ChecklistTemplate, Job, SyncRemoval
+from fieldapp.accounts.models import Device, User
+from fieldapp.settings.models import Setting
 from fieldapp.services import counters
 from fieldapp.services.views import job_detail, template_dict
 

@@ -2,7 +2,7 @@ from flask import g, jsonify, request
 from flask_login import current_user, logout_user
 
 from fieldapp.extensions import db, sign_in_limits
-from fieldapp.models import LoginFailure
+from fieldapp.accounts.models import LoginFailure
 from fieldapp.services import accounts
 from fieldapp.web import clock, domain_ctx
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from fieldapp.core import complaints as rules
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
 from fieldapp.extensions import db
-from fieldapp.models import Complaint
+from fieldapp.complaints.models import Complaint
 from fieldapp.services import complaints as complaint_service
 from fieldapp.services import desk
 from fieldapp.services.complaints import RETURN_JOB_TYPES

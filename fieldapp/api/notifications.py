@@ -60,7 +60,7 @@ def list_notifications(query):
 def read_notification(notification_id):
     """Mark one of the user's notifications read (another user's is not found)."""
     from fieldapp.db import begin_write
-    from fieldapp.models import Notification
+    from fieldapp.notifications.models import Notification
 
     begin_write(db.session)
     row = db.session.get(Notification, notification_id)

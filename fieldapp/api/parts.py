@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from fieldapp.core.errors import NotFound
 from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES
 from fieldapp.extensions import db
-from fieldapp.models import Takeback
+from fieldapp.parts.models import Takeback
 from fieldapp.services import parts as parts_service
 from fieldapp.web import clock, domain_ctx
 
@@ -133,7 +133,7 @@ def _page(stmt, order, limit, offset):
 @blp.response(200, PartsListSchema)
 def list_parts(query):
     """Parts requests, oldest first (the queue's order); a technician sees only their jobs'."""
-    from fieldapp.models import PartsRequest
+    from fieldapp.parts.models import PartsRequest
 
     stmt = parts_service.parts_query(g.api_user, query.get("status"), query.get("kind"),
                                      query.get("cause"))

@@ -5,7 +5,8 @@ from sqlalchemy.exc import IntegrityError
 from fieldapp.blobstore import store
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
-from fieldapp.models import Blob, User
+from fieldapp.blobs.models import Blob
+from fieldapp.accounts.models import User
 from fieldapp.services import jobs as job_service
 from fieldapp.web import clock, domain_ctx
 from sync import engine, pull as pull_engine

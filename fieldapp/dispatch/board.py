@@ -12,7 +12,8 @@ from fieldapp.core import states
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
-from fieldapp.models import (ContactAttempt, Conflict, Device, Job, JobEvent, User)
+from fieldapp.jobs.models import ContactAttempt, Conflict, Job, JobEvent
+from fieldapp.accounts.models import Device, User
 from fieldapp.services import complaints as complaint_service
 from fieldapp.services import desk
 from fieldapp.services import jobs as job_service

@@ -17,7 +17,9 @@ from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import SUPERVISOR
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
-from fieldapp.models import Blob, Job, User
+from fieldapp.blobs.models import Blob
+from fieldapp.jobs.models import Job
+from fieldapp.accounts.models import User
 from fieldapp.services import complaints as complaint_service
 from fieldapp.services import desk
 from fieldapp.services.settings import desk_settings

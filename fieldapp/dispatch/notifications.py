@@ -13,7 +13,7 @@ from wtforms import HiddenField
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
-from fieldapp.models import Delivery
+from fieldapp.notifications.models import Delivery
 from fieldapp.services import notifications as service
 from fieldapp.web import domain_ctx
 

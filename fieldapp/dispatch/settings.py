@@ -12,7 +12,7 @@ from sqlalchemy import select
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
 from fieldapp.extensions import db
-from fieldapp.models import User
+from fieldapp.accounts.models import User
 from fieldapp.services import settings as settings_service
 from fieldapp.services.settings import desk_settings
 from fieldapp.web import domain_ctx, web_actor

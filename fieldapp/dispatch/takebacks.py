@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db
-from fieldapp.models import Takeback
+from fieldapp.parts.models import Takeback
 from fieldapp.services import parts as parts_service
 from fieldapp.web import clock, domain_ctx, web_actor
 

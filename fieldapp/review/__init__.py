@@ -22,7 +22,8 @@ from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.dispatch.forms import EVENT_LABELS
 from fieldapp.extensions import db
-from fieldapp.models import Blob, Conflict, Job, Photo, Signature
+from fieldapp.blobs.models import Blob
+from fieldapp.jobs.models import Conflict, Job, Photo, Signature
 from fieldapp.services import jobs as job_service
 from fieldapp.services.views import job_detail
 from fieldapp.web import clock, domain_ctx, parse_day, web_actor

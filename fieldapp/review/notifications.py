@@ -10,7 +10,7 @@ from fieldapp.auth import role_required
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.extensions import db
-from fieldapp.models import User
+from fieldapp.accounts.models import User
 from fieldapp.services import complaints as complaint_service
 from fieldapp.web import clock, domain_ctx, web_actor
 

@@ -18,7 +18,7 @@ from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
-from fieldapp.models import PartsRequest
+from fieldapp.parts.models import PartsRequest
 from fieldapp.services import parts as parts_service
 from fieldapp.web import clock, domain_ctx, web_actor
 
@@ -185,7 +185,7 @@ def takeback_pdf_response(receipt_id: str, kind: str):
     """Shared by /review and /dispatch: the receipt or the repair slip."""
     from flask_babel import get_locale
 
-    from fieldapp.models import Takeback
+    from fieldapp.parts.models import Takeback
     from fieldapp.review.takeback_pdf import pdf_response
 
     if kind not in ("receipt", "repair-slip"):
@@ -210,7 +210,7 @@ def evidence_thumb(sha256: str):
     from PIL import Image
 
     from fieldapp.blobstore import store
-    from fieldapp.models import Blob
+    from fieldapp.blobs.models import Blob
 
     if len(sha256) != 64 or db.session.get(Blob, sha256) is None or \
             not parts_service.blob_referenced(db.session, sha256):

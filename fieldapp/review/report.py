@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from fieldapp import labels
 from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
-from fieldapp.models import (ChecklistAnswer, Job, Photo, Review, Seal, Signature)
+from fieldapp.jobs.models import ChecklistAnswer, Job, Photo, Review, Signature
+from fieldapp.sealing.models import Seal
 
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 CJK_COLLECTION_NUMBER = 2  # Noto Sans CJK SC: Simplified Chinese glyph forms
@@ -331,7 +332,7 @@ def verify_url(job_id: str) -> str | None:
     from sqlalchemy import select
 
     from fieldapp.extensions import db
-    from fieldapp.models import Seal
+    from fieldapp.sealing.models import Seal
 
     digest = db.session.execute(select(Seal.digest).where(Seal.job_id == job_id)
                                 ).scalar_one_or_none()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from fieldapp.models import Takeback
+from fieldapp.parts.models import Takeback
 from fieldapp.review.report import FONT, _fmt, _image_bytes, new_document, pdf_lang
 from fieldapp.services.parts import item_text
 

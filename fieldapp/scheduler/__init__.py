@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 
 from fieldapp.core.clock import Clock, FixedClock, ensure_aware
-from fieldapp.models import SchedulerLease
+from fieldapp.scheduler.models import SchedulerLease
 
 log = logging.getLogger("fieldapp.scheduler")
 

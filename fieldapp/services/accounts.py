@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
-from fieldapp.models import Device, User
+from fieldapp.accounts.models import Device, User
 from fieldapp.services.context import Ctx
 
 # New password hashes use the app's PASSWORD_HASH_METHOD (scrypt; the tests pick a cheap

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core import standard_checklists
 from fieldapp.core.clock import Clock
-from fieldapp.models import ChecklistItem, ChecklistTemplate
+from fieldapp.jobs.models import ChecklistItem, ChecklistTemplate
 from fieldapp.services.counters import bump
 
 

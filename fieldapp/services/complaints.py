@@ -17,8 +17,9 @@ from fieldapp.core import complaints as rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR, TECHNICIAN
-from fieldapp.models import (Complaint, ComplaintContact, ComplaintEvent, ComplaintJob, Job,
-                             SlaClock, User)
+from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob
+from fieldapp.jobs.models import Job, SlaClock
+from fieldapp.accounts.models import User
 from fieldapp.services import jobs as job_service
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.counters import bump

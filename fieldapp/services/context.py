@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
-from fieldapp.models import User
+from fieldapp.accounts.models import User
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fieldapp.models import Counter
+from fieldapp.jobs.models import Counter
 
 CHANGE = "change"
 

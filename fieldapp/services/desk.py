@@ -22,7 +22,9 @@ from fieldapp.core import states
 from fieldapp.core.clock import ensure_aware
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import DISPATCH_ROLES, TECHNICIAN
-from fieldapp.models import (Complaint, Conflict, Customer, Device, Job, SlaClock, User)
+from fieldapp.complaints.models import Complaint
+from fieldapp.jobs.models import Conflict, Customer, Job, SlaClock
+from fieldapp.accounts.models import Device, User
 from fieldapp.services import jobs as job_service
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.settings import DeskSettings

@@ -16,10 +16,10 @@ from fieldapp.core import states
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
 from fieldapp.core.roles import DISPATCH_ROLES, REVIEW_ROLES, TECHNICIAN
 from fieldapp.db import insert_once
-from fieldapp.models import (Blob, BlobUpload, ChecklistAnswer, ChecklistTemplate,
-                             ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note,
-                             PartsRequest, Photo, Review, Signature, SlaClock, SyncRemoval,
-                             Takeback, User)
+from fieldapp.blobs.models import Blob, BlobUpload
+from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note, Photo, Review, Signature, SlaClock, SyncRemoval
+from fieldapp.parts.models import PartsRequest, Takeback
+from fieldapp.accounts.models import User
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.counters import bump
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core import kpis as kpi_rules
 from fieldapp.core.clock import ensure_aware
-from fieldapp.models import Job, ReturnVisit, Review, User
+from fieldapp.jobs.models import Job, Review
+from fieldapp.visits.models import ReturnVisit
+from fieldapp.accounts.models import User
 from fieldapp.services.jobs import unmet_items
 
 
@@ -54,7 +56,7 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
 
 def complaint_rows(session: Session, start: datetime, end: datetime) -> list[dict] | None:
     try:
-        from fieldapp.models import Complaint
+        from fieldapp.complaints.models import Complaint
     except ImportError:  # the dispatcher's complaints are not built here
         return None
     return [{"technician_id": c.about_technician_id, "created_at": ensure_aware(c.created_at)}

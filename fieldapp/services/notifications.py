@@ -40,7 +40,8 @@ from sqlalchemy import func, select, update
 from fieldapp.core.clock import ensure_aware
 from fieldapp.db import insert_once
 from fieldapp.core.roles import ROLES
-from fieldapp.models import Delivery, Notification, User
+from fieldapp.notifications.models import Delivery, Notification
+from fieldapp.accounts.models import User
 from fieldapp.services.context import Ctx
 
 log = logging.getLogger("fieldapp.notifications")
@@ -311,7 +312,7 @@ def _attachment(attachment: dict) -> tuple[bytes, str, str, str]:
     kind = attachment.get("type")
     if kind == "report_pdf":
         from fieldapp.extensions import db
-        from fieldapp.models import Job
+        from fieldapp.jobs.models import Job
         from fieldapp.review.report import render
 
         from flask import current_app

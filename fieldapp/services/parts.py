@@ -25,7 +25,10 @@ from sqlalchemy.orm import Session
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
 from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
-from fieldapp.models import Job, PartsRequest, Setting, SettingChange, Takeback, User
+from fieldapp.jobs.models import Job
+from fieldapp.parts.models import PartsRequest, Takeback
+from fieldapp.settings.models import Setting, SettingChange
+from fieldapp.accounts.models import User
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.counters import bump
 

@@ -43,7 +43,8 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import DISPATCHER, OFFICE_ROLES
-from fieldapp.models import Job, ReturnVisit
+from fieldapp.jobs.models import Job
+from fieldapp.visits.models import ReturnVisit
 from fieldapp.services import complaints as complaint_service
 from fieldapp.services import jobs as job_service
 from fieldapp.services import settings as settings_service

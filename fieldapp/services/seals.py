@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.core import seal as seal_rules
-from fieldapp.models import (ChecklistAnswer, Job, JobEvent, Note, Photo, Review, Seal,
-                             Signature)
+from fieldapp.jobs.models import ChecklistAnswer, Job, JobEvent, Note, Photo, Review, Signature
+from fieldapp.sealing.models import Seal
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.counters import bump
 

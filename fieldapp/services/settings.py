@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fieldapp.core import sla as sla_rules
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
-from fieldapp.models import Setting, SettingChange
+from fieldapp.settings.models import Setting, SettingChange
 from fieldapp.services.context import Actor, Ctx
 from fieldapp.services.jobs import JOB_TYPES, require_role
 

@@ -19,8 +19,12 @@ from fieldapp.core import timed as rules
 from fieldapp.core.clock import ensure_aware
 from fieldapp.db import insert_once
 from fieldapp.core.roles import TECHNICIAN
-from fieldapp.models import (Base, Blob, BlobUpload, Complaint, Device, Job, RuleFiring,
-                             SlaClock, User)
+from fieldapp.orm import Base
+from fieldapp.blobs.models import Blob, BlobUpload
+from fieldapp.complaints.models import Complaint
+from fieldapp.accounts.models import Device, User
+from fieldapp.jobs.models import Job, SlaClock
+from fieldapp.scheduler.models import RuleFiring
 from fieldapp.services import notifications
 from fieldapp.services.context import Ctx
 
@@ -156,7 +160,7 @@ def flag_stale_devices(ctx: Ctx, settings: rules.TimedSettings) -> int:
 def flag_overdue_takebacks(ctx: Ctx) -> int:
     """A product taken away for repair and not back after the register's overdue days (a
     desk setting, 7 by default): dispatchers and supervisors are told once per receipt."""
-    from fieldapp.models import Takeback
+    from fieldapp.parts.models import Takeback
     from fieldapp.services import parts
 
     now = ctx.now()

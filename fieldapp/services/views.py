@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.roles import TECHNICIAN
-from fieldapp.models import (ChecklistAnswer, ChecklistTemplate, Conflict, Job, JobEvent,
-                             Note, PartsRequest, Photo, Review, Signature, SlaClock, User)
+from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, Conflict, Job, JobEvent, Note, Photo, Review, Signature, SlaClock
+from fieldapp.parts.models import PartsRequest
+from fieldapp.accounts.models import User
 from fieldapp.services.jobs import iso
 
 
@@ -153,7 +154,7 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                          for e in rows(JobEvent, JobEvent.id)]
     out["seal"] = None
     if job.status == states.APPROVED:
-        from fieldapp.models import Seal
+        from fieldapp.sealing.models import Seal
         from fieldapp.services.seals import seal_dict
 
         seal = session.execute(select(Seal).where(Seal.job_id == job.id)).scalar_one_or_none()

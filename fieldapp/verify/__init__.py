@@ -13,7 +13,8 @@ from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from fieldapp.extensions import db, limiter
-from fieldapp.models import Job, Seal
+from fieldapp.jobs.models import Job
+from fieldapp.sealing.models import Seal
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
