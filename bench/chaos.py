@@ -153,8 +153,8 @@ def seed_people(app, devices: int) -> dict:
     """One dispatcher and `devices` technicians, with the cheap password hashes of the
     bench's app (see migrate)."""
     from fieldapp.extensions import db
-    from fieldapp.services import accounts
-    from fieldapp.services.context import Ctx
+    from fieldapp.accounts import service as accounts
+    from fieldapp.accounts.context import Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])

@@ -79,8 +79,8 @@ class Desk:
         from fieldapp.extensions import db
         from fieldapp.models import User
         from fieldapp.seed import seed_demo
-        from fieldapp.services import accounts
-        from fieldapp.services.context import Ctx
+        from fieldapp.accounts import service as accounts
+        from fieldapp.accounts.context import Ctx
 
         with self.app.app_context():
             db.create_all()

@@ -127,9 +127,9 @@ class Bench:
         """tech1 with `--tech-jobs` jobs made through the real intake, a device for it, and
         the other technicians who hold the bulk of the jobs."""
         from fieldapp.models import User
-        from fieldapp.services import accounts
-        from fieldapp.services import jobs as job_service
-        from fieldapp.services.context import Actor, Ctx
+        from fieldapp.accounts import service as accounts
+        from fieldapp.jobs import service as job_service
+        from fieldapp.accounts.context import Actor, Ctx
 
         session = self.session
         users = {u.username: u for u in session.scalars(select(User))}
@@ -238,7 +238,7 @@ class Bench:
         """Bulk-insert jobs held by the other technicians until the table has `target`
         rows. Their change_seq values come from one bump of the change counter."""
         from fieldapp.models import ChecklistTemplate, Counter, Customer, User
-        from fieldapp.services.counters import CHANGE
+        from fieldapp.jobs.counters import CHANGE
 
         session = self.session
         missing = target - self.job_count()

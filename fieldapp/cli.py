@@ -11,9 +11,9 @@ from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
 from fieldapp.extensions import db
 from fieldapp.accounts.models import User
-from fieldapp.services import accounts
-from fieldapp.services.checklists import install_standard_templates
-from fieldapp.services.context import Ctx
+from fieldapp.accounts import service as accounts
+from fieldapp.jobs.checklists import install_standard_templates
+from fieldapp.accounts.context import Ctx
 from sync.pull import epoch
 
 
@@ -128,7 +128,7 @@ def install_fixed_rows() -> None:
 def verify_command():
     """Recompute every seal in chain order; name every approved job whose record no longer
     matches (exit code 1 on any mismatch)."""
-    from fieldapp.services.seals import verify_all
+    from fieldapp.sealing.service import verify_all
 
     count, problems = verify_all(db.session)
     db.session.rollback()

@@ -169,7 +169,7 @@ def seed_history(app) -> dict:
 def _seed_history(app) -> dict:
     from fieldapp.extensions import db
     from fieldapp.accounts.models import User
-    from fieldapp.services import return_visits
+    from fieldapp.visits import service as return_visits
     from fieldapp.web import domain_ctx
 
     real_now = app.extensions[CLOCK_KEY].now()

@@ -14,8 +14,8 @@ from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
-from fieldapp.services import accounts
-from fieldapp.services.accounts import user_for_session
+from fieldapp.accounts import service as accounts
+from fieldapp.accounts.service import user_for_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     # "Now" for every rule comes from this one clock (tests hand in a FixedClock).
     app.extensions["fieldapp.clock"] = app.config.get("CLOCK") or Clock()
     # The SLA policy in force: SlaPolicy's defaults until an admin saves /dispatch/settings;
-    # then the stored one, re-read by every process (fieldapp/services/settings.py).
+    # then the stored one, re-read by every process (fieldapp/settings/service.py).
     app.extensions["fieldapp.policy"] = SlaPolicy(timezone=app.config["FIELDAPP_TIMEZONE"])
     accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
 
@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     init_db_hooks(app)
-    from fieldapp.services import settings as settings_service
+    from fieldapp.settings import service as settings_service
 
     settings_service.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),

@@ -9,9 +9,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldapp.accounts.models import User
-from fieldapp.services import accounts, jobs as job_service
-from fieldapp.services.checklists import install_standard_templates
-from fieldapp.services.context import Actor, Ctx
+from fieldapp.accounts import service as accounts
+from fieldapp.jobs import service as job_service
+from fieldapp.jobs.checklists import install_standard_templates
+from fieldapp.accounts.context import Actor, Ctx
 from sync.pull import epoch
 
 DEMO_PASSWORD = "fieldapp-demo"

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from fieldapp.core.clock import Clock
 from fieldapp.extensions import db
-from fieldapp.services.context import Actor, Ctx
+from fieldapp.accounts.context import Actor, Ctx
 
 bp = Blueprint("web", __name__)
 

@@ -30,8 +30,8 @@ from fieldapp.core.errors import DomainError
 from fieldapp.jobs.models import Conflict, Job, JobAssignment, JobEvent
 from fieldapp.accounts.models import Device, User
 from sync.models import MutationRecord
-from fieldapp.services import jobs as job_service
-from fieldapp.services.context import Actor, Ctx
+from fieldapp.jobs import service as job_service
+from fieldapp.accounts.context import Actor, Ctx
 
 from .mutations import (HANDLERS, EvidenceTypes, MutationInvalid, in_utc_range, parse_args,
                         printable, text_problem, value_problem)

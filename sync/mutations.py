@@ -1,5 +1,5 @@
 """The contract's mutation types: the shape of their `args` (marshmallow) and what each does
-to a job (through fieldapp.services.jobs, the same code the office uses)."""
+to a job (through fieldapp.jobs.service, the same code the office uses)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from fieldapp.services import jobs as job_service
+from fieldapp.jobs import service as job_service
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="not a lowercase hex SHA-256")
 TEXT = validate.Length(min=1, max=4000)

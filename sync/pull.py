@@ -8,7 +8,7 @@ also starts a new epoch, so every other phone pulls everything again too (see
 docs/operations.md, "Backup and restore").
 
 Reads are bounded by the counter value read first (the high-water mark): every change at or
-below it is committed (see fieldapp.services.counters), so pages neither miss nor repeat rows
+below it is committed (see fieldapp.jobs.counters), so pages neither miss nor repeat rows
 under concurrent writes. An up-to-date pull is a few index range scans that find nothing.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from fieldapp.core import states
 from fieldapp.jobs.models import ChecklistTemplate, Job, SyncRemoval
 from fieldapp.accounts.models import Device, User
 from fieldapp.settings.models import Setting
-from fieldapp.services import counters
-from fieldapp.services.views import job_detail, template_dict
+from fieldapp.jobs import counters
+from fieldapp.jobs.views import job_detail, template_dict
 
 EPOCH_KEY = "sync_epoch"
 DEFAULT_LIMIT = 100

@@ -49,7 +49,7 @@ def test_hostile_values_are_repaired(empty_db_url, tmp_path):  # noqa: F811
         from fieldapp.extensions import db
         from fieldapp.models import ChecklistAnswer, Job, JobEvent, User
         from fieldapp.seed import seed_demo
-        from fieldapp.services.views import job_detail
+        from fieldapp.jobs.views import job_detail
 
         upgrade(revision=BEFORE)
         seed_demo(db.session, FixedClock(T0))

@@ -8,8 +8,8 @@ from flask import g, request
 from fieldapp.core.errors import Forbidden
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
-from fieldapp.services.accounts import device_for_token
-from fieldapp.services.context import Actor
+from fieldapp.accounts.service import device_for_token
+from fieldapp.accounts.context import Actor
 from fieldapp.web import clock
 
 from .errors import error_response

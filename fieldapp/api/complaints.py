@@ -7,11 +7,11 @@ from fieldapp.core import complaints as rules
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
 from fieldapp.extensions import db
 from fieldapp.complaints.models import Complaint
-from fieldapp.services import complaints as complaint_service
-from fieldapp.services import desk
-from fieldapp.services.complaints import RETURN_JOB_TYPES
-from fieldapp.services.jobs import CONTACT_OUTCOMES, PRIORITIES
-from fieldapp.services.views import clocks_for, job_summary
+from fieldapp.complaints import service as complaint_service
+from fieldapp.desk import service as desk
+from fieldapp.complaints.service import RETURN_JOB_TYPES
+from fieldapp.jobs.service import CONTACT_OUTCOMES, PRIORITIES
+from fieldapp.jobs.views import clocks_for, job_summary
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
@@ -97,7 +97,7 @@ class ComplainantOutSchema(Schema):
 
 
 class ComplaintSchema(Schema):
-    """What fieldapp.services.complaints.summary answers, field for field."""
+    """What fieldapp.complaints.service.summary answers, field for field."""
     id = fields.String()
     ref = fields.String()
     status = fields.String(metadata={"enum": list(rules.STATUSES)})

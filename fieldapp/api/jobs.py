@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
 from fieldapp.extensions import db
 from fieldapp.jobs.models import Job
-from fieldapp.services import jobs as job_service
-from fieldapp.services.views import clocks_for, job_detail, job_summary
+from fieldapp.jobs import service as job_service
+from fieldapp.jobs.views import clocks_for, job_detail, job_summary
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required

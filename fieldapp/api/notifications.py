@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from fieldapp.core.errors import NotFound
 from fieldapp.extensions import db
-from fieldapp.services import notifications as service
+from fieldapp.notifications import service
 from fieldapp.web import domain_ctx
 
 from .auth_tokens import token_required

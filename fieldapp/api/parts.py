@@ -9,7 +9,7 @@ from fieldapp.core.errors import NotFound
 from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES
 from fieldapp.extensions import db
 from fieldapp.parts.models import Takeback
-from fieldapp.services import parts as parts_service
+from fieldapp.parts import service as parts_service
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
@@ -49,7 +49,7 @@ class ReleaseSchema(Strict):
 
 
 class PartsRequestSchema(Schema):
-    """What fieldapp.services.parts.parts_dict answers, field for field."""
+    """What fieldapp.parts.service.parts_dict answers, field for field."""
     id = fields.String()
     request_id = fields.String(metadata={"description": "the same as id (the phone's name)"})
     job_id = fields.String()
@@ -87,7 +87,7 @@ class TakebackListQuerySchema(Strict):
 
 
 class TakebackSchema(Schema):
-    """What fieldapp.services.parts.takeback_dict answers, with `overdue`."""
+    """What fieldapp.parts.service.takeback_dict answers, with `overdue`."""
     receipt_id = fields.String()
     receipt_no = fields.String(allow_none=True)
     job_id = fields.String()

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from fieldapp.core.roles import OFFICE_ROLES
 from fieldapp.extensions import db
-from fieldapp.services import return_visits as visit_service
+from fieldapp.visits import service as visit_service
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
@@ -37,7 +37,7 @@ class ReturnVisitResultSchema(Strict):
 
 
 class ReturnVisitSchema(Schema):
-    """What fieldapp.services.return_visits.as_dict answers, field for field."""
+    """What fieldapp.visits.service.as_dict answers, field for field."""
     id = fields.Integer()
     job_id = fields.String()
     job_ref = fields.String()

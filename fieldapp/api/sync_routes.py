@@ -7,7 +7,7 @@ from fieldapp.db import begin_write
 from fieldapp.extensions import db
 from fieldapp.blobs.models import Blob
 from fieldapp.accounts.models import User
-from fieldapp.services import jobs as job_service
+from fieldapp.jobs import service as job_service
 from fieldapp.web import clock, domain_ctx
 from sync import engine, pull as pull_engine
 from sync.blobs import SHA256_RE, TooLarge

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from fieldapp.core.roles import HOME_PATH
 from fieldapp.extensions import db, sign_in_limits
 from fieldapp.accounts.models import LoginFailure
-from fieldapp.services import accounts
+from fieldapp.accounts import service as accounts
 from fieldapp.web import clock, same_site_path
 
 bp = Blueprint("auth", __name__)

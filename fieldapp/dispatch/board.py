@@ -14,13 +14,13 @@ from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
 from fieldapp.jobs.models import ContactAttempt, Conflict, Job, JobEvent
 from fieldapp.accounts.models import Device, User
-from fieldapp.services import complaints as complaint_service
-from fieldapp.services import desk
-from fieldapp.services import jobs as job_service
-from fieldapp.services import return_visits as visit_service
-from fieldapp.services.counters import current as current_counter
-from fieldapp.services.settings import desk_settings
-from fieldapp.services.views import clocks_for
+from fieldapp.complaints import service as complaint_service
+from fieldapp.desk import service as desk
+from fieldapp.jobs import service as job_service
+from fieldapp.visits import service as visit_service
+from fieldapp.jobs.counters import current as current_counter
+from fieldapp.settings.service import desk_settings
+from fieldapp.jobs.views import clocks_for
 from fieldapp.web import clock, domain_ctx, same_site_path, web_actor
 
 from . import bp, error_text, parse_day

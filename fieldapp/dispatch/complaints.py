@@ -20,9 +20,9 @@ from fieldapp.extensions import db
 from fieldapp.blobs.models import Blob
 from fieldapp.jobs.models import Job
 from fieldapp.accounts.models import User
-from fieldapp.services import complaints as complaint_service
-from fieldapp.services import desk
-from fieldapp.services.settings import desk_settings
+from fieldapp.complaints import service as complaint_service
+from fieldapp.desk import service as desk
+from fieldapp.settings.service import desk_settings
 from fieldapp.web import clock, domain_ctx, web_actor
 from sync.blobs import BlobError
 

@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from fieldapp import labels
 from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
-from fieldapp.services.jobs import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES, phone_key
+from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES, phone_key
 from fieldapp.web import FIRST_DAY, LAST_DAY, day_in_range
 
 CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),

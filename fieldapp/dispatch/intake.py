@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from fieldapp import labels
 from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db
-from fieldapp.services import desk
-from fieldapp.services import jobs as job_service
-from fieldapp.services.jobs import iso
+from fieldapp.desk import service as desk
+from fieldapp.jobs import service as job_service
+from fieldapp.jobs.service import iso
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp, error_text

@@ -11,9 +11,9 @@ from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
-from fieldapp.services import desk
-from fieldapp.services.settings import desk_settings
-from fieldapp.services.views import clocks_for
+from fieldapp.desk import service as desk
+from fieldapp.settings.service import desk_settings
+from fieldapp.jobs.views import clocks_for
 from fieldapp.web import clock, domain_ctx
 
 from . import bp, error_text

@@ -14,7 +14,7 @@ from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
 from fieldapp.notifications.models import Delivery
-from fieldapp.services import notifications as service
+from fieldapp.notifications import service
 from fieldapp.web import domain_ctx
 
 from . import bp

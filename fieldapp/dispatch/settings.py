@@ -13,8 +13,8 @@ from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
 from fieldapp.extensions import db
 from fieldapp.accounts.models import User
-from fieldapp.services import settings as settings_service
-from fieldapp.services.settings import desk_settings
+from fieldapp.settings import service as settings_service
+from fieldapp.settings.service import desk_settings
 from fieldapp.web import domain_ctx, web_actor
 
 from . import bp, error_text

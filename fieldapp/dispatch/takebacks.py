@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, NumberRange
 from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db
 from fieldapp.parts.models import Takeback
-from fieldapp.services import parts as parts_service
+from fieldapp.parts import service as parts_service
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp, error_text

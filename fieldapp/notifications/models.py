@@ -21,7 +21,7 @@ from fieldapp.orm import Base, UTCDateTime
 class Notification(Base):
     """One in-app message to one user. `key` names the event; (user_id, key) is unique, so
     the same event never notifies the same person twice, even from two processes at once
-    (fieldapp/services/notifications.py). Text is rendered in the recipient's language."""
+    (fieldapp/notifications/service.py). Text is rendered in the recipient's language."""
 
     __tablename__ = "notifications"
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_notifications_user_key"),

@@ -18,7 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from fieldapp.core import standard_checklists, states
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
-from fieldapp.services import accounts
+from fieldapp.accounts import service as accounts
 from fieldapp.web import domain_ctx
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")

@@ -24,8 +24,8 @@ from fieldapp.dispatch.forms import EVENT_LABELS
 from fieldapp.extensions import db
 from fieldapp.blobs.models import Blob
 from fieldapp.jobs.models import Conflict, Job, Photo, Signature
-from fieldapp.services import jobs as job_service
-from fieldapp.services.views import job_detail
+from fieldapp.jobs import service as job_service
+from fieldapp.jobs.views import job_detail
 from fieldapp.web import clock, domain_ctx, parse_day, web_actor
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -208,7 +208,7 @@ def report(job_id):
 @role_required(REVIEW_ROLES)
 def verify_page(job_id):
     """Recompute one job's seal now (the QR code on the report points here)."""
-    from fieldapp.services.seals import verify_job
+    from fieldapp.sealing.service import verify_job
 
     seal, problems = verify_job(db.session, job_id)
     if seal is None:
@@ -221,7 +221,7 @@ def verify_page(job_id):
 @role_required(REVIEW_ROLES)
 def kpis():
     from fieldapp.core.kpis import meets
-    from fieldapp.services.kpis import kpi_report
+    from fieldapp.desk.kpis import kpi_report
 
     tz = _tz()
     today = clock().now().astimezone(tz).date()
@@ -230,7 +230,7 @@ def kpis():
     if end < start:
         start, end = end, start
     from fieldapp.review.parts import labels as parts_labels
-    from fieldapp.services import parts as parts_service
+    from fieldapp.parts import service as parts_service
 
     since = datetime.combine(start, time(0), tz)
     until = datetime.combine(end + timedelta(days=1), time(0), tz)

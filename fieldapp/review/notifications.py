@@ -11,7 +11,7 @@ from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.extensions import db
 from fieldapp.accounts.models import User
-from fieldapp.services import complaints as complaint_service
+from fieldapp.complaints import service as complaint_service
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp

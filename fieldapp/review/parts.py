@@ -19,7 +19,7 @@ from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
 from fieldapp.parts.models import PartsRequest
-from fieldapp.services import parts as parts_service
+from fieldapp.parts import service as parts_service
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp

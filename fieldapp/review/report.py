@@ -366,7 +366,7 @@ def pdf_response(job: Job, lang: str):
 
 def email_customer(job: Job) -> str | None:
     """After approval: the sealed report to the customer, when an address is known, through
-    the notification outbox (fieldapp/services/notifications.py): queued here, sent by the
+    the notification outbox (fieldapp/notifications/service.py): queued here, sent by the
     scheduler's `deliveries` task with retries, the PDF rendered when it is sent. Answers
     'queued' (or 'already queued'), or None (no address). A failure is logged, never raised:
     the approval is already committed; /dispatch/deliveries shows what did not go out."""
@@ -375,7 +375,7 @@ def email_customer(job: Job) -> str | None:
     from flask import has_request_context, request
 
     from fieldapp.extensions import db
-    from fieldapp.services import notifications
+    from fieldapp.notifications import service as notifications
     from fieldapp.web import domain_ctx
 
     address = job.customer.email if job.customer else None

@@ -10,7 +10,7 @@ from flask import current_app
 
 from fieldapp.parts.models import Takeback
 from fieldapp.review.report import FONT, _fmt, _image_bytes, new_document, pdf_lang
-from fieldapp.services.parts import item_text
+from fieldapp.parts.service import item_text
 
 WORDS = {
     "company": ("售后服务部", "After-sales service department"),

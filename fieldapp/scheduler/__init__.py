@@ -92,9 +92,9 @@ def run_once(app, now: datetime | None = None, only: list[str] | None = None,
     whose lease another process holds is skipped (`"skipped: leased"`). Answers
     {task name: summary}."""
     from fieldapp.extensions import db
-    from fieldapp.services import settings as settings_service
-    from fieldapp.services.context import Ctx
-    from fieldapp.services.notifications import holder_name
+    from fieldapp.settings import service as settings_service
+    from fieldapp.accounts.context import Ctx
+    from fieldapp.notifications.service import holder_name
 
     from . import tasks as _tasks  # noqa: F401 - registers the tasks
 

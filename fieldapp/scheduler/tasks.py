@@ -3,7 +3,7 @@ what the rules enqueued goes out in the same run."""
 from __future__ import annotations
 
 from fieldapp.scheduler import task
-from fieldapp.services import timed
+from fieldapp.scheduler import timed
 
 
 @task("sla_escalations")
@@ -16,7 +16,7 @@ def sla_escalations(app, ctx):
 @task("return_visits")
 def return_visits(app, ctx):
     """Create the return visits due (days after approval, a desk setting)."""
-    from fieldapp.services.return_visits import create_due
+    from fieldapp.visits.service import create_due
 
     created = create_due(ctx)
     return {"created": len(created) if hasattr(created, "__len__") else created}
@@ -70,7 +70,7 @@ def blob_retention(app, ctx):
 @task("deliveries")
 def deliveries(app, ctx):
     """Send the outbox (e-mail, webhook) with retries."""
-    from fieldapp.services.notifications import deliver_due
+    from fieldapp.notifications.service import deliver_due
 
     ctx.session.commit()
     return deliver_due(app, ctx.now())

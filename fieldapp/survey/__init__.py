@@ -1,6 +1,6 @@
 """/survey/<token>: the customer's satisfaction survey for one return visit (回访). No login:
 the single-use token in the link (sent through the notification outbox) is the capability; it
-is stored only hashed and expires (fieldapp/services/return_visits.py).
+is stored only hashed and expires (fieldapp/visits/service.py).
 
 Phone-sized, zh-CN unless the customer switches (`?lang=en`), CSRF-protected, rate-limited. It
 shows only what the customer needs to recognise the visit: company, job reference, product,
@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db, limiter
-from fieldapp.services import return_visits as visit_service
+from fieldapp.visits import service as visit_service
 from fieldapp.web import clock, domain_ctx
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")

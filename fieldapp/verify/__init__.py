@@ -24,7 +24,7 @@ DIGEST = re.compile(r"[0-9a-f]{64}")
 @bp.route("/<digest>")
 @limiter.limit("30 per minute")
 def seal_page(digest: str):
-    from fieldapp.services.seals import verify_job
+    from fieldapp.sealing.service import verify_job
 
     if not DIGEST.fullmatch(digest):
         abort(404)

@@ -23,7 +23,7 @@ class ReturnVisit(Base):
     `job_id` stops a second one, even from two processes at once). Answered once, by the office
     on the phone (`channel` phone) or by the customer on /survey/<token> (`channel` survey).
     The survey token is stored only as its SHA-256; a low score or an open issue links the
-    complaint or follow-up job it opened (fieldapp/services/return_visits.py)."""
+    complaint or follow-up job it opened (fieldapp/visits/service.py)."""
 
     __tablename__ = "return_visits"
     __table_args__ = (Index("ix_return_visits_status_due", "status", "due_at"),)

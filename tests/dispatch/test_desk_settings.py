@@ -87,7 +87,7 @@ def test_a_broken_stored_value_falls_back_to_the_defaults(app, demo):
     from fieldapp.core.sla import SlaPolicy
     from fieldapp.extensions import db
     from fieldapp.models import Setting
-    from fieldapp.services import settings
+    from fieldapp.settings import service as settings
 
     with app.app_context():
         db.session.add(Setting(key="sla_policy", value={"day_start": "nonsense"}))
@@ -100,8 +100,8 @@ def test_the_service_refuses_non_admins(app, demo):
     from fieldapp.core.errors import Forbidden
     from fieldapp.extensions import db
     from fieldapp.models import User
-    from fieldapp.services import settings
-    from fieldapp.services.context import Actor, Ctx
+    from fieldapp.settings import service as settings
+    from fieldapp.accounts.context import Actor, Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])

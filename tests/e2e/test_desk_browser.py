@@ -181,8 +181,8 @@ def test_a_busy_day_of_200_visits_stays_readable(browser, live_server, app, demo
     from datetime import date
 
     from fieldapp.extensions import db
-    from fieldapp.services import accounts
-    from fieldapp.services.context import Ctx
+    from fieldapp.accounts import service as accounts
+    from fieldapp.accounts.context import Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 def notify_tech(app, job_id: str) -> int:
     from fieldapp.extensions import db
     from fieldapp.models import User
-    from fieldapp.services.context import Ctx
-    from fieldapp.services.notifications import notify
+    from fieldapp.accounts.context import Ctx
+    from fieldapp.notifications.service import notify
 
     with app.app_context():
         tech = db.session.execute(select(User).where(User.username == "tech1")).scalar_one()

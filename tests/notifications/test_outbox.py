@@ -16,8 +16,8 @@ SECRET = "hook-secret-for-tests"
 
 def _notify(app, clock, **kwargs):
     from fieldapp.extensions import db
-    from fieldapp.services import notifications
-    from fieldapp.services.context import Ctx
+    from fieldapp.notifications import service as notifications
+    from fieldapp.accounts.context import Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=clock)
@@ -38,7 +38,7 @@ def _deliveries(app):
 
 def test_a_failing_webhook_is_retried_then_failed_visibly_then_retried_by_hand(
         app, demo, clock):
-    from fieldapp.services.notifications import BACKOFF, MAX_ATTEMPTS, verify_signature
+    from fieldapp.notifications.service import BACKOFF, MAX_ATTEMPTS, verify_signature
 
     with Hook(status=500) as hook:
         app.config.update(WEBHOOK_URL=hook.url, WEBHOOK_SECRET=SECRET)
@@ -100,7 +100,7 @@ def test_a_failing_webhook_is_retried_then_failed_visibly_then_retried_by_hand(
 def test_a_webhook_without_a_secret_is_never_sent_unsigned(app, demo, clock):
     """A URL but no secret: nothing reaches the gateway; the row fails visibly with the
     reason, and a retry after the secret is set sends it signed."""
-    from fieldapp.services.notifications import MAX_ATTEMPTS, verify_signature
+    from fieldapp.notifications.service import MAX_ATTEMPTS, verify_signature
 
     with Hook(status=200) as hook:
         app.config.update(WEBHOOK_URL=hook.url, WEBHOOK_SECRET=None)
@@ -116,8 +116,8 @@ def test_a_webhook_without_a_secret_is_never_sent_unsigned(app, demo, clock):
         app.config["WEBHOOK_SECRET"] = SECRET
         from fieldapp.extensions import db
         from fieldapp.models import Delivery
-        from fieldapp.services import notifications
-        from fieldapp.services.context import Ctx
+        from fieldapp.notifications import service as notifications
+        from fieldapp.accounts.context import Ctx
 
         with app.app_context():
             notifications.retry(Ctx(session=db.session, clock=clock),
@@ -131,8 +131,8 @@ def test_a_webhook_without_a_secret_is_never_sent_unsigned(app, demo, clock):
 def test_email_goes_through_smtp_once_and_is_logged_when_no_server_is_set(app, demo, clock,
                                                                           caplog):
     from fieldapp.extensions import db
-    from fieldapp.services import notifications
-    from fieldapp.services.context import Ctx
+    from fieldapp.notifications import service as notifications
+    from fieldapp.accounts.context import Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=clock)

@@ -28,8 +28,8 @@ def _prepare(url, tmp_path):
     from fieldapp.extensions import db
     from fieldapp.models import Base, Complaint, Job
     from fieldapp.seed import seed_demo
-    from fieldapp.services import complaints
-    from fieldapp.services.context import Actor, Ctx
+    from fieldapp.complaints import service as complaints
+    from fieldapp.accounts.context import Actor, Ctx
     from fieldapp.models import User
 
     clock = FixedClock(T0)

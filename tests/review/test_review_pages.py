@@ -90,7 +90,7 @@ def test_report_pdf_from_the_api_has_chinese_checklist_and_seal(api, demo, app, 
 
 def test_approval_mails_the_report_when_the_customer_has_an_address(api, demo, app, caplog,
                                                                      monkeypatch):
-    from fieldapp.services import mailer
+    from fieldapp.notifications import mailer
 
     sent = []
     monkeypatch.setattr(mailer, "send", lambda message, config: sent.append(message) or "logged")

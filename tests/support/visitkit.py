@@ -14,7 +14,7 @@ approve = approved_job
 def run_create_due(app):
     """What the scheduler does: create_due in its own transaction, committed."""
     from fieldapp.extensions import db
-    from fieldapp.services import return_visits
+    from fieldapp.visits import service as return_visits
     from fieldapp.web import domain_ctx
 
     with app.test_request_context():

@@ -210,7 +210,7 @@ def test_crash_mid_batch_keeps_earlier_mutations_and_nothing_of_the_failed_one(
              tech1.note(job["id"], "boom"), tech1.note(job["id"], "four")]
     before = counts(app, job["id"])
     with app.app_context():
-        from fieldapp.services import counters
+        from fieldapp.jobs import counters
         from fieldapp.extensions import db
 
         change_before = counters.current(db.session)

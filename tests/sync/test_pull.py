@@ -318,7 +318,7 @@ def test_pull_pages_are_bounded_by_one_high_water_mark(app, demo, tech1):
     even when the counter moves between the page's queries."""
     from fieldapp.extensions import db
     from fieldapp.models import Device, User
-    from fieldapp.services import counters
+    from fieldapp.jobs import counters
     from sync import pull as pull_engine
 
     with app.app_context():

@@ -190,7 +190,7 @@ def test_the_on_time_kpi_uses_the_true_arrival(app, synced_late):
     and the sync (15:17) are both outside it."""
     from fieldapp.core import kpis
     from fieldapp.extensions import db
-    from fieldapp.services.kpis import job_rows, kpi_report
+    from fieldapp.desk.kpis import job_rows, kpi_report
 
     job, _, _ = synced_late
     start, end = T0 - timedelta(days=1), SYNCED + timedelta(days=1)
@@ -397,7 +397,7 @@ def test_the_seal_covers_the_time_of_record(app, synced_late, tech1):
     """Approved and sealed, the true times cannot be changed unnoticed."""
     from fieldapp.extensions import db
     from fieldapp.models import ChecklistAnswer, Job
-    from fieldapp.services.seals import verify_job
+    from fieldapp.sealing.service import verify_job
 
     job, _, _ = synced_late
     supervisor = Phone(tech1.client, "supervisor1")

@@ -204,7 +204,7 @@ def test_the_settings_page_edits_the_number_of_days(app, api, demo, clock):
     # The form as the page fills it (the defaults), with the number of days changed.
     from fieldapp.dispatch.forms import SettingsForm
     from fieldapp.dispatch.settings import _fill
-    from fieldapp.services import settings as settings_service
+    from fieldapp.settings import service as settings_service
 
     form = {}
 

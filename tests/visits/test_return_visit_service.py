@@ -66,8 +66,8 @@ def test_created_once_at_the_right_moment_and_never_again(app, api, demo, clock)
 def test_the_number_of_days_is_a_setting(app, api, demo, clock):
     from fieldapp.extensions import db
     from fieldapp.models import SettingChange, User
-    from fieldapp.services import settings as settings_service
-    from fieldapp.services.context import Actor
+    from fieldapp.settings import service as settings_service
+    from fieldapp.accounts.context import Actor
     from fieldapp.web import domain_ctx
 
     with app.test_request_context():
@@ -88,7 +88,7 @@ def test_the_number_of_days_is_a_setting(app, api, demo, clock):
 @pytest.mark.parametrize("days", [0, 61, "3", True])
 def test_a_bad_number_of_days_is_refused(app, demo, days):
     from fieldapp.core.errors import DomainError
-    from fieldapp.services import settings as settings_service
+    from fieldapp.settings import service as settings_service
 
     with pytest.raises(DomainError) as refused:
         settings_service.desk_from_dict({"return_visit_days": days})
@@ -117,7 +117,7 @@ def test_a_racing_scheduler_skips_the_visit_the_other_one_made(app, api, demo, c
     rest, and send no second survey."""
     from fieldapp.extensions import db
     from fieldapp.models import Delivery, ReturnVisit
-    from fieldapp.services import return_visits
+    from fieldapp.visits import service as return_visits
 
     job = approve(api, demo)
     clock.advance(timedelta(days=3))

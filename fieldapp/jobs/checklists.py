@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from fieldapp.core import standard_checklists
 from fieldapp.core.clock import Clock
 from fieldapp.jobs.models import ChecklistItem, ChecklistTemplate
-from fieldapp.services.counters import bump
+from fieldapp.jobs.counters import bump
 
 
 def _signature(items: list[dict]) -> list[tuple]:

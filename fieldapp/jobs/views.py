@@ -12,7 +12,7 @@ from fieldapp.core.roles import TECHNICIAN
 from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, Conflict, Job, JobEvent, Note, Photo, Review, Signature, SlaClock
 from fieldapp.parts.models import PartsRequest
 from fieldapp.accounts.models import User
-from fieldapp.services.jobs import iso
+from fieldapp.jobs.service import iso
 
 
 def template_dict(template: ChecklistTemplate) -> dict:
@@ -119,7 +119,7 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                      "at": iso(n.at or n.created_at), "received_at": iso(n.created_at),
                      "created_at": iso(n.created_at), "device_at": iso(n.device_at)}
                     for n in rows(Note, Note.created_at, Note.id)]
-    from fieldapp.services import parts as parts_service
+    from fieldapp.parts import service as parts_service
 
     out["parts_requests"] = [parts_service.parts_dict(p, with_job=False)
                              for p in rows(PartsRequest, PartsRequest.created_at,
@@ -155,7 +155,7 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
     out["seal"] = None
     if job.status == states.APPROVED:
         from fieldapp.sealing.models import Seal
-        from fieldapp.services.seals import seal_dict
+        from fieldapp.sealing.service import seal_dict
 
         seal = session.execute(select(Seal).where(Seal.job_id == job.id)).scalar_one_or_none()
         out["seal"] = seal_dict(seal, verify_url=f"/review/verify/{job.id}")

@@ -1,4 +1,4 @@
-"""SMTP for the notification outbox (fieldapp/services/notifications.py builds the message,
+"""SMTP for the notification outbox (fieldapp/notifications/service.py builds the message,
 e.g. the service report with its PDF, and calls `send` when the delivery is due): sent over
 SMTP when MAIL_SERVER is configured (MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME/PASSWORD), else
 only logged. Retries and the record of what was sent are the outbox's."""

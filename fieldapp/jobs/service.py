@@ -20,8 +20,8 @@ from fieldapp.blobs.models import Blob, BlobUpload
 from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note, Photo, Review, Signature, SlaClock, SyncRemoval
 from fieldapp.parts.models import PartsRequest, Takeback
 from fieldapp.accounts.models import User
-from fieldapp.services.context import Actor, Ctx
-from fieldapp.services.counters import bump
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.jobs.counters import bump
 
 JOB_TYPES = ("delivery", "installation", "repair", "inspection")
 CHANNELS = ("phone", "store", "online", "email")
@@ -370,7 +370,7 @@ def review(ctx: Ctx, actor: Actor, job: Job, decision: str, comment: str | None)
     ctx.session.add(row)
     if decision == "approve":
         # Sealed in the approving transaction: no approval without its seal.
-        from fieldapp.services.seals import seal_job
+        from fieldapp.sealing.service import seal_job
 
         seal_job(ctx, actor, job, row)
     return row
@@ -561,15 +561,15 @@ def capture_signature(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Signature
 
 
 def request_part(ctx: Ctx, actor: Actor, job: Job, args: dict) -> PartsRequest:
-    """`parts.request`: see fieldapp/services/parts.py (issue 8)."""
-    from fieldapp.services import parts
+    """`parts.request`: see fieldapp/parts/service.py (issue 8)."""
+    from fieldapp.parts import service as parts
 
     return parts.request_part(ctx, actor, job, args)
 
 
 def takeback_receipt(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
     """`takeback.receipt`: the receipt, and the follow-up job made once (services/parts.py)."""
-    from fieldapp.services import parts
+    from fieldapp.parts import service as parts
 
     return parts.takeback_receipt(ctx, actor, job, args)
 
@@ -577,6 +577,6 @@ def takeback_receipt(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
 def takeback_return(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
     """`takeback.return`: receipt collected, repair slip signed; a second return of a receipt
     is refused (services/parts.py)."""
-    from fieldapp.services import parts
+    from fieldapp.parts import service as parts
 
     return parts.takeback_return(ctx, actor, job, args)

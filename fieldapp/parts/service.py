@@ -29,8 +29,8 @@ from fieldapp.jobs.models import Job
 from fieldapp.parts.models import PartsRequest, Takeback
 from fieldapp.settings.models import Setting, SettingChange
 from fieldapp.accounts.models import User
-from fieldapp.services.context import Actor, Ctx
-from fieldapp.services.counters import bump
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.jobs.counters import bump
 
 PARTS_KINDS = ("replacement", "supplementary")
 PARTS_STATUSES = ("pending", "approved", "refused")
@@ -46,7 +46,7 @@ DEFAULT_OVERDUE_DAYS = 7
 
 
 def _jobs():
-    from fieldapp.services import jobs
+    from fieldapp.jobs import service as jobs
 
     return jobs
 

@@ -42,7 +42,7 @@ from fieldapp.db import insert_once
 from fieldapp.core.roles import ROLES
 from fieldapp.notifications.models import Delivery, Notification
 from fieldapp.accounts.models import User
-from fieldapp.services.context import Ctx
+from fieldapp.accounts.context import Ctx
 
 log = logging.getLogger("fieldapp.notifications")
 
@@ -185,7 +185,7 @@ def mark_read(ctx: Ctx, user_id: int, notification_id: int | None = None) -> int
 
 
 def public(notification: Notification) -> dict:
-    from fieldapp.services.jobs import iso
+    from fieldapp.jobs.service import iso
 
     return {"id": notification.id, "kind": notification.kind,
             "created_at": iso(notification.created_at),
@@ -282,7 +282,7 @@ def deliver_due(app, now: datetime, *, holder: str | None = None, limit: int = 1
 
 def _send(app, delivery: Delivery) -> str:
     if delivery.channel == EMAIL:
-        from fieldapp.services import mailer
+        from fieldapp.notifications import mailer
 
         message = build_email(app, delivery)
         return mailer.send(message, app.config)

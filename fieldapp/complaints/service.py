@@ -20,10 +20,10 @@ from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR, TECHNI
 from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob
 from fieldapp.jobs.models import Job, SlaClock
 from fieldapp.accounts.models import User
-from fieldapp.services import jobs as job_service
-from fieldapp.services.context import Actor, Ctx
-from fieldapp.services.counters import bump
-from fieldapp.services.jobs import CONTACT_OUTCOMES, iso, require_role
+from fieldapp.jobs import service as job_service
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.jobs.counters import bump
+from fieldapp.jobs.service import CONTACT_OUTCOMES, iso, require_role
 
 RETURN_JOB_TYPES = ("inspection", "repair")
 
@@ -221,10 +221,10 @@ def update(ctx: Ctx, actor: Actor, complaint: Complaint, changes: dict) -> Compl
 def _notify_escalation(ctx: Ctx, actor: Actor, complaint: Complaint, event: ComplaintEvent,
                        note: str | None) -> None:
     """The supervisor it was escalated to (or every supervisor when none was named) hears of
-    it at once, in-app (fieldapp/services/notifications.py)."""
+    it at once, in-app (fieldapp/notifications/service.py)."""
     from flask_babel import lazy_gettext as _l
 
-    from fieldapp.services import notifications
+    from fieldapp.notifications import service as notifications
 
     recipients = [complaint.escalated_to_id] if complaint.escalated_to_id else [SUPERVISOR]
     notifications.notify(

@@ -25,8 +25,8 @@ from fieldapp.complaints.models import Complaint
 from fieldapp.accounts.models import Device, User
 from fieldapp.jobs.models import Job, SlaClock
 from fieldapp.scheduler.models import RuleFiring
-from fieldapp.services import notifications
-from fieldapp.services.context import Ctx
+from fieldapp.notifications import service as notifications
+from fieldapp.accounts.context import Ctx
 
 log = logging.getLogger("fieldapp.timed")
 
@@ -161,7 +161,7 @@ def flag_overdue_takebacks(ctx: Ctx) -> int:
     """A product taken away for repair and not back after the register's overdue days (a
     desk setting, 7 by default): dispatchers and supervisors are told once per receipt."""
     from fieldapp.parts.models import Takeback
-    from fieldapp.services import parts
+    from fieldapp.parts import service as parts
 
     now = ctx.now()
     days = parts.overdue_days(ctx.session)

@@ -25,8 +25,8 @@ from fieldapp.core import sla as sla_rules
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
 from fieldapp.settings.models import Setting, SettingChange
-from fieldapp.services.context import Actor, Ctx
-from fieldapp.services.jobs import JOB_TYPES, require_role
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.jobs.service import JOB_TYPES, require_role
 
 POLICY_KEY = "sla_policy"
 DESK_KEY = "desk"
@@ -41,7 +41,7 @@ class DeskSettings:
     # during working hours.
     offline_after_minutes: int = 120
     # The return visit (回访) falls due this many days after a job's approval
-    # (fieldapp/services/return_visits.py).
+    # (fieldapp/visits/service.py).
     return_visit_days: int = 3
 
     @property

@@ -45,11 +45,11 @@ from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import DISPATCHER, OFFICE_ROLES
 from fieldapp.jobs.models import Job
 from fieldapp.visits.models import ReturnVisit
-from fieldapp.services import complaints as complaint_service
-from fieldapp.services import jobs as job_service
-from fieldapp.services import settings as settings_service
-from fieldapp.services.context import Actor, Ctx
-from fieldapp.services.jobs import require_role
+from fieldapp.complaints import service as complaint_service
+from fieldapp.jobs import service as job_service
+from fieldapp.settings import service as settings_service
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.jobs.service import require_role
 
 DUE, DONE = "due", "done"
 STATUSES = (DUE, DONE)
@@ -150,7 +150,7 @@ def _send_survey(ctx: Ctx, visit: ReturnVisit, job: Job, url: str, key_suffix: s
         return
     from flask_babel import lazy_gettext as _l
 
-    from fieldapp.services import notifications
+    from fieldapp.notifications import service as notifications
 
     notifications.send_to_customer(
         ctx, "return_visit_survey", email=customer.email, phone=customer.phone,
@@ -331,7 +331,7 @@ def _follow_up(ctx: Ctx, actor: Actor, visit: ReturnVisit, job: Job) -> None:
 def _notify_dispatchers(ctx: Ctx, visit: ReturnVisit, job: Job, opened) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from fieldapp.services import notifications
+    from fieldapp.notifications import service as notifications
 
     what = ", ".join(ref for _kind, ref in opened)
     notifications.notify(

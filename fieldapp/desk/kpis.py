@@ -13,7 +13,7 @@ from fieldapp.core.clock import ensure_aware
 from fieldapp.jobs.models import Job, Review
 from fieldapp.visits.models import ReturnVisit
 from fieldapp.accounts.models import User
-from fieldapp.services.jobs import unmet_items
+from fieldapp.jobs.service import unmet_items
 
 
 def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:

@@ -25,10 +25,10 @@ from fieldapp.core.roles import DISPATCH_ROLES, TECHNICIAN
 from fieldapp.complaints.models import Complaint
 from fieldapp.jobs.models import Conflict, Customer, Job, SlaClock
 from fieldapp.accounts.models import Device, User
-from fieldapp.services import jobs as job_service
-from fieldapp.services.context import Actor, Ctx
-from fieldapp.services.settings import DeskSettings
-from fieldapp.services.views import clocks_for
+from fieldapp.jobs import service as job_service
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.settings.service import DeskSettings
+from fieldapp.jobs.views import clocks_for
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000

@@ -1,0 +1,1 @@
+"""The office desk: board, search and KPI read models over the domains (docs/desk.md)."""
