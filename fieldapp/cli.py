@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from fieldapp.api.errors import MESSAGES
+from fieldapp.faces.api.errors import MESSAGES
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
 from fieldapp.extensions import db

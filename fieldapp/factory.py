@@ -63,13 +63,13 @@ def create_app(config: dict | None = None) -> Flask:
                    default_translation_directories=os.path.join(ROOT, "fieldapp",
                                                                 "translations"))
 
-    from fieldapp.api import init_api
-    from fieldapp.auth import bp as auth_bp
-    from fieldapp.dispatch import bp as dispatch_bp
-    from fieldapp.pwa import bp as pwa_bp
-    from fieldapp.review import bp as review_bp
-    from fieldapp.survey import bp as survey_bp
-    from fieldapp.verify import bp as verify_bp
+    from fieldapp.faces.api import init_api
+    from fieldapp.faces.auth import bp as auth_bp
+    from fieldapp.faces.dispatch import bp as dispatch_bp
+    from fieldapp.faces.phone import bp as pwa_bp
+    from fieldapp.faces.review import bp as review_bp
+    from fieldapp.faces.survey import bp as survey_bp
+    from fieldapp.faces.verify import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pwa_bp)

@@ -153,7 +153,7 @@ def init_app(app) -> None:
         if error.response is not None:  # an answer made for this error (the limiter's 429)
             return error.response
         if request.path.startswith("/api/"):
-            from fieldapp.api.errors import http_error_response
+            from fieldapp.faces.api.errors import http_error_response
 
             return http_error_response(error)
         # The error's own headers go with the page too (a 405's Allow, RFC 9110).

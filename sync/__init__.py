@@ -1,2 +1,2 @@
 """The sync protocol engine: push (engine), pull, blobs. Plain Python over a SQLAlchemy
-Session; the API's handlers in fieldapp/api/sync.py only translate HTTP to these calls."""
+Session; the API's handlers in fieldapp/faces/api/sync.py only translate HTTP to these calls."""

@@ -313,7 +313,7 @@ def _attachment(attachment: dict) -> tuple[bytes, str, str, str]:
     if kind == "report_pdf":
         from fieldapp.extensions import db
         from fieldapp.jobs.models import Job
-        from fieldapp.review.report import render
+        from fieldapp.documents.service_report import render
 
         from flask import current_app
 

@@ -144,5 +144,5 @@ def seal_dict(seal: Seal | None, verify_url: str | None = None) -> dict | None:
             "sealed_at": iso(seal.sealed_at), "seq": seal.seq, "version": seal.version,
             "sealed_by": seal.sealed_by.display_name if seal.sealed_by else None,
             "verify_url": verify_url,
-            # Anyone holding the report may check it here, no login (fieldapp/verify).
+            # Anyone holding the report may check it here, no login (fieldapp/faces/verify).
             "public_verify_url": f"/verify/{seal.digest}"}

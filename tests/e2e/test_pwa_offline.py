@@ -301,7 +301,7 @@ def test_update_is_offered_and_keeps_the_outbox(browser, live_server, app):
         navigator.serviceWorker.addEventListener('message', (e) => ok(e.data.version), { once: true });
         navigator.serviceWorker.controller.postMessage('version'); })""")
     with app.test_request_context():
-        from fieldapp.pwa import shell_version
+        from fieldapp.faces.phone import shell_version
         assert version == shell_version()
     context.unroute("**/api/v1/sync/**")
     page.locator("#sync-badge").click()

@@ -202,8 +202,8 @@ def test_the_settings_page_edits_the_number_of_days(app, api, demo, clock):
     html = desk.client.get("/dispatch/settings").get_data(as_text=True)
     assert 'name="return_visit_days"' in html and 'value="3"' in html
     # The form as the page fills it (the defaults), with the number of days changed.
-    from fieldapp.dispatch.forms import SettingsForm
-    from fieldapp.dispatch.settings import _fill
+    from fieldapp.faces.dispatch.forms import SettingsForm
+    from fieldapp.faces.dispatch.settings import _fill
     from fieldapp.settings import service as settings_service
 
     form = {}

@@ -4,7 +4,7 @@ import json
 import re
 
 from fieldapp.core import states
-from fieldapp.pwa import SHELL_FILES
+from fieldapp.faces.phone import SHELL_FILES
 from tests.support.helpers import ROOT
 
 

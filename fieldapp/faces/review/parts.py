@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
-from fieldapp.auth import role_required
+from fieldapp.faces.auth import role_required
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.csvfile import csv_response
@@ -58,7 +58,7 @@ def _tz():
 
 
 def _error_text(error: DomainError) -> str:
-    from fieldapp.api.errors import MESSAGES
+    from fieldapp.faces.api.errors import MESSAGES
 
     text = MESSAGES.get(error.code)
     return str(text) if text is not None else error.code
@@ -186,7 +186,7 @@ def takeback_pdf_response(receipt_id: str, kind: str):
     from flask_babel import get_locale
 
     from fieldapp.parts.models import Takeback
-    from fieldapp.review.takeback_pdf import pdf_response
+    from fieldapp.parts.documents import pdf_response
 
     if kind not in ("receipt", "repair-slip"):
         abort(404)

@@ -1,6 +1,6 @@
 """The take-back receipt (取件收据, given to the customer when a product leaves for repair)
 and the repair slip (维修单, signed by the customer when it comes back), as PDFs in zh-CN or
-English. Same font and image helpers as the service report (fieldapp/review/report.py).
+English. Same font and image helpers as the service report (fieldapp/documents/service_report.py).
 
 The wording is data with both languages (like the checklist labels): it is printed for the
 customer and must not depend on a translation catalogue being compiled."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app
 
 from fieldapp.parts.models import Takeback
-from fieldapp.review.report import FONT, _fmt, _image_bytes, new_document, pdf_lang
+from fieldapp.documents.service_report import FONT, _fmt, _image_bytes, new_document, pdf_lang
 from fieldapp.parts.service import item_text
 
 WORDS = {

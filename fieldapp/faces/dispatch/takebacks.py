@@ -78,6 +78,6 @@ def takeback_settings():
 
 @bp.route("/takebacks/<receipt_id>/<kind>.pdf")
 def takeback_pdf(receipt_id, kind):
-    from fieldapp.review.parts import takeback_pdf_response
+    from fieldapp.faces.review.parts import takeback_pdf_response
 
     return takeback_pdf_response(receipt_id, kind)

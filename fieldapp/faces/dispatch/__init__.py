@@ -31,7 +31,7 @@ def dispatchers_only():
 
 def error_text(error) -> str:
     """A refused change in the reader's language."""
-    from fieldapp.api.errors import MESSAGES
+    from fieldapp.faces.api.errors import MESSAGES
 
     text = MESSAGES.get(error.code)
     return str(text) if text is not None else error.code

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
-from fieldapp.auth import role_required
+from fieldapp.faces.auth import role_required
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
-from fieldapp.dispatch.forms import EVENT_LABELS
+from fieldapp.faces.dispatch.forms import EVENT_LABELS
 from fieldapp.extensions import db
 from fieldapp.blobs.models import Blob
 from fieldapp.jobs.models import Conflict, Job, Photo, Signature
@@ -115,12 +115,12 @@ def decide(job_id):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        from fieldapp.api.errors import MESSAGES
+        from fieldapp.faces.api.errors import MESSAGES
 
         flash(str(MESSAGES.get(error.code, error.code)), "error")
         return redirect(url_for("review.job_page", job_id=job_id))
     if form.decision.data == "approve":
-        from fieldapp.review.report import email_customer
+        from fieldapp.documents.service_report import email_customer
 
         email_customer(job)
         flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
@@ -195,7 +195,7 @@ def full_image(sha256):
 @bp.route("/jobs/<job_id>/report.pdf")
 @role_required(REVIEW_ROLES)
 def report(job_id):
-    from fieldapp.review.report import pdf_response
+    from fieldapp.documents.service_report import pdf_response
 
     try:
         job = job_service.get_job(domain_ctx(), web_actor(), job_id)
@@ -229,7 +229,7 @@ def kpis():
     end = parse_day(request.args.get("to"), today)
     if end < start:
         start, end = end, start
-    from fieldapp.review.parts import labels as parts_labels
+    from fieldapp.faces.review.parts import labels as parts_labels
     from fieldapp.parts import service as parts_service
 
     since = datetime.combine(start, time(0), tz)

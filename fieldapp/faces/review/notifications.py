@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template
 from sqlalchemy import select
 
-from fieldapp.auth import role_required
+from fieldapp.faces.auth import role_required
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.extensions import db
@@ -20,7 +20,7 @@ from . import bp
 @bp.route("/notifications")
 @role_required(REVIEW_ROLES)
 def notifications():
-    from fieldapp.dispatch.notifications import notifications_page
+    from fieldapp.faces.dispatch.notifications import notifications_page
 
     return notifications_page("review/_layout.html", "review.notifications_read")
 
@@ -28,7 +28,7 @@ def notifications():
 @bp.route("/notifications/read", methods=["POST"])
 @role_required(REVIEW_ROLES)
 def notifications_read():
-    from fieldapp.dispatch.notifications import mark_read
+    from fieldapp.faces.dispatch.notifications import mark_read
 
     return mark_read("review.notifications")
 
@@ -45,7 +45,7 @@ def complaint_page(complaint_id):
     clocks = complaint_service.clocks_for(db.session, [complaint.id])[complaint.id]
     users = {u.id: u for u in db.session.execute(select(User)).scalars()}
     from fieldapp.core.sla import clock_state
-    from fieldapp.dispatch.forms import DeskLabels
+    from fieldapp.faces.dispatch.forms import DeskLabels
 
     return render_template(
         "review/complaint.html", c=complaint, tz=domain_ctx().policy.tz, dl=DeskLabels,

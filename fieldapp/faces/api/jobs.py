@@ -132,7 +132,7 @@ def review(body, job_id):
     job_service.review(ctx, api_actor(), job, body["decision"], body.get("comment"))
     db.session.commit()
     if body["decision"] == "approve":
-        from fieldapp.review.report import email_customer
+        from fieldapp.documents.service_report import email_customer
 
         email_customer(job)
     return _detail(job)
@@ -147,7 +147,7 @@ def report_pdf(job_id):
     from flask import request
     from flask_babel import get_locale
 
-    from fieldapp.review.report import pdf_response
+    from fieldapp.documents.service_report import pdf_response
 
     job = job_service.get_job(domain_ctx(), api_actor(), job_id)
     return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))

@@ -43,7 +43,7 @@ def init_api(app: Flask) -> None:
     app.request_class = FieldRequest
     # One per app: the spec belongs to the app it describes.
     api = FieldApi(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(app)]})
-    app.extensions["fieldapp.api"] = api
+    app.extensions["fieldapp.faces.api"] = api
     api.register_field(QueryFlag, "string", None)  # its enum: "true", "false", "1", "0"
 
     from . import auth, complaints, docs, jobs, return_visits, sync_routes

@@ -7,7 +7,7 @@ bp = Blueprint("api_docs", __name__)
 
 @bp.route("/api/v1/docs")
 def reference():
-    spec = current_app.extensions["fieldapp.api"].spec.to_dict()
+    spec = current_app.extensions["fieldapp.faces.api"].spec.to_dict()
     operations = []
     for path, methods in sorted(spec.get("paths", {}).items()):
         for method, op in methods.items():

@@ -226,7 +226,7 @@ def receipt_pdf(receipt_id):
     """The take-back receipt (取件收据) as a PDF; `?lang=en` or `zh`."""
     from flask_babel import get_locale
 
-    from fieldapp.review.takeback_pdf import pdf_response
+    from fieldapp.parts.documents import pdf_response
 
     return pdf_response(_takeback(receipt_id), "receipt",
                         request.args.get("lang") or str(get_locale() or "zh"))
@@ -239,7 +239,7 @@ def slip_pdf(receipt_id):
     """The repair slip (维修单) the customer signs on return, as a PDF."""
     from flask_babel import get_locale
 
-    from fieldapp.review.takeback_pdf import pdf_response
+    from fieldapp.parts.documents import pdf_response
 
     return pdf_response(_takeback(receipt_id), "slip",
                         request.args.get("lang") or str(get_locale() or "zh"))
