@@ -14,3 +14,26 @@ ROLE = {"technician": _l("Technician"), "dispatcher": _l("Dispatcher"),
 SLA = {"first_contact": _l("First contact"), "response": _l("Response"),
        "resolution": _l("Resolution"), "running": _l("running"), "met": _l("met"),
        "breached": _l("breached")}
+# The job events the office and the services record; the events of the phone's mutation types
+# are labelled where each type is declared (sync/registry.py EVENT_LABELS).
+EVENT = {
+    "created": _l("Registered"),
+    "assigned": _l("Assigned"),
+    "unassigned": _l("Unassigned"),
+    "rescheduled": _l("Rescheduled"),
+    "contact": _l("Call"),
+    "late_evidence": _l("Late evidence from a phone"),
+    "conflict_resolved": _l("Late evidence decided"),
+    "complaint": _l("Complaint"),
+    "from_complaint": _l("Return visit for a complaint"),
+    "escalated": _l("Escalated"),
+    "reclassified": _l("Reclassified"),
+    "job_created": _l("Return-visit job created"),
+    "parts_decision": _l("Parts decision"),
+    "parts_released": _l("Parts released"),
+    "return_visit_created": _l("Return visit due"),
+    "return_visit_answered": _l("Return visit answered"),
+    "return_visit_follow_up": _l("Return visit follow-up"),
+    "return_visit_survey_resent": _l("Survey link sent again"),
+    "from_return_visit": _l("Opened by a return visit"),
+}

@@ -12,9 +12,11 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from fieldapp import labels
 from fieldapp.core.clock import Clock
 from fieldapp.extensions import db
 from fieldapp.accounts.context import Actor, Ctx
+from sync import registry
 
 bp = Blueprint("web", __name__)
 
@@ -36,6 +38,11 @@ class DatabaseInt(IntegerConverter):
 # attack, and year 1 or 9999 overflows as soon as it meets a time zone (a 500 in the
 # database driver).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+# Every job event's label: the office's own (fieldapp/labels.py) and those of the mutation
+# types, declared with each type (sync/registry.py).
+EVENT_LABELS = {**labels.EVENT, **registry.EVENT_LABELS}
 
 
 def day_in_range(day: date) -> bool:

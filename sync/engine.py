@@ -33,8 +33,11 @@ from sync.models import MutationRecord
 from fieldapp.jobs import service as job_service
 from fieldapp.accounts.context import Actor, Ctx
 
-from .mutations import (HANDLERS, EvidenceTypes, MutationInvalid, in_utc_range, parse_args,
-                        printable, text_problem, value_problem)
+from fieldapp.mutations import in_utc_range
+
+from . import registry
+from .registry import parse_args
+from .values import MutationInvalid, printable, text_problem, value_problem
 
 APPLIED, DUPLICATE, REJECTED, CONFLICT, RETRY = (
     "applied", "duplicate", "rejected", "conflict", "retry")
@@ -369,8 +372,9 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         if session.execute(select(MutationRecord.id).where(
                 MutationRecord.mutation_id == mutation_id)).first() is not None:
             raise MutationInvalid(ID_TAKEN, {"id": mutation_id})
-        if not isinstance(type_, str) or type_ not in HANDLERS:  # a list is not hashable
-            raise MutationInvalid("unknown_type", {"type": type_, "allowed": sorted(HANDLERS)})
+        if not isinstance(type_, str) or type_ not in registry.HANDLERS:  # a list is not hashable
+            raise MutationInvalid("unknown_type", {"type": type_,
+                                                   "allowed": sorted(registry.HANDLERS)})
         device_at = _parse_at(at)
         clean = parse_args(type_, args)
         if not isinstance(job_id, str) or not _UUID.match(job_id):
@@ -391,7 +395,7 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         return REJECTED, "job_not_found", {"job_id": job_id}
     if changed_under_device:
         # Blobs first: a conflict keeps the evidence, so its bytes must be here too.
-        for sha in EvidenceTypes.blobs_named(type_, clean):
+        for sha in registry.blobs_named(type_, clean):
             try:
                 job_service.require_blob(ctx, sha, actor)
             except job_service.BlobMissing as missing:
@@ -401,7 +405,7 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         return _keep_as_conflict(ctx, actor, job, mutation_id, type_, clean, device_at,
                                  changed_under_device)
 
-    handler = HANDLERS[type_]
+    handler = registry.HANDLERS[type_]
     try:
         with session.begin_nested():
             handler(ctx, actor, job, clean, mutation_id)
@@ -429,7 +433,7 @@ def _changed_under_device(session, job: Job, user: User):
 
 def _keep_as_conflict(ctx, actor, job, mutation_id, type_, clean, device_at, reason):
     session = ctx.session
-    stored_args = EvidenceTypes.jsonable(clean)
+    stored_args = registry.jsonable(clean)
     conflict = Conflict(job_id=job.id, user_id=actor.id, device_id=actor.device_id,
                         mutation_id=mutation_id, mutation_type=type_, args=stored_args,
                         reason=reason, device_at=device_at, created_at=ctx.now())

@@ -27,7 +27,6 @@ JOB_TYPES = ("delivery", "installation", "repair", "inspection")
 CHANNELS = ("phone", "store", "online", "email")
 PRIORITIES = ("normal", "urgent")
 CONTACT_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "left_message")
-PARTS_KINDS = ("replacement", "supplementary")
 
 
 # --- small shared pieces -----------------------------------------------------------------
@@ -558,25 +557,3 @@ def capture_signature(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Signature
         "signer_name": signature.signer_name, "signer_relation": signature.signer_relation})
     touch(ctx, job)
     return signature
-
-
-def request_part(ctx: Ctx, actor: Actor, job: Job, args: dict) -> PartsRequest:
-    """`parts.request`: see fieldapp/parts/service.py (issue 8)."""
-    from fieldapp.parts import service as parts
-
-    return parts.request_part(ctx, actor, job, args)
-
-
-def takeback_receipt(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
-    """`takeback.receipt`: the receipt, and the follow-up job made once (services/parts.py)."""
-    from fieldapp.parts import service as parts
-
-    return parts.takeback_receipt(ctx, actor, job, args)
-
-
-def takeback_return(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
-    """`takeback.return`: receipt collected, repair slip signed; a second return of a receipt
-    is refused (services/parts.py)."""
-    from fieldapp.parts import service as parts
-
-    return parts.takeback_return(ctx, actor, job, args)

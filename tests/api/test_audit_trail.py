@@ -156,7 +156,7 @@ def test_every_sync_mutation_type(api, demo, clock, repair):
         for key, value in expected.items():
             assert event["data"][key] == value, (type_, key, event["data"])
         types_seen.add(type_)
-    from sync.mutations import HANDLERS
+    from sync.registry import HANDLERS
 
     assert types_seen == set(HANDLERS)
 

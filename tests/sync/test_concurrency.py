@@ -196,7 +196,7 @@ def test_same_blob_put_many_times_at_once(app, tech1):
 
 def test_crash_mid_batch_keeps_earlier_mutations_and_nothing_of_the_failed_one(
         app, api, tech1, job, monkeypatch):
-    from sync import mutations
+    from sync import registry as mutations
 
     real_note = mutations.HANDLERS["job.note"]
 

@@ -17,7 +17,7 @@ from fieldapp import labels
 from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES, phone_key
-from fieldapp.web import FIRST_DAY, LAST_DAY, day_in_range
+from fieldapp.web import EVENT_LABELS, FIRST_DAY, LAST_DAY, day_in_range
 
 CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),
                   "email": _l("Email")}
@@ -301,24 +301,6 @@ _add_limit_fields()
 CLOCK_LABELS = {"first_contact": _l("First contact"), "response": _l("Response"),
                 "resolution": _l("Resolution"), "escalation": _l("Escalation"),
                 "coordination": _l("Coordination")}
-EVENT_LABELS = {
-    "created": _l("Registered"), "assigned": _l("Assigned"), "unassigned": _l("Unassigned"),
-    "rescheduled": _l("Rescheduled"), "status": _l("Status"), "contact": _l("Call"),
-    "note": _l("Note"), "answer": _l("Checklist answer"), "photo": _l("Photo"),
-    "photo_removed": _l("Photo taken back"),
-    "signature": _l("Signature"), "parts_request": _l("Parts request"),
-    "takeback_receipt": _l("Taken away for repair"), "takeback_return": _l("Brought back"),
-    "late_evidence": _l("Late evidence from a phone"),
-    "conflict_resolved": _l("Late evidence decided"), "complaint": _l("Complaint"),
-    "from_complaint": _l("Return visit for a complaint"), "escalated": _l("Escalated"),
-    "reclassified": _l("Reclassified"), "job_created": _l("Return-visit job created"),
-    "parts_decision": _l("Parts decision"), "parts_released": _l("Parts released"),
-    "return_visit_created": _l("Return visit due"),
-    "return_visit_answered": _l("Return visit answered"),
-    "return_visit_follow_up": _l("Return visit follow-up"),
-    "return_visit_survey_resent": _l("Survey link sent again"),
-    "from_return_visit": _l("Opened by a return visit"),
-}
 
 
 class DeskLabels:

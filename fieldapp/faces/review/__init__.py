@@ -20,13 +20,12 @@ from fieldapp.faces.auth import role_required
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
-from fieldapp.faces.dispatch.forms import EVENT_LABELS
 from fieldapp.extensions import db
 from fieldapp.blobs.models import Blob
 from fieldapp.jobs.models import Conflict, Job, Photo, Signature
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.views import job_detail
-from fieldapp.web import clock, domain_ctx, parse_day, web_actor
+from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, web_actor
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
