@@ -1,5 +1,8 @@
 """Display names for statuses, job types and roles, translated at render time."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from fieldapp.core import job_types
 
 STATUS = {
     "new": _l("New"), "scheduled": _l("Scheduled"), "en_route": _l("En route"),
@@ -7,8 +10,26 @@ STATUS = {
     "completed": _l("Completed"), "approved": _l("Approved"), "rework": _l("Rework"),
     "unsuccessful": _l("Unsuccessful"), "cancelled": _l("Cancelled"),
 }
-JOB_TYPE = {"delivery": _l("Delivery"), "installation": _l("Installation"),
-            "repair": _l("Repair"), "inspection": _l("Inspection")}
+
+
+class Bilingual:
+    """A {"zh-CN", "en"} label (data, like the checklists') that reads as the current
+    locale's text, as a lazy gettext string does: English outside a request."""
+
+    def __init__(self, texts: dict):
+        self.texts = texts
+
+    def __str__(self) -> str:
+        locale = get_locale()
+        return self.texts["zh-CN" if locale is not None and str(locale).startswith("zh")
+                          else "en"]
+
+    def __repr__(self) -> str:
+        return f"Bilingual({self.texts!r})"
+
+
+# Job types: named once, in core/job_types.py.
+JOB_TYPE = {t.key: Bilingual(t.label) for t in job_types.TYPES}
 ROLE = {"technician": _l("Technician"), "dispatcher": _l("Dispatcher"),
         "supervisor": _l("Supervisor"), "admin": _l("Administrator")}
 SLA = {"first_contact": _l("First contact"), "response": _l("Response"),

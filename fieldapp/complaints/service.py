@@ -22,10 +22,11 @@ from fieldapp.jobs.models import Job, SlaClock
 from fieldapp.accounts.models import User
 from fieldapp.jobs import service as job_service
 from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.core.job_types import FOLLOW_UP_TYPES
 from fieldapp.jobs.counters import bump
 from fieldapp.jobs.service import CONTACT_OUTCOMES, iso, require_role
 
-RETURN_JOB_TYPES = ("inspection", "repair")
+RETURN_JOB_TYPES = FOLLOW_UP_TYPES  # inspection or repair (core/job_types.py)
 
 
 def record_event(ctx: Ctx, actor: Actor | None, complaint: Complaint, type_: str,

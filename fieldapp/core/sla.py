@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from . import job_types
 from .clock import ensure_aware
 
 RUNNING, MET, BREACHED = "running", "met", "breached"
@@ -44,12 +45,9 @@ class SlaPolicy:
     holidays: tuple[date, ...] = ()
     first_contact: Limit = Limit(5, "working_minutes")
     response: Limit = Limit(24, "hours")
+    # Each job type's default (core/job_types.py).
     resolution: dict = field(default_factory=lambda: {
-        "repair": Limit(3, "working_days"),
-        "delivery": Limit(48, "hours"),
-        "installation": Limit(48, "hours"),
-        "inspection": Limit(3, "working_days"),
-    })
+        t.key: Limit(*t.resolution) for t in job_types.TYPES})
     complaint_escalation: Limit = Limit(1, "hours")
     complaint_coordination: Limit = Limit(24, "hours")
 

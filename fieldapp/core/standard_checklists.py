@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 
-JOB_TYPES = ("delivery", "installation", "repair", "inspection")
+from .job_types import JOB_TYPES
 
 PHASES = ("before_leaving", "arrival", "during", "completion", "leaving")
 

@@ -21,9 +21,9 @@ from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, ContactAtte
 from fieldapp.parts.models import PartsRequest, Takeback
 from fieldapp.accounts.models import User
 from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.core.job_types import JOB_TYPES
 from fieldapp.jobs.counters import bump
 
-JOB_TYPES = ("delivery", "installation", "repair", "inspection")
 CHANNELS = ("phone", "store", "online", "email")
 PRIORITIES = ("normal", "urgent")
 CONTACT_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "left_message")

@@ -26,7 +26,8 @@ from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
 from fieldapp.settings.models import Setting, SettingChange
 from fieldapp.accounts.context import Actor, Ctx
-from fieldapp.jobs.service import JOB_TYPES, require_role
+from fieldapp.core.job_types import JOB_TYPES
+from fieldapp.jobs.service import require_role
 
 POLICY_KEY = "sla_policy"
 DESK_KEY = "desk"

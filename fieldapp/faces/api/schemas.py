@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from fieldapp.core import states
-from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES
+from fieldapp.core.job_types import JOB_TYPES
+from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, PRIORITIES
 from fieldapp.web import FIRST_DAY, LAST_DAY, day_in_range
 
 NONBLANK = validate.Length(min=1)

@@ -16,7 +16,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from fieldapp import labels
 from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
-from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, JOB_TYPES, PRIORITIES, phone_key
+from fieldapp.core.job_types import FOLLOW_UP_TYPES, JOB_TYPES
+from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, PRIORITIES, phone_key
 from fieldapp.web import EVENT_LABELS, FIRST_DAY, LAST_DAY, day_in_range
 
 CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),
@@ -232,8 +233,7 @@ class ComplaintContactForm(FlaskForm):
 
 class ComplaintJobForm(FlaskForm, WindowMixin):
     type = RadioField(_l("Visit type"),
-                      choices=opts([("inspection", labels.JOB_TYPE["inspection"]),
-                                    ("repair", labels.JOB_TYPE["repair"])]),
+                      choices=opts([(t, labels.JOB_TYPE[t]) for t in FOLLOW_UP_TYPES]),
                       default="inspection", validators=[DataRequired()])
     address = StringField(_l("Address"), validators=[
         DataRequired(_l("Enter the address of the visit.")), Length(max=500)])
