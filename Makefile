@@ -48,7 +48,10 @@ run: db
 
 # Two pytest-xdist workers (one per core); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
+# The layers first (import-linter's contracts in pyproject.toml: core <- domains <- faces, no
+# face importing another), then the suite.
 test: install-dev
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL (CI runs it after `make test`); each worker uses its own

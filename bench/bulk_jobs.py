@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import insert, select, update
 
-from fieldapp.models import Counter, Customer, Job, SlaClock
 from fieldapp.jobs.service import active_template
+from fieldapp.models import Counter, Customer, Job, SlaClock
 
 SURNAMES = "陈李张王刘杨赵黄周吴徐孙胡朱高林何郭马罗"
 TITLES = ("女士", "先生")

@@ -152,9 +152,9 @@ def migrate(url: str, blob_dir: str, log):
 def seed_people(app, devices: int) -> dict:
     """One dispatcher and `devices` technicians, with the cheap password hashes of the
     bench's app (see migrate)."""
-    from fieldapp.extensions import db
     from fieldapp.accounts import service as accounts
     from fieldapp.accounts.context import Ctx
+    from fieldapp.extensions import db
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])
@@ -442,8 +442,8 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
     from sqlalchemy import select
 
     from fieldapp.extensions import db
-    from fieldapp.models import (Conflict, Device as DeviceRow, Job, JobEvent, MutationRecord,
-                                 Note, Photo, Signature)
+    from fieldapp.models import Conflict, Job, JobEvent, MutationRecord, Note, Photo, Signature
+    from fieldapp.models import Device as DeviceRow
 
     lost, duplicated, corrupted = [], [], []
     statuses = Counter()

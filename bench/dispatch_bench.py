@@ -75,12 +75,13 @@ class Desk:
 
     def fill(self) -> None:
         from bulk_jobs import make_jobs
+
+        from fieldapp.accounts import service as accounts
+        from fieldapp.accounts.context import Ctx
         from fieldapp.cli import install_fixed_rows
         from fieldapp.extensions import db
         from fieldapp.models import User
         from fieldapp.seed import seed_demo
-        from fieldapp.accounts import service as accounts
-        from fieldapp.accounts.context import Ctx
 
         with self.app.app_context():
             db.create_all()

@@ -168,9 +168,8 @@ def main() -> None:
 
 def installation_walk(browser, base, tmp):
     """The demo installation job, signed in fresh on a touch phone, done offline."""
-    from PIL import Image
-
     from phone_walk import PHONE_TOUCH, do_installation_offline
+    from PIL import Image
 
     photo = os.path.join(tmp, "site.jpg")
     Image.effect_noise((1200, 900), 50).convert("RGB").save(photo, "JPEG", quality=80)

@@ -126,10 +126,10 @@ class Bench:
     def prepare_people(self) -> None:
         """tech1 with `--tech-jobs` jobs made through the real intake, a device for it, and
         the other technicians who hold the bulk of the jobs."""
-        from fieldapp.models import User
         from fieldapp.accounts import service as accounts
-        from fieldapp.jobs import service as job_service
         from fieldapp.accounts.context import Actor, Ctx
+        from fieldapp.jobs import service as job_service
+        from fieldapp.models import User
 
         session = self.session
         users = {u.username: u for u in session.scalars(select(User))}
@@ -237,8 +237,8 @@ class Bench:
     def grow_jobs(self, target: int) -> float:
         """Bulk-insert jobs held by the other technicians until the table has `target`
         rows. Their change_seq values come from one bump of the change counter."""
-        from fieldapp.models import ChecklistTemplate, Counter, Customer, User
         from fieldapp.jobs.counters import CHANGE
+        from fieldapp.models import ChecklistTemplate, Counter, Customer, User
 
         session = self.session
         missing = target - self.job_count()

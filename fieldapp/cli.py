@@ -6,14 +6,14 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from fieldapp.faces.api.errors import MESSAGES
+from fieldapp.accounts import service as accounts
+from fieldapp.accounts.context import Ctx
+from fieldapp.accounts.models import User
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
 from fieldapp.extensions import db
-from fieldapp.accounts.models import User
-from fieldapp.accounts import service as accounts
 from fieldapp.jobs.checklists import install_standard_templates
-from fieldapp.accounts.context import Ctx
+from fieldapp.messages import MESSAGES
 from sync.pull import epoch
 
 

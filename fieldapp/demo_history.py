@@ -167,8 +167,8 @@ def seed_history(app) -> dict:
 
 
 def _seed_history(app) -> dict:
-    from fieldapp.extensions import db
     from fieldapp.accounts.models import User
+    from fieldapp.extensions import db
     from fieldapp.visits import service as return_visits
     from fieldapp.web import domain_ctx
 

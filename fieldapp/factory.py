@@ -6,15 +6,15 @@ import os
 from flask import Flask, g, request, session
 from flask_login import current_user
 
-from fieldapp.config import check_secret_key, from_environment
 from fieldapp import strict_json
+from fieldapp.accounts import service as accounts
+from fieldapp.accounts.service import user_for_session
+from fieldapp.config import check_secret_key, from_environment
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
-from fieldapp.accounts import service as accounts
-from fieldapp.accounts.service import user_for_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -58,3 +58,23 @@ EVENT = {
     "return_visit_survey_resent": _l("Survey link sent again"),
     "from_return_visit": _l("Opened by a return visit"),
 }
+
+# The desk's and the review's names for the desk's values.
+CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),
+                  "email": _l("Email")}
+PRIORITY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent")}
+OUTCOME_LABELS = {"reached": _l("Reached"), "no_answer": _l("No answer"), "busy": _l("Busy"),
+                  "wrong_number": _l("Wrong number"), "left_message": _l("Left a message")}
+ABOUT_LABELS = {"technician": _l("A technician"), "product": _l("A product"),
+                "service": _l("The service")}
+SEVERITY_LABELS = {"general": _l("General complaint"), "major": _l("Major complaint")}
+COMPLAINT_STATUS_LABELS = {"open": _l("Open"), "escalated": _l("Escalated"),
+                           "in_progress": _l("Being handled"), "resolved": _l("Resolved"),
+                           "closed": _l("Closed")}
+UNIT_LABELS = {"minutes": _l("minutes"), "hours": _l("hours"),
+               "working_minutes": _l("working minutes"), "working_days": _l("working days")}
+WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                  _l("Saturday"), _l("Sunday")]
+CLOCK_LABELS = {"first_contact": _l("First contact"), "response": _l("Response"),
+                "resolution": _l("Resolution"), "escalation": _l("Escalation"),
+                "coordination": _l("Coordination")}

@@ -55,7 +55,7 @@ class MutationType:
     - `event`: the type of the job event it records, `label`: that event's name in both
       languages (a lazy gettext string), shown on the desk's and the review's timelines;
     - `errors`: the codes of the DomainErrors `apply` can refuse it with (each has its message
-      in both languages in fieldapp/faces/api/errors.py);
+      in both languages in fieldapp/messages.py);
     - `blobs(args)`: the SHA-256 of every blob its args name (they must be uploaded first, and
       they survive a conflict);
     - `doc`: one line for the protocol's table of types.

@@ -8,11 +8,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from fieldapp.accounts.models import User
 from fieldapp.accounts import service as accounts
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import User
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.checklists import install_standard_templates
-from fieldapp.accounts.context import Actor, Ctx
 from sync.pull import epoch
 
 DEMO_PASSWORD = "fieldapp-demo"

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import wraps
 from urllib.parse import unquote, urlsplit
 
-from flask import (Blueprint, current_app, redirect, render_template, request, session)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from fieldapp import labels
+from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core.clock import Clock
 from fieldapp.extensions import db
-from fieldapp.accounts.context import Actor, Ctx
 from sync import registry
 
 bp = Blueprint("web", __name__)
@@ -43,6 +53,37 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 # Every job event's label: the office's own (fieldapp/labels.py) and those of the mutation
 # types, declared with each type (sync/registry.py).
 EVENT_LABELS = {**labels.EVENT, **registry.EVENT_LABELS}
+
+
+class DeskLabels:
+    """Display names the desk's and the review's templates use (as `dl`)."""
+
+    CHANNEL = labels.CHANNEL_LABELS
+    PRIORITY = labels.PRIORITY_LABELS
+    OUTCOME = labels.OUTCOME_LABELS
+    ABOUT = labels.ABOUT_LABELS
+    SEVERITY = labels.SEVERITY_LABELS
+    COMPLAINT_STATUS = labels.COMPLAINT_STATUS_LABELS
+    CLOCK = labels.CLOCK_LABELS
+    EVENT = EVENT_LABELS
+    UNIT = labels.UNIT_LABELS
+
+
+def role_required(roles):
+    """Signed-in users of `roles` only: others are sent to sign in, or refused (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.path))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def day_in_range(day: date) -> bool:
@@ -160,7 +201,7 @@ def init_app(app) -> None:
         if error.response is not None:  # an answer made for this error (the limiter's 429)
             return error.response
         if request.path.startswith("/api/"):
-            from fieldapp.faces.api.errors import http_error_response
+            from fieldapp.messages import http_error_response
 
             return http_error_response(error)
         # The error's own headers go with the page too (a 405's Allow, RFC 9110).

@@ -24,16 +24,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import Device, User
 from fieldapp.core import states
 from fieldapp.core.clock import Clock, ensure_aware
 from fieldapp.core.errors import DomainError
-from fieldapp.jobs.models import Conflict, Job, JobAssignment, JobEvent
-from fieldapp.accounts.models import Device, User
-from sync.models import MutationRecord
 from fieldapp.jobs import service as job_service
-from fieldapp.accounts.context import Actor, Ctx
-
+from fieldapp.jobs.models import Conflict, Job, JobAssignment, JobEvent
 from fieldapp.mutations import in_utc_range
+from sync.models import MutationRecord
 
 from . import registry
 from .registry import parse_args

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.core import states
-from fieldapp.jobs.models import ChecklistTemplate, Job, SyncRemoval
 from fieldapp.accounts.models import Device, User
-from fieldapp.settings.models import Setting
+from fieldapp.core import states
 from fieldapp.jobs import counters
+from fieldapp.jobs.models import ChecklistTemplate, Job, SyncRemoval
 from fieldapp.jobs.views import job_detail, template_dict
+from fieldapp.settings.models import Setting
 
 EPOCH_KEY = "sync_epoch"
 DEFAULT_LIMIT = 100

@@ -212,8 +212,8 @@ def test_refusal_is_explained_in_both_languages(app):
 
 
 def test_demo_password_passes_the_rule():
-    from fieldapp.seed import DEMO_PASSWORD
     from fieldapp.accounts.service import check_password, common_passwords
+    from fieldapp.seed import DEMO_PASSWORD
 
     assert len(common_passwords()) > 19000  # the shipped list, not a stub
     for username in ("tech1", "tech2", "dispatcher1", "supervisor1", "admin"):

@@ -8,9 +8,9 @@ import json
 
 from sqlalchemy import select, text
 
-from tests.support.helpers import T0
 from fieldapp import create_app
 from fieldapp.core.clock import FixedClock
+from tests.support.helpers import T0
 from tests.test_migrations import empty_db_url  # noqa: F401  (fixture)
 
 BEFORE = "b16c0a7e2d41"  # the revision before 3f9c2a7d51e0
@@ -47,9 +47,9 @@ def test_hostile_values_are_repaired(empty_db_url, tmp_path):  # noqa: F811
                       "BLOB_ROOT": str(tmp_path / "blobs"), "SECRET_KEY": "x"})
     with app.app_context():
         from fieldapp.extensions import db
+        from fieldapp.jobs.views import job_detail
         from fieldapp.models import ChecklistAnswer, Job, JobEvent, User
         from fieldapp.seed import seed_demo
-        from fieldapp.jobs.views import job_detail
 
         upgrade(revision=BEFORE)
         seed_demo(db.session, FixedClock(T0))

@@ -4,9 +4,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.support.database import fresh_database_url
 from fieldapp import create_app
 from fieldapp.models import Base
+from tests.support.database import fresh_database_url
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.models import User
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
-from fieldapp.accounts.models import User
 
 
 @dataclass(frozen=True)

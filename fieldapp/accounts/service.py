@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fieldapp.accounts.context import Ctx
+from fieldapp.accounts.models import Device, User
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
-from fieldapp.accounts.models import Device, User
-from fieldapp.accounts.context import Ctx
 
 # New password hashes use the app's PASSWORD_HASH_METHOD (scrypt; the tests pick a cheap
 # PBKDF2), which the factory hands to use_hash_method. Verifying reads the method from the hash.

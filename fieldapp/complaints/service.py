@@ -13,17 +13,17 @@ from sqlalchemy import desc, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import User
+from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob
 from fieldapp.core import complaints as rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core.errors import DomainError, NotFound
-from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR, TECHNICIAN
-from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob
-from fieldapp.jobs.models import Job, SlaClock
-from fieldapp.accounts.models import User
-from fieldapp.jobs import service as job_service
-from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core.job_types import FOLLOW_UP_TYPES
+from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR, TECHNICIAN
+from fieldapp.jobs import service as job_service
 from fieldapp.jobs.counters import bump
+from fieldapp.jobs.models import Job, SlaClock
 from fieldapp.jobs.service import CONTACT_OUTCOMES, iso, require_role
 
 RETURN_JOB_TYPES = FOLLOW_UP_TYPES  # inspection or repair (core/job_types.py)

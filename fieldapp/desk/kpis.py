@@ -8,12 +8,12 @@ from types import SimpleNamespace
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.models import User
 from fieldapp.core import kpis as kpi_rules
 from fieldapp.core.clock import ensure_aware
 from fieldapp.jobs.models import Job, Review
-from fieldapp.visits.models import ReturnVisit
-from fieldapp.accounts.models import User
 from fieldapp.jobs.service import unmet_items
+from fieldapp.visits.models import ReturnVisit
 
 
 def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:

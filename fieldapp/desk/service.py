@@ -16,19 +16,19 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import Device, User
+from fieldapp.complaints.models import Complaint
 from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.clock import ensure_aware
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import DISPATCH_ROLES, TECHNICIAN
-from fieldapp.complaints.models import Complaint
-from fieldapp.jobs.models import Conflict, Customer, Job, SlaClock
-from fieldapp.accounts.models import Device, User
 from fieldapp.jobs import service as job_service
-from fieldapp.accounts.context import Actor, Ctx
-from fieldapp.settings.service import DeskSettings
+from fieldapp.jobs.models import Conflict, Customer, Job, SlaClock
 from fieldapp.jobs.views import clocks_for
+from fieldapp.settings.service import DeskSettings
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000

@@ -3,13 +3,13 @@ Noto Sans CJK font that `make` installs, so Chinese renders as text, not boxes).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 import os
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -362,45 +362,3 @@ def pdf_response(job: Job, lang: str):
         f'inline; filename="service-record-{job.ref}-{lang}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def email_customer(job: Job) -> str | None:
-    """After approval: the sealed report to the customer, when an address is known, through
-    the notification outbox (fieldapp/notifications/service.py): queued here, sent by the
-    scheduler's `deliveries` task with retries, the PDF rendered when it is sent. Answers
-    'queued' (or 'already queued'), or None (no address). A failure is logged, never raised:
-    the approval is already committed; /dispatch/deliveries shows what did not go out."""
-    import logging
-
-    from flask import has_request_context, request
-
-    from fieldapp.extensions import db
-    from fieldapp.notifications import service as notifications
-    from fieldapp.web import domain_ctx
-
-    address = job.customer.email if job.customer else None
-    if not address:
-        return None
-    try:
-        from fieldapp.db import begin_write
-
-        begin_write(db.session)
-        company = current_app.config.get("COMPANY_NAME")
-        created = notifications.send_to_customer(
-            domain_ctx(), "service_report", email=address,
-            subject=_l("Service record %(ref)s", ref=job.ref),
-            body=_l("Dear %(name)s,\n\nattached is the service record of your job %(ref)s, "
-                    "signed off by our supervisor.\n\n%(company)s",
-                    name=job.contact_name, ref=job.ref,
-                    company=company or _l("After-sales service department")),
-            key=f"service_report:{job.id}", job_id=job.id,
-            attachments=[{"type": "report_pdf", "job_id": job.id, "lang": "zh",
-                          "filename": f"service-record-{job.ref}.pdf",
-                          # the QR's link when PUBLIC_BASE_URL is unset: this request's host
-                          "base_url": request.host_url if has_request_context() else None}])
-        db.session.commit()
-        return "queued" if created else "already queued"
-    except Exception:  # noqa: BLE001 - the sign-off stands; the office can resend
-        db.session.rollback()
-        logging.getLogger("fieldapp.mailer").exception("report mail for %s failed", job.ref)
-        return "failed"

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from fieldapp.core import standard_checklists
 from fieldapp.core.clock import Clock
-from fieldapp.jobs.models import ChecklistItem, ChecklistTemplate
 from fieldapp.jobs.counters import bump
+from fieldapp.jobs.models import ChecklistItem, ChecklistTemplate
 
 
 def _signature(items: list[dict]) -> list[tuple]:

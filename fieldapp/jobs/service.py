@@ -9,20 +9,34 @@ from datetime import datetime
 from sqlalchemy import String, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import User
+from fieldapp.blobs.models import Blob, BlobUpload
 from fieldapp.core import checklist as checklist_rules
-from fieldapp.core.clock import ensure_aware
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
+from fieldapp.core.clock import ensure_aware
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
+from fieldapp.core.job_types import JOB_TYPES
 from fieldapp.core.roles import DISPATCH_ROLES, REVIEW_ROLES, TECHNICIAN
 from fieldapp.db import insert_once
-from fieldapp.blobs.models import Blob, BlobUpload
-from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, ContactAttempt, Customer, Job, JobAssignment, JobEvent, Note, Photo, Review, Signature, SlaClock, SyncRemoval
-from fieldapp.parts.models import PartsRequest, Takeback
-from fieldapp.accounts.models import User
-from fieldapp.accounts.context import Actor, Ctx
-from fieldapp.core.job_types import JOB_TYPES
 from fieldapp.jobs.counters import bump
+from fieldapp.jobs.models import (
+    ChecklistAnswer,
+    ChecklistTemplate,
+    ContactAttempt,
+    Customer,
+    Job,
+    JobAssignment,
+    JobEvent,
+    Note,
+    Photo,
+    Review,
+    Signature,
+    SlaClock,
+    SyncRemoval,
+)
+from fieldapp.parts.models import PartsRequest, Takeback
 
 CHANNELS = ("phone", "store", "online", "email")
 PRIORITIES = ("normal", "urgent")

@@ -6,13 +6,24 @@ import math
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.models import User
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.roles import TECHNICIAN
-from fieldapp.jobs.models import ChecklistAnswer, ChecklistTemplate, Conflict, Job, JobEvent, Note, Photo, Review, Signature, SlaClock
-from fieldapp.parts.models import PartsRequest
-from fieldapp.accounts.models import User
+from fieldapp.jobs.models import (
+    ChecklistAnswer,
+    ChecklistTemplate,
+    Conflict,
+    Job,
+    JobEvent,
+    Note,
+    Photo,
+    Review,
+    Signature,
+    SlaClock,
+)
 from fieldapp.jobs.service import iso
+from fieldapp.parts.models import PartsRequest
 
 
 def template_dict(template: ChecklistTemplate) -> dict:

@@ -37,12 +37,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from fieldapp.core.clock import ensure_aware
-from fieldapp.db import insert_once
-from fieldapp.core.roles import ROLES
-from fieldapp.notifications.models import Delivery, Notification
-from fieldapp.accounts.models import User
 from fieldapp.accounts.context import Ctx
+from fieldapp.accounts.models import User
+from fieldapp.core.clock import ensure_aware
+from fieldapp.core.roles import ROLES
+from fieldapp.db import insert_once
+from fieldapp.notifications.models import Delivery, Notification
 
 log = logging.getLogger("fieldapp.notifications")
 
@@ -311,11 +311,11 @@ def build_email(app, delivery: Delivery):
 def _attachment(attachment: dict) -> tuple[bytes, str, str, str]:
     kind = attachment.get("type")
     if kind == "report_pdf":
+        from flask import current_app
+
+        from fieldapp.documents.service_report import render
         from fieldapp.extensions import db
         from fieldapp.jobs.models import Job
-        from fieldapp.documents.service_report import render
-
-        from flask import current_app
 
         job = db.session.get(Job, attachment["job_id"])
         if job is None:

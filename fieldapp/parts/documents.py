@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from fieldapp.parts.models import Takeback
 from fieldapp.documents.service_report import FONT, _fmt, _image_bytes, new_document, pdf_lang
+from fieldapp.parts.models import Takeback
 from fieldapp.parts.service import item_text
 
 WORDS = {

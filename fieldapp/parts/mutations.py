@@ -5,8 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from fieldapp.jobs.mutations import BLOB_ERRORS, EVIDENCE_ERRORS
-from fieldapp.mutations import (NAME, PHOTOS, SHA256, TEXT, Args, MutationType,
-                                StrictBoolean)
+from fieldapp.mutations import NAME, PHOTOS, SHA256, TEXT, Args, MutationType, StrictBoolean
 from fieldapp.mutations import LazyText as _l
 from fieldapp.parts import service as parts_service
 from fieldapp.parts.service import PARTS_KINDS

@@ -22,15 +22,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import User
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
 from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
+from fieldapp.jobs.counters import bump
 from fieldapp.jobs.models import Job
 from fieldapp.parts.models import PartsRequest, Takeback
 from fieldapp.settings.models import Setting, SettingChange
-from fieldapp.accounts.models import User
-from fieldapp.accounts.context import Actor, Ctx
-from fieldapp.jobs.counters import bump
 
 PARTS_KINDS = ("replacement", "supplementary")
 PARTS_STATUSES = ("pending", "approved", "refused")

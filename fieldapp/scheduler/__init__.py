@@ -91,10 +91,10 @@ def run_once(app, now: datetime | None = None, only: list[str] | None = None,
     Each task runs under its lease, in its own transaction, committed at its end; a task
     whose lease another process holds is skipped (`"skipped: leased"`). Answers
     {task name: summary}."""
-    from fieldapp.extensions import db
-    from fieldapp.settings import service as settings_service
     from fieldapp.accounts.context import Ctx
+    from fieldapp.extensions import db
     from fieldapp.notifications.service import holder_name
+    from fieldapp.settings import service as settings_service
 
     from . import tasks as _tasks  # noqa: F401 - registers the tasks
 

@@ -2,8 +2,7 @@
 what the rules enqueued goes out in the same run."""
 from __future__ import annotations
 
-from fieldapp.scheduler import task
-from fieldapp.scheduler import timed
+from fieldapp.scheduler import task, timed
 
 
 @task("sla_escalations")

@@ -15,18 +15,18 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, delete, select
 
-from fieldapp.core import timed as rules
-from fieldapp.core.clock import ensure_aware
-from fieldapp.db import insert_once
-from fieldapp.core.roles import TECHNICIAN
-from fieldapp.orm import Base
+from fieldapp.accounts.context import Ctx
+from fieldapp.accounts.models import Device, User
 from fieldapp.blobs.models import Blob, BlobUpload
 from fieldapp.complaints.models import Complaint
-from fieldapp.accounts.models import Device, User
+from fieldapp.core import timed as rules
+from fieldapp.core.clock import ensure_aware
+from fieldapp.core.roles import TECHNICIAN
+from fieldapp.db import insert_once
 from fieldapp.jobs.models import Job, SlaClock
-from fieldapp.scheduler.models import RuleFiring
 from fieldapp.notifications import service as notifications
-from fieldapp.accounts.context import Ctx
+from fieldapp.orm import Base
+from fieldapp.scheduler.models import RuleFiring
 
 log = logging.getLogger("fieldapp.timed")
 
@@ -160,8 +160,8 @@ def flag_stale_devices(ctx: Ctx, settings: rules.TimedSettings) -> int:
 def flag_overdue_takebacks(ctx: Ctx) -> int:
     """A product taken away for repair and not back after the register's overdue days (a
     desk setting, 7 by default): dispatchers and supervisors are told once per receipt."""
-    from fieldapp.parts.models import Takeback
     from fieldapp.parts import service as parts
+    from fieldapp.parts.models import Takeback
 
     now = ctx.now()
     days = parts.overdue_days(ctx.session)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core import seal as seal_rules
+from fieldapp.jobs.counters import bump
 from fieldapp.jobs.models import ChecklistAnswer, Job, JobEvent, Note, Photo, Review, Signature
 from fieldapp.sealing.models import Seal
-from fieldapp.accounts.context import Actor, Ctx
-from fieldapp.jobs.counters import bump
 
 SEAL_COUNTER = "seal"
 

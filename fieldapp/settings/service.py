@@ -21,13 +21,13 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core import sla as sla_rules
 from fieldapp.core.errors import DomainError
-from fieldapp.core.roles import ADMIN
-from fieldapp.settings.models import Setting, SettingChange
-from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core.job_types import JOB_TYPES
+from fieldapp.core.roles import ADMIN
 from fieldapp.jobs.service import require_role
+from fieldapp.settings.models import Setting, SettingChange
 
 POLICY_KEY = "sla_policy"
 DESK_KEY = "desk"

@@ -41,15 +41,15 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.complaints import service as complaint_service
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import DISPATCHER, OFFICE_ROLES
-from fieldapp.jobs.models import Job
-from fieldapp.visits.models import ReturnVisit
-from fieldapp.complaints import service as complaint_service
 from fieldapp.jobs import service as job_service
-from fieldapp.settings import service as settings_service
-from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.jobs.models import Job
 from fieldapp.jobs.service import require_role
+from fieldapp.settings import service as settings_service
+from fieldapp.visits.models import ReturnVisit
 
 DUE, DONE = "due", "done"
 STATUSES = (DUE, DONE)

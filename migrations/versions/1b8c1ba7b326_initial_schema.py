@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-24 05:19:36.326182
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1b8c1ba7b326'

@@ -28,8 +28,8 @@ Create Date: 2026-12-03 09:40:00.000000
 import json
 import math
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from fieldapp.core.clock import Clock
 

@@ -5,9 +5,8 @@ Revises: f7401e08289b
 Create Date: 2026-11-24 06:10:21.944648
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '723cc2f0ab79'

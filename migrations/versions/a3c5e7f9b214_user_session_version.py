@@ -5,9 +5,8 @@ Revises: e6a5214e06a9
 Create Date: 2026-12-03 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3c5e7f9b214'

@@ -5,9 +5,8 @@ Revises: 723cc2f0ab79
 Create Date: 2026-11-24 09:25:14.558309
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e6a5214e06a9'

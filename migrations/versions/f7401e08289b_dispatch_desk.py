@@ -6,9 +6,8 @@ Revises: 1b8c1ba7b326
 Create Date: 2026-11-24 06:03:24.082491
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f7401e08289b'

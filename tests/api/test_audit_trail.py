@@ -4,8 +4,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.support.helpers import (T0, complete_job, intake_body, jpeg_bytes, new_uuid, png_bytes,
-                                   sync_push, upload_blob)
+from tests.support.helpers import (
+    T0,
+    complete_job,
+    intake_body,
+    jpeg_bytes,
+    new_uuid,
+    png_bytes,
+    sync_push,
+    upload_blob,
+)
 
 
 def parse(value):

@@ -142,8 +142,8 @@ CASES = ([("jobs.create", k, v) for k, v in JOB_CREATE.items()]
 
 
 def _counts(app):
-    from fieldapp.extensions import db
     from fieldapp import models
+    from fieldapp.extensions import db
 
     with app.app_context():
         return {name: db.session.query(getattr(models, name)).count()

@@ -2,8 +2,15 @@
 get 403 (wrong role) or 404 (not their job), as JSON errors, and nothing changes."""
 import pytest
 
-from tests.support.helpers import (complete_job, intake_body, jpeg_bytes, new_uuid, sha, sync_push,
-                                   upload_blob)
+from tests.support.helpers import (
+    complete_job,
+    intake_body,
+    jpeg_bytes,
+    new_uuid,
+    sha,
+    sync_push,
+    upload_blob,
+)
 
 USERS = {"technician": "tech1", "other_technician": "tech2", "dispatcher": "dispatcher1",
          "supervisor": "supervisor1", "admin": "admin"}

@@ -7,8 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fieldapp.core.sla import (Limit, SlaPolicy, clock_state, complaint_clock_limits, due_at,
-                               job_clock_limits)
+from fieldapp.core.sla import (
+    Limit,
+    SlaPolicy,
+    clock_state,
+    complaint_clock_limits,
+    due_at,
+    job_clock_limits,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

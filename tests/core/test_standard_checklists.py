@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.core import checklist, standard_checklists as sc
+from fieldapp.core import checklist
+from fieldapp.core import standard_checklists as sc
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 

@@ -5,8 +5,14 @@ import pytest
 
 from fieldapp.core import states
 from fieldapp.core.roles import ADMIN, DISPATCHER, ROLES, SUPERVISOR, TECHNICIAN
-from fieldapp.core.states import (STATUSES, TRANSITIONS, MoveRefused, check_move, moves_from,
-                                  visible_to_assignee)
+from fieldapp.core.states import (
+    STATUSES,
+    TRANSITIONS,
+    MoveRefused,
+    check_move,
+    moves_from,
+    visible_to_assignee,
+)
 
 ALL_MOVES = list(product(STATUSES, STATUSES, ROLES))
 

@@ -3,9 +3,9 @@ changes in the complaint's (ComplaintEvent), settings in SettingChange; each wit
 role and the server time from the injected clock; the trails refuse edits and deletes."""
 import pytest
 
-from tests.support.helpers import sync_push
-from tests.support.deskkit import Desk, intake_form, job_id_from, sh, z
 from tests.dispatch.test_desk_clocks import settings_form
+from tests.support.deskkit import Desk, intake_form, job_id_from, sh, z
+from tests.support.helpers import sync_push
 
 
 def trail(api, job_id):

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.helpers import complete_job, intake_body
 from tests.support.deskkit import Desk, sh, z
+from tests.support.helpers import complete_job, intake_body
 
 
 def clocks(api, job_id, as_="dispatcher1") -> dict:

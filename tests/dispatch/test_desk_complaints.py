@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from tests.support.helpers import jpeg_bytes
 from tests.support.deskkit import Desk, job_id_from, sh, z
+from tests.support.helpers import jpeg_bytes
 
 STATUSES = ["open", "escalated", "in_progress", "resolved", "closed"]
 

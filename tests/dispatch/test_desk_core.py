@@ -4,10 +4,21 @@ from datetime import date
 
 import pytest
 
-from tests.support.deskkit import sh
 from fieldapp.core import complaints as rules
-from fieldapp.core.sla import (BREACHED, MET, OK, WARNING, Limit, SlaPolicy, clock_level,
-                               due_at, fraction_left, limit_from_dict, working_seconds_between)
+from fieldapp.core.sla import (
+    BREACHED,
+    MET,
+    OK,
+    WARNING,
+    Limit,
+    SlaPolicy,
+    clock_level,
+    due_at,
+    fraction_left,
+    limit_from_dict,
+    working_seconds_between,
+)
+from tests.support.deskkit import sh
 
 POLICY = SlaPolicy()
 

@@ -3,8 +3,8 @@ supervisors and technicians get 403 and change nothing, anonymous visitors are s
 (pages) or get 401 (API). The settings page is the admins' alone."""
 import pytest
 
-from tests.support.helpers import jpeg_bytes, new_uuid, sync_push, upload_blob
 from tests.support.deskkit import Desk, intake_form, sh, z
+from tests.support.helpers import jpeg_bytes, new_uuid, sync_push, upload_blob
 from tests.support.web_kit import csrf_from
 
 ROLES = {"technician": "tech1", "supervisor": "supervisor1", "dispatcher": "dispatcher1",
@@ -106,9 +106,18 @@ API = [
 
 def snapshot(app):
     from fieldapp.extensions import db
-    from fieldapp.models import (Complaint, ComplaintContact, ComplaintEvent, ComplaintJob,
-                                 Conflict, ContactAttempt, Job, JobEvent, Setting,
-                                 SettingChange)
+    from fieldapp.models import (
+        Complaint,
+        ComplaintContact,
+        ComplaintEvent,
+        ComplaintJob,
+        Conflict,
+        ContactAttempt,
+        Job,
+        JobEvent,
+        Setting,
+        SettingChange,
+    )
 
     with app.app_context():
         counts = {m.__name__: db.session.query(m).count()

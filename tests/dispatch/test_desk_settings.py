@@ -4,8 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from tests.support.deskkit import Desk
 from tests.dispatch.test_desk_clocks import settings_form
+from tests.support.deskkit import Desk
 
 
 def changes(app):
@@ -97,11 +97,11 @@ def test_a_broken_stored_value_falls_back_to_the_defaults(app, demo):
 
 
 def test_the_service_refuses_non_admins(app, demo):
+    from fieldapp.accounts.context import Actor, Ctx
     from fieldapp.core.errors import Forbidden
     from fieldapp.extensions import db
     from fieldapp.models import User
     from fieldapp.settings import service as settings
-    from fieldapp.accounts.context import Actor, Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])

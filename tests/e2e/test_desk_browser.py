@@ -180,9 +180,9 @@ def test_a_busy_day_of_200_visits_stays_readable(browser, live_server, app, demo
     """What a dispatcher sees on a busy day: 200 visits over 12 technicians, a queue."""
     from datetime import date
 
-    from fieldapp.extensions import db
     from fieldapp.accounts import service as accounts
     from fieldapp.accounts.context import Ctx
+    from fieldapp.extensions import db
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.support.browser_kit import shot
 from tests.e2e.test_pwa_offline import job_id_for, new_phone, sign_in, wait_synced
+from tests.support.browser_kit import shot
 
 pytestmark = pytest.mark.browser
 
 
 def notify_tech(app, job_id: str) -> int:
+    from fieldapp.accounts.context import Ctx
     from fieldapp.extensions import db
     from fieldapp.models import User
-    from fieldapp.accounts.context import Ctx
     from fieldapp.notifications.service import notify
 
     with app.app_context():

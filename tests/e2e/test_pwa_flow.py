@@ -9,9 +9,9 @@ import json
 import pytest
 from PIL import Image
 
-from tests.support.browser_kit import shot
 from tests.e2e.phone_walk import PHONE_TOUCH, do_installation_offline
 from tests.e2e.test_pwa_offline import job_id_for, server_view, sign_in, wait_synced
+from tests.support.browser_kit import shot
 
 pytestmark = pytest.mark.browser
 

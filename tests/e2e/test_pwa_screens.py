@@ -7,9 +7,9 @@ import os
 import pytest
 from PIL import Image
 
+from tests.e2e.test_pwa_offline import job_id_for, wait_synced
 from tests.support.browser_kit import shot
 from tests.support.helpers import complete_job
-from tests.e2e.test_pwa_offline import job_id_for, wait_synced
 
 pytestmark = pytest.mark.browser
 

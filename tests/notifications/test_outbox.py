@@ -15,9 +15,9 @@ SECRET = "hook-secret-for-tests"
 
 
 def _notify(app, clock, **kwargs):
+    from fieldapp.accounts.context import Ctx
     from fieldapp.extensions import db
     from fieldapp.notifications import service as notifications
-    from fieldapp.accounts.context import Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=clock)
@@ -114,10 +114,10 @@ def test_a_webhook_without_a_secret_is_never_sent_unsigned(app, demo, clock):
         assert status == "failed" and attempts == MAX_ATTEMPTS
         assert "FIELDAPP_WEBHOOK_SECRET is not set" in error
         app.config["WEBHOOK_SECRET"] = SECRET
+        from fieldapp.accounts.context import Ctx
         from fieldapp.extensions import db
         from fieldapp.models import Delivery
         from fieldapp.notifications import service as notifications
-        from fieldapp.accounts.context import Ctx
 
         with app.app_context():
             notifications.retry(Ctx(session=db.session, clock=clock),
@@ -130,9 +130,9 @@ def test_a_webhook_without_a_secret_is_never_sent_unsigned(app, demo, clock):
 
 def test_email_goes_through_smtp_once_and_is_logged_when_no_server_is_set(app, demo, clock,
                                                                           caplog):
+    from fieldapp.accounts.context import Ctx
     from fieldapp.extensions import db
     from fieldapp.notifications import service as notifications
-    from fieldapp.accounts.context import Ctx
 
     with app.app_context():
         ctx = Ctx(session=db.session, clock=clock)

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from fieldapp.core.clock import FixedClock
 from tests.support.database import fresh_database_url
 from tests.support.helpers import ROOT, T0, app_config
-from fieldapp.core.clock import FixedClock
 
 
 @pytest.fixture
@@ -24,13 +24,12 @@ def _prepare(url, tmp_path):
     """The demo data at T0; two jobs approved four days before the run (return visits due),
     a major complaint never escalated, a job for tomorrow."""
     from fieldapp import create_app
-    from fieldapp.cli import install_fixed_rows
-    from fieldapp.extensions import db
-    from fieldapp.models import Base, Complaint, Job
-    from fieldapp.seed import seed_demo
-    from fieldapp.complaints import service as complaints
     from fieldapp.accounts.context import Actor, Ctx
-    from fieldapp.models import User
+    from fieldapp.cli import install_fixed_rows
+    from fieldapp.complaints import service as complaints
+    from fieldapp.extensions import db
+    from fieldapp.models import Base, Complaint, Job, User
+    from fieldapp.seed import seed_demo
 
     clock = FixedClock(T0)
     app = create_app(app_config(url, str(tmp_path / "blobs"), clock))

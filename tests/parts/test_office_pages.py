@@ -12,6 +12,7 @@ from tests.support.helpers import T0
 from tests.support.partskit import Phone, events, job_of_type, parts_request, receipt
 from tests.support.web_kit import csrf_from
 
+
 def web_client(app, username):
     client = app.test_client()
     client.get("/lang/en")

@@ -8,9 +8,20 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tests.support.partskit import (Phone, events, giveback, job_detail, job_of_type, new_uuid,
-                                    parts_request, png_bytes, receipt, statuses, tech_jobs)
 from tests.support.helpers import T0
+from tests.support.partskit import (
+    Phone,
+    events,
+    giveback,
+    job_detail,
+    job_of_type,
+    new_uuid,
+    parts_request,
+    png_bytes,
+    receipt,
+    statuses,
+    tech_jobs,
+)
 
 
 def on_site(phone, job):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-
 from tests.support.partskit import Phone, giveback, job_of_type, receipt
 
 

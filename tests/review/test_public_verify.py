@@ -4,8 +4,8 @@ import re
 
 from sqlalchemy import update
 
-from tests.support.review_kit import approved_job
 from tests.review.test_review_pages import pdf_text
+from tests.support.review_kit import approved_job
 
 
 def test_anyone_holding_the_report_can_check_its_seal(app, api, demo, client):

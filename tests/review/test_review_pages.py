@@ -8,6 +8,7 @@ from tests.support.helpers import complete_job
 from tests.support.review_kit import approved_job, get, review, tech_jobs
 from tests.support.web_kit import csrf_from
 
+
 def web_client(app, username):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

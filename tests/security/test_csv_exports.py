@@ -8,8 +8,8 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.helpers import intake_body, sync_push
 from fieldapp.csvfile import BOM, FORMULA_STARTS, csv_text, safe_cell
+from tests.support.helpers import intake_body, sync_push
 from tests.support.web_kit import signed_in_client
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+cmd|' /C calc'!A0", "-2+3+cmd",

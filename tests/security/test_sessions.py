@@ -71,9 +71,9 @@ def test_logout_in_one_browser_ends_the_others_too(app, demo):
 
 
 def test_new_password_ends_every_web_session(app, demo):
+    from fieldapp.accounts import service as accounts
     from fieldapp.extensions import db
     from fieldapp.models import User
-    from fieldapp.accounts import service as accounts
 
     _client, cookies = remembered_dispatcher(app)
     with app.app_context():
@@ -86,9 +86,9 @@ def test_new_password_ends_every_web_session(app, demo):
 
 def test_deactivation_ends_every_web_session_for_good(app, demo):
     """Deactivated, then active again: the cookies from before stay dead."""
+    from fieldapp.accounts import service as accounts
     from fieldapp.extensions import db
     from fieldapp.models import User
-    from fieldapp.accounts import service as accounts
 
     _client, cookies = remembered_dispatcher(app)
     with app.app_context():
@@ -121,8 +121,8 @@ def test_old_technician_session_cannot_mint_a_device_token(app, demo):
 @pytest.mark.parametrize("forged", ["1", "1.x", "x.0", "", ".", "1.0.0", "9" * 5000 + ".0",
                                     "-1.0", "1.-1"])
 def test_odd_session_ids_are_nobody(app, demo, forged):
-    from fieldapp.extensions import db
     from fieldapp.accounts.service import user_for_session
+    from fieldapp.extensions import db
 
     with app.app_context():
         assert user_for_session(db.session, forged) is None

@@ -2,8 +2,16 @@
 mutations of issue 8."""
 from __future__ import annotations
 
-from tests.support.synckit import (Phone, job_detail, job_of_type, jpeg_bytes,  # noqa: F401
-                                   new_uuid, png_bytes, statuses, tech_jobs)
+from tests.support.synckit import (  # noqa: F401
+    Phone,
+    job_detail,
+    job_of_type,
+    jpeg_bytes,
+    new_uuid,
+    png_bytes,
+    statuses,
+    tech_jobs,
+)
 
 
 def parts_request(phone: Phone, job_id: str, *, kind="replacement", reason="柜门铰链断裂",

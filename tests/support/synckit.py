@@ -150,8 +150,16 @@ def strict_json(response):
 def counts(app, job_id: str | None = None) -> dict[str, int]:
     """Rows of everything a mutation can create (optionally for one job)."""
     from fieldapp.extensions import db
-    from fieldapp.models import (ChecklistAnswer, Conflict, JobEvent, MutationRecord, Note,
-                                 PartsRequest, Photo, Signature)
+    from fieldapp.models import (
+        ChecklistAnswer,
+        Conflict,
+        JobEvent,
+        MutationRecord,
+        Note,
+        PartsRequest,
+        Photo,
+        Signature,
+    )
 
     models = {"answers": ChecklistAnswer, "photos": Photo, "notes": Note, "events": JobEvent,
               "signatures": Signature, "conflicts": Conflict, "parts": PartsRequest}

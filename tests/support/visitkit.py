@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from tests.support.review_kit import approved_job, tech_jobs  # noqa: F401
 
-
 # Approving a demo job is the sign-off tests' helper.
 approve = approved_job
 

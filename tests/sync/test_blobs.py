@@ -8,8 +8,15 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.synckit import (Phone, blob_files, job_of_type, jpeg_bytes, png_bytes, sha,
-                                   statuses)
+from tests.support.synckit import (
+    Phone,
+    blob_files,
+    job_of_type,
+    jpeg_bytes,
+    png_bytes,
+    sha,
+    statuses,
+)
 
 
 @pytest.fixture

@@ -11,8 +11,18 @@ from sqlalchemy.orm import Session
 
 from sync.blobs import LocalBlobStore
 from tests.support.helpers import app_config
-from tests.support.synckit import (Phone, blob_files, counts, device_last_seq, job_detail,
-                                   job_of_type, jpeg_bytes, png_bytes, sha, statuses)
+from tests.support.synckit import (
+    Phone,
+    blob_files,
+    counts,
+    device_last_seq,
+    job_detail,
+    job_of_type,
+    jpeg_bytes,
+    png_bytes,
+    sha,
+    statuses,
+)
 
 pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 
@@ -210,8 +220,8 @@ def test_crash_mid_batch_keeps_earlier_mutations_and_nothing_of_the_failed_one(
              tech1.note(job["id"], "boom"), tech1.note(job["id"], "four")]
     before = counts(app, job["id"])
     with app.app_context():
-        from fieldapp.jobs import counters
         from fieldapp.extensions import db
+        from fieldapp.jobs import counters
 
         change_before = counters.current(db.session)
         db.session.remove()

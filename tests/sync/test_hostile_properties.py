@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.core import states
-from tests.support.helpers import jpeg_bytes, new_uuid, png_bytes
-from tests.support.synckit import Phone, job_of_type, strict_json
 from sync.registry import HANDLERS, SCHEMAS
 from sync.values import MAX_STRING, printable
+from tests.support.helpers import jpeg_bytes, new_uuid, png_bytes
+from tests.support.synckit import Phone, job_of_type, strict_json
 
 EXAMPLES = int(os.environ.get("FIELDAPP_HYPOTHESIS_EXAMPLES", "8"))
 UNKNOWN_KEY, WHOLE_ARGS = "<a key no schema has>", "<the whole args>"

@@ -6,8 +6,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.support.synckit import (Phone, approve, complete_job, job_of_type, jpeg_bytes, sha,
-                                   templates_by_id)
+from tests.support.synckit import (
+    Phone,
+    approve,
+    complete_job,
+    job_of_type,
+    jpeg_bytes,
+    sha,
+    templates_by_id,
+)
 
 
 @pytest.fixture
@@ -317,8 +324,8 @@ def test_pull_pages_are_bounded_by_one_high_water_mark(app, demo, tech1):
     """sync.pull on its own: the cursor it hands out never runs ahead of what it has read,
     even when the counter moves between the page's queries."""
     from fieldapp.extensions import db
-    from fieldapp.models import Device, User
     from fieldapp.jobs import counters
+    from fieldapp.models import Device, User
     from sync import pull as pull_engine
 
     with app.app_context():

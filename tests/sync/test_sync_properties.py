@@ -43,8 +43,13 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from fieldapp.core import states
@@ -631,8 +636,15 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def server_matches_model(self):
         """Properties 1 and 2 (and the model's view of every job) against the database."""
-        from fieldapp.models import (ChecklistAnswer, Conflict, Device, Job, JobEvent,
-                                     MutationRecord, Note)
+        from fieldapp.models import (
+            ChecklistAnswer,
+            Conflict,
+            Device,
+            Job,
+            JobEvent,
+            MutationRecord,
+            Note,
+        )
 
         with self.app.app_context():
             session = self.db.session

@@ -11,8 +11,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.support.helpers import ROOT, T0, jpeg_bytes, new_uuid, png_bytes
 from sqlalchemy import select
+
+from tests.support.helpers import ROOT, T0, jpeg_bytes, new_uuid, png_bytes
 from tests.support.synckit import Phone, statuses, templates_by_id
 
 BEHIND = timedelta(hours=3)           # the phone's clock is three hours slow
@@ -189,8 +190,8 @@ def test_the_on_time_kpi_uses_the_true_arrival(app, synced_late):
     """Arrived 11:02 inside the 10:00-12:00 window: on time. The phone's raw clock (08:02)
     and the sync (15:17) are both outside it."""
     from fieldapp.core import kpis
-    from fieldapp.extensions import db
     from fieldapp.desk.kpis import job_rows, kpi_report
+    from fieldapp.extensions import db
 
     job, _, _ = synced_late
     start, end = T0 - timedelta(days=1), SYNCED + timedelta(days=1)

@@ -64,10 +64,10 @@ def test_created_once_at_the_right_moment_and_never_again(app, api, demo, clock)
 
 
 def test_the_number_of_days_is_a_setting(app, api, demo, clock):
+    from fieldapp.accounts.context import Actor
     from fieldapp.extensions import db
     from fieldapp.models import SettingChange, User
     from fieldapp.settings import service as settings_service
-    from fieldapp.accounts.context import Actor
     from fieldapp.web import domain_ctx
 
     with app.test_request_context():
@@ -175,8 +175,7 @@ def test_only_approved_jobs_get_a_visit(app, api, demo, clock):
 ])
 def test_the_follow_up_rule(app, api, demo, clock, score, issues, complaint, followup):
     from fieldapp.extensions import db
-    from fieldapp.models import (Complaint, ComplaintJob, Job, JobEvent, Notification,
-                                 ReturnVisit)
+    from fieldapp.models import Complaint, ComplaintJob, Job, JobEvent, Notification, ReturnVisit
 
     visit = due_visit(app, api, demo, clock)
     response = api.post(f"/api/v1/return-visits/{visit['id']}/result", as_="dispatcher1",

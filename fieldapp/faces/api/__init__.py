@@ -10,8 +10,7 @@ from fieldapp.core.errors import DomainError
 from fieldapp.extensions import csrf, db
 from sync.blobs import BlobError
 
-from .errors import (ErrorResponsesPlugin, domain_error_response, error_response,
-                     http_error_response)
+from .errors import ErrorResponsesPlugin, domain_error_response, error_response, http_error_response
 from .parsing import FieldRequest
 from .schemas import QueryFlag
 

@@ -1,9 +1,9 @@
 from flask import g, jsonify, request
 from flask_login import current_user, logout_user
 
-from fieldapp.extensions import db, sign_in_limits
-from fieldapp.accounts.models import LoginFailure
 from fieldapp.accounts import service as accounts
+from fieldapp.accounts.models import LoginFailure
+from fieldapp.extensions import db, sign_in_limits
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import token_required

@@ -5,11 +5,11 @@ from functools import wraps
 
 from flask import g, request
 
+from fieldapp.accounts.context import Actor
+from fieldapp.accounts.service import device_for_token
 from fieldapp.core.errors import Forbidden
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
-from fieldapp.accounts.service import device_for_token
-from fieldapp.accounts.context import Actor
 from fieldapp.web import clock
 
 from .errors import error_response

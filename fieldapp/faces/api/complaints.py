@@ -3,13 +3,13 @@ contract), plus the contact log and the spawned return-visit job. Dispatchers an
 from flask import g, jsonify, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fieldapp.complaints import service as complaint_service
+from fieldapp.complaints.models import Complaint
+from fieldapp.complaints.service import RETURN_JOB_TYPES
 from fieldapp.core import complaints as rules
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
-from fieldapp.extensions import db
-from fieldapp.complaints.models import Complaint
-from fieldapp.complaints import service as complaint_service
 from fieldapp.desk import service as desk
-from fieldapp.complaints.service import RETURN_JOB_TYPES
+from fieldapp.extensions import db
 from fieldapp.jobs.service import CONTACT_OUTCOMES, PRIORITIES
 from fieldapp.jobs.views import clocks_for, job_summary
 from fieldapp.web import clock, domain_ctx

@@ -6,16 +6,24 @@ from sqlalchemy import func, select
 
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
 from fieldapp.extensions import db
-from fieldapp.jobs.models import Job
 from fieldapp.jobs import service as job_service
+from fieldapp.jobs.models import Job
 from fieldapp.jobs.views import clocks_for, job_detail, job_summary
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
 from .errors import errors_doc
 from .parsing import ApiBlueprint as Blueprint
-from .schemas import (ContactSchema, JobCreateSchema, JobDetailSchema, JobListQuerySchema,
-                      JobListSchema, JobPatchSchema, NoteInSchema, ReviewSchema)
+from .schemas import (
+    ContactSchema,
+    JobCreateSchema,
+    JobDetailSchema,
+    JobListQuerySchema,
+    JobListSchema,
+    JobPatchSchema,
+    NoteInSchema,
+    ReviewSchema,
+)
 
 blp = Blueprint("api_jobs", __name__, url_prefix="/api/v1/jobs",
                 description="Intake, the job list, dispatcher changes, contact log, review.")
@@ -132,7 +140,7 @@ def review(body, job_id):
     job_service.review(ctx, api_actor(), job, body["decision"], body.get("comment"))
     db.session.commit()
     if body["decision"] == "approve":
-        from fieldapp.documents.service_report import email_customer
+        from fieldapp.faces.shared import email_customer
 
         email_customer(job)
     return _detail(job)

@@ -8,8 +8,8 @@ from marshmallow import Schema, fields, validate
 from fieldapp.core.errors import NotFound
 from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES
 from fieldapp.extensions import db
-from fieldapp.parts.models import Takeback
 from fieldapp.parts import service as parts_service
+from fieldapp.parts.models import Takeback
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required

@@ -2,14 +2,15 @@
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
+from fieldapp.accounts.models import User
+from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
-from fieldapp.blobs.models import Blob
-from fieldapp.accounts.models import User
 from fieldapp.jobs import service as job_service
 from fieldapp.web import clock, domain_ctx
-from sync import engine, pull as pull_engine
+from sync import engine
+from sync import pull as pull_engine
 from sync.blobs import SHA256_RE, TooLarge
 
 from .auth_tokens import token_required

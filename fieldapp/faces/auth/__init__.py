@@ -1,21 +1,18 @@
 """Web sign-in (Flask-Login, CSRF, rate-limited) that sends each role to its own face."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import (Blueprint, abort, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from fieldapp.accounts import service as accounts
+from fieldapp.accounts.models import LoginFailure
 from fieldapp.core.roles import HOME_PATH
 from fieldapp.extensions import db, sign_in_limits
-from fieldapp.accounts.models import LoginFailure
-from fieldapp.accounts import service as accounts
-from fieldapp.web import clock, same_site_path
+from fieldapp.web import clock, role_required, same_site_path  # noqa: F401
 
 bp = Blueprint("auth", __name__)
 
@@ -80,23 +77,6 @@ def index():
     if current_user.is_authenticated:
         return redirect(HOME_PATH[current_user.role])
     return redirect(url_for("auth.login"))
-
-
-def role_required(roles):
-    """Signed-in users of `roles` only: others are sent to sign in, or refused (403)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.path))
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 @bp.app_context_processor

@@ -31,7 +31,7 @@ def dispatchers_only():
 
 def error_text(error) -> str:
     """A refused change in the reader's language."""
-    from fieldapp.faces.api.errors import MESSAGES
+    from fieldapp.messages import MESSAGES
 
     text = MESSAGES.get(error.code)
     return str(text) if text is not None else error.code
@@ -122,10 +122,16 @@ def day_link(day: date, delta: int = 0) -> str:
     return url_for("dispatch.board", day=(day + timedelta(days=delta)).isoformat())
 
 
-from . import board, complaints, intake, lists, settings  # noqa: E402,F401  (routes)
-from . import return_visits  # noqa: E402,F401  (routes)
-from . import takebacks  # noqa: E402,F401  (issue 8: the take-back register)
-from . import notifications  # noqa: E402,F401  (issue 7: notifications, deliveries)
+from . import (  # noqa: E402,F401  (routes)
+    board,
+    complaints,
+    intake,
+    lists,
+    notifications,  # noqa: E402,F401  (issue 7: notifications, deliveries)
+    return_visits,  # noqa: E402,F401  (routes)
+    settings,
+    takebacks,  # noqa: E402,F401  (issue 8: the take-back register)
+)
 
 
 @bp.context_processor

@@ -8,24 +8,30 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from fieldapp.accounts.models import Device, User
+from fieldapp.complaints import service as complaint_service
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import TECHNICIAN
-from fieldapp.extensions import db
-from fieldapp.jobs.models import ContactAttempt, Conflict, Job, JobEvent
-from fieldapp.accounts.models import Device, User
-from fieldapp.complaints import service as complaint_service
 from fieldapp.desk import service as desk
+from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
-from fieldapp.visits import service as visit_service
 from fieldapp.jobs.counters import current as current_counter
-from fieldapp.settings.service import desk_settings
+from fieldapp.jobs.models import Conflict, ContactAttempt, Job, JobEvent
 from fieldapp.jobs.views import clocks_for
+from fieldapp.settings.service import desk_settings
+from fieldapp.visits import service as visit_service
 from fieldapp.web import clock, domain_ctx, same_site_path, web_actor
 
 from . import bp, error_text, parse_day
-from .forms import (CancelForm, ContactForm, ResendSurveyForm, ResolveConflictForm,
-                    ScheduleForm, opts)
+from .forms import (
+    CancelForm,
+    ContactForm,
+    ResendSurveyForm,
+    ResolveConflictForm,
+    ScheduleForm,
+    opts,
+)
 
 
 def technicians() -> list[User]:

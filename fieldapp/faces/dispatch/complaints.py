@@ -5,32 +5,39 @@ from __future__ import annotations
 import hashlib
 import io
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from fieldapp.accounts.models import User
+from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
+from fieldapp.complaints import service as complaint_service
 from fieldapp.core import complaints as rules
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.roles import SUPERVISOR
 from fieldapp.csvfile import csv_response
-from fieldapp.extensions import db
-from fieldapp.blobs.models import Blob
-from fieldapp.jobs.models import Job
-from fieldapp.accounts.models import User
-from fieldapp.complaints import service as complaint_service
 from fieldapp.desk import service as desk
+from fieldapp.extensions import db
+from fieldapp.jobs.models import Job
 from fieldapp.settings.service import desk_settings
 from fieldapp.web import clock, domain_ctx, web_actor
 from sync.blobs import BlobError
 
 from . import bp, error_text
 from .board import technician_choices
-from .forms import (ABOUT_LABELS, COMPLAINT_STATUS_LABELS, SEVERITY_LABELS, ComplaintContactForm,
-                    ComplaintForm, ComplaintJobForm, ComplaintMoveForm, ComplaintSearchForm,
-                    opts)
+from .forms import (
+    ABOUT_LABELS,
+    COMPLAINT_STATUS_LABELS,
+    SEVERITY_LABELS,
+    ComplaintContactForm,
+    ComplaintForm,
+    ComplaintJobForm,
+    ComplaintMoveForm,
+    ComplaintSearchForm,
+    opts,
+)
 from .lists import query_args
 
 

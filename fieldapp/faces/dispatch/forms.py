@@ -6,11 +6,27 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField, TimeField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, \
-    ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from fieldapp import labels
@@ -18,23 +34,18 @@ from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core.job_types import FOLLOW_UP_TYPES, JOB_TYPES
 from fieldapp.jobs.service import CHANNELS, CONTACT_OUTCOMES, PRIORITIES, phone_key
-from fieldapp.web import EVENT_LABELS, FIRST_DAY, LAST_DAY, day_in_range
-
-CHANNEL_LABELS = {"phone": _l("Phone"), "store": _l("In store"), "online": _l("Online"),
-                  "email": _l("Email")}
-PRIORITY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent")}
-OUTCOME_LABELS = {"reached": _l("Reached"), "no_answer": _l("No answer"), "busy": _l("Busy"),
-                  "wrong_number": _l("Wrong number"), "left_message": _l("Left a message")}
-ABOUT_LABELS = {"technician": _l("A technician"), "product": _l("A product"),
-                "service": _l("The service")}
-SEVERITY_LABELS = {"general": _l("General complaint"), "major": _l("Major complaint")}
-COMPLAINT_STATUS_LABELS = {"open": _l("Open"), "escalated": _l("Escalated"),
-                           "in_progress": _l("Being handled"), "resolved": _l("Resolved"),
-                           "closed": _l("Closed")}
-UNIT_LABELS = {"minutes": _l("minutes"), "hours": _l("hours"),
-               "working_minutes": _l("working minutes"), "working_days": _l("working days")}
-WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
-                  _l("Saturday"), _l("Sunday")]
+from fieldapp.labels import (  # noqa: F401  (the desk's modules import them from here too)
+    ABOUT_LABELS,
+    CHANNEL_LABELS,
+    CLOCK_LABELS,
+    COMPLAINT_STATUS_LABELS,
+    OUTCOME_LABELS,
+    PRIORITY_LABELS,
+    SEVERITY_LABELS,
+    UNIT_LABELS,
+    WEEKDAY_LABELS,
+)
+from fieldapp.web import FIRST_DAY, LAST_DAY, DeskLabels, day_in_range  # noqa: F401
 
 
 class DayField(DateField):
@@ -296,22 +307,3 @@ def _add_limit_fields():
 
 
 _add_limit_fields()
-
-
-CLOCK_LABELS = {"first_contact": _l("First contact"), "response": _l("Response"),
-                "resolution": _l("Resolution"), "escalation": _l("Escalation"),
-                "coordination": _l("Coordination")}
-
-
-class DeskLabels:
-    """Display names the desk's templates use (as `dl`)."""
-
-    CHANNEL = CHANNEL_LABELS
-    PRIORITY = PRIORITY_LABELS
-    OUTCOME = OUTCOME_LABELS
-    ABOUT = ABOUT_LABELS
-    SEVERITY = SEVERITY_LABELS
-    COMPLAINT_STATUS = COMPLAINT_STATUS_LABELS
-    CLOCK = CLOCK_LABELS
-    EVENT = EVENT_LABELS
-    UNIT = UNIT_LABELS

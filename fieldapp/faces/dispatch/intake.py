@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from fieldapp import labels
 from fieldapp.core.errors import DomainError
-from fieldapp.extensions import db
 from fieldapp.desk import service as desk
+from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.service import iso
 from fieldapp.web import clock, domain_ctx, web_actor

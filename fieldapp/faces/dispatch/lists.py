@@ -10,10 +10,10 @@ from fieldapp import labels
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.csvfile import csv_response
-from fieldapp.extensions import db
 from fieldapp.desk import service as desk
-from fieldapp.settings.service import desk_settings
+from fieldapp.extensions import db
 from fieldapp.jobs.views import clocks_for
+from fieldapp.settings.service import desk_settings
 from fieldapp.web import clock, domain_ctx
 
 from . import bp, error_text

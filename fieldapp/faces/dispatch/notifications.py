@@ -8,66 +8,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
 
-from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR
+from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
-from fieldapp.notifications.models import Delivery
+from fieldapp.faces.shared import ReadForm, link_for, mark_read, notifications_page  # noqa: F401
 from fieldapp.notifications import service
+from fieldapp.notifications.models import Delivery
 from fieldapp.web import domain_ctx
 
 from . import bp
-
 
 DELIVERY_LABELS = {"pending": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"),
                    "logged": _l("Logged only (not configured)"), "failed": _l("Failed")}
 
 
-class ReadForm(FlaskForm):
-    notification_id = HiddenField()
-
-
 class RetryForm(FlaskForm):
     pass
-
-
-def link_for(notification, role: str) -> str | None:
-    """Where a notification leads, on the reader's own face."""
-    review = role == SUPERVISOR
-    if notification.complaint_id:
-        return url_for("review.complaint_page" if review else "dispatch.complaint_page",
-                       complaint_id=notification.complaint_id)
-    if notification.job_id:
-        return url_for("review.job_page" if review else "dispatch.job_page",
-                       job_id=notification.job_id)
-    return None
-
-
-def notifications_page(layout: str, read_endpoint: str):
-    unread_only = request.args.get("unread") == "1"
-    rows = service.for_user(db.session, current_user.id, unread_only=unread_only, limit=200)
-    return render_template("notifications/list.html", layout=layout, rows=rows,
-                           unread_only=unread_only, read_endpoint=read_endpoint,
-                           link_for=lambda n: link_for(n, current_user.role),
-                           form=ReadForm(formdata=None), tz=domain_ctx().policy.tz,
-                           unread=service.unread_count(db.session, current_user.id))
-
-
-def mark_read(page_endpoint: str):
-    form = ReadForm()
-    if not form.validate_on_submit():
-        abort(400)
-    raw = (form.notification_id.data or "").strip()
-    if raw and not raw.isdigit():
-        abort(400)
-    begin_write(db.session)
-    changed = service.mark_read(domain_ctx(), current_user.id, int(raw) if raw else None)
-    db.session.commit()
-    if raw and not changed:
-        flash(_("That notification was already read."), "info")
-    return redirect(url_for(page_endpoint, **({"unread": "1"}
-                                               if request.args.get("unread") == "1" else {})))
 
 
 @bp.route("/notifications")

@@ -13,8 +13,8 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.extensions import db
-from fieldapp.visits.models import ReturnVisit
 from fieldapp.visits import service as visit_service
+from fieldapp.visits.models import ReturnVisit
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp, error_text

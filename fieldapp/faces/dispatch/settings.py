@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from fieldapp.accounts.models import User
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
 from fieldapp.extensions import db
-from fieldapp.accounts.models import User
 from fieldapp.settings import service as settings_service
 from fieldapp.settings.service import desk_settings
 from fieldapp.web import domain_ctx, web_actor

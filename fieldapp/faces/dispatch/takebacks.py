@@ -13,8 +13,9 @@ from wtforms.validators import InputRequired, NumberRange
 
 from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db
-from fieldapp.parts.models import Takeback
+from fieldapp.faces.shared import takeback_pdf_response
 from fieldapp.parts import service as parts_service
+from fieldapp.parts.models import Takeback
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp, error_text
@@ -78,6 +79,4 @@ def takeback_settings():
 
 @bp.route("/takebacks/<receipt_id>/<kind>.pdf")
 def takeback_pdf(receipt_id, kind):
-    from fieldapp.faces.review.parts import takeback_pdf_response
-
     return takeback_pdf_response(receipt_id, kind)

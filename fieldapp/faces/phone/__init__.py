@@ -15,10 +15,10 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from fieldapp.accounts import service as accounts
 from fieldapp.core import standard_checklists, states
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
-from fieldapp.accounts import service as accounts
 from fieldapp.web import domain_ctx
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")

@@ -8,24 +8,32 @@ from __future__ import annotations
 import io
 from datetime import datetime, time, timedelta
 
-from flask import (Blueprint, abort, flash, make_response, redirect,
-                   render_template, request, url_for)
-from flask_babel import get_locale, gettext as _
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
-from fieldapp.faces.auth import role_required
+from fieldapp.blobs.models import Blob
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.extensions import db
-from fieldapp.blobs.models import Blob
-from fieldapp.jobs.models import Conflict, Job, Photo, Signature
 from fieldapp.jobs import service as job_service
+from fieldapp.jobs.models import Conflict, Job, Photo, Signature
 from fieldapp.jobs.views import job_detail
-from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, web_actor
+from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, role_required, web_actor
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -114,12 +122,12 @@ def decide(job_id):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        from fieldapp.faces.api.errors import MESSAGES
+        from fieldapp.messages import MESSAGES
 
         flash(str(MESSAGES.get(error.code, error.code)), "error")
         return redirect(url_for("review.job_page", job_id=job_id))
     if form.decision.data == "approve":
-        from fieldapp.documents.service_report import email_customer
+        from fieldapp.faces.shared import email_customer
 
         email_customer(job)
         flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
@@ -243,5 +251,5 @@ def kpis():
         pl=parts_labels())
 
 
-from . import parts  # noqa: E402,F401  (issue 8: parts queue and log)
-from . import notifications  # noqa: E402,F401  (issue 7: notifications, complaints read)
+# Their routes: notifications and complaints read (issue 7), parts queue and log (issue 8).
+from . import notifications, parts  # noqa: E402,F401

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import abort, render_template
 from sqlalchemy import select
 
-from fieldapp.faces.auth import role_required
-from fieldapp.core.errors import DomainError
-from fieldapp.core.roles import REVIEW_ROLES
-from fieldapp.extensions import db
 from fieldapp.accounts.models import User
 from fieldapp.complaints import service as complaint_service
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.core.errors import DomainError
+from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.core.sla import clock_state
+from fieldapp.extensions import db
+from fieldapp.faces.shared import mark_read, notifications_page
+from fieldapp.web import DeskLabels, clock, domain_ctx, role_required, web_actor
 
 from . import bp
 
@@ -20,16 +21,12 @@ from . import bp
 @bp.route("/notifications")
 @role_required(REVIEW_ROLES)
 def notifications():
-    from fieldapp.faces.dispatch.notifications import notifications_page
-
     return notifications_page("review/_layout.html", "review.notifications_read")
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @role_required(REVIEW_ROLES)
 def notifications_read():
-    from fieldapp.faces.dispatch.notifications import mark_read
-
     return mark_read("review.notifications")
 
 
@@ -44,9 +41,6 @@ def complaint_page(complaint_id):
     now = clock().now()
     clocks = complaint_service.clocks_for(db.session, [complaint.id])[complaint.id]
     users = {u.id: u for u in db.session.execute(select(User)).scalars()}
-    from fieldapp.core.sla import clock_state
-    from fieldapp.faces.dispatch.forms import DeskLabels
-
     return render_template(
         "review/complaint.html", c=complaint, tz=domain_ctx().policy.tz, dl=DeskLabels,
         clocks=[(c, clock_state(c.due_at, c.met_at, now)) for c in

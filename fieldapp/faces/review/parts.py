@@ -7,20 +7,21 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
-from fieldapp.faces.auth import role_required
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
-from fieldapp.parts.models import PartsRequest
+from fieldapp.faces.shared import takeback_pdf_response
 from fieldapp.parts import service as parts_service
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.parts.models import PartsRequest
+from fieldapp.web import clock, domain_ctx, role_required, web_actor
 
 from . import bp
 
@@ -58,7 +59,7 @@ def _tz():
 
 
 def _error_text(error: DomainError) -> str:
-    from fieldapp.faces.api.errors import MESSAGES
+    from fieldapp.messages import MESSAGES
 
     text = MESSAGES.get(error.code)
     return str(text) if text is not None else error.code
@@ -181,22 +182,6 @@ def takeback_pdf(receipt_id, kind):
     return takeback_pdf_response(receipt_id, kind)
 
 
-def takeback_pdf_response(receipt_id: str, kind: str):
-    """Shared by /review and /dispatch: the receipt or the repair slip."""
-    from flask_babel import get_locale
-
-    from fieldapp.parts.models import Takeback
-    from fieldapp.parts.documents import pdf_response
-
-    if kind not in ("receipt", "repair-slip"):
-        abort(404)
-    takeback = db.session.get(Takeback, receipt_id) if len(receipt_id) <= 36 else None
-    if takeback is None:
-        abort(404)
-    return pdf_response(takeback, "receipt" if kind == "receipt" else "slip",
-                        request.args.get("lang") or str(get_locale() or "zh"))
-
-
 @bp.route("/parts/blobs/<sha256>")
 @role_required(REVIEW_ROLES)
 def parts_thumb(sha256):
@@ -209,8 +194,8 @@ def evidence_thumb(sha256: str):
 
     from PIL import Image
 
-    from fieldapp.blobstore import store
     from fieldapp.blobs.models import Blob
+    from fieldapp.blobstore import store
 
     if len(sha256) != 64 or db.session.get(Blob, sha256) is None or \
             not parts_service.blob_referenced(db.session, sha256):
