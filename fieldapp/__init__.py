@@ -6,6 +6,6 @@ and `sync/` can be used without importing Flask.
 
 
 def create_app(config: dict | None = None):
-    from fieldapp.factory import create_app as _create_app
+    from fieldapp.factory import create_app as _create_app  # why: no Flask on import
 
     return _create_app(config)

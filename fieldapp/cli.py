@@ -11,10 +11,13 @@ from fieldapp.accounts.context import Ctx
 from fieldapp.accounts.models import User
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ROLES
+from fieldapp.demo_history import seed_history
 from fieldapp.extensions import db
 from fieldapp.jobs.checklists import install_standard_templates
 from fieldapp.messages import MESSAGES
-from sync.pull import epoch
+from fieldapp.sealing.service import verify_all
+from fieldapp.seed import seed_demo
+from sync.pull import epoch, new_epoch
 
 
 def _clock():
@@ -47,8 +50,6 @@ def _user_named(username: str) -> User:
                    "visits, a parts request and a product out for repair.")
 def seed_demo_command(if_empty: bool, history: bool):
     """Load the demo accounts and jobs (not in production)."""
-    from fieldapp.seed import seed_demo
-
     if current_app.config["FIELDAPP_ENV"] == "production":
         raise click.ClickException("demo data is never loaded in production")
     if if_empty and db.session.query(User.id).first() is not None:
@@ -58,8 +59,6 @@ def seed_demo_command(if_empty: bool, history: bool):
     click.echo("demo data loaded: tech1, tech2, dispatcher1, supervisor1, admin "
                "(password fieldapp-demo)")
     if history:
-        from fieldapp.demo_history import seed_history
-
         refs = seed_history(current_app._get_current_object())
         click.echo("past work loaded: " + ", ".join(f"{k} {v}" for k, v in refs.items()))
 
@@ -128,8 +127,6 @@ def install_fixed_rows() -> None:
 def verify_command():
     """Recompute every seal in chain order; name every approved job whose record no longer
     matches (exit code 1 on any mismatch)."""
-    from fieldapp.sealing.service import verify_all
-
     count, problems = verify_all(db.session)
     db.session.rollback()
     for problem in problems:
@@ -147,8 +144,6 @@ def restored_command():
     """Run once after restoring the database from a backup, before the server takes
     traffic: starts a new sync epoch so every phone pulls everything again (its pending
     changes are renumbered and re-sent on its own; see docs/operations.md)."""
-    from sync.pull import new_epoch
-
     old = epoch(db.session)
     new = new_epoch(db.session)
     db.session.commit()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextvars
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 IMMEDIATE = "fieldapp_immediate"
 
@@ -61,7 +64,7 @@ def begin_write(session) -> None:
 
 def init_app(app) -> None:
     """Mark state-changing requests so their transactions take the write lock first."""
-    from flask import request
+    from flask import request  # why: no Flask on import
 
     @app.before_request
     def _mark_write_request():
@@ -78,12 +81,10 @@ def insert_once(session, model, values: dict, conflict_columns: tuple, returning
     PostgreSQL waits for)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        dialect_insert = postgresql_insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = sqlite_insert
     else:  # pragma: no cover - a savepoint elsewhere
-        from sqlalchemy import insert
-        from sqlalchemy.exc import IntegrityError
 
         try:
             with session.begin_nested():

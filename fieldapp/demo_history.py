@@ -16,8 +16,14 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
+from PIL import Image, ImageDraw
+
+from fieldapp.accounts.models import User
 from fieldapp.core.clock import FixedClock
+from fieldapp.extensions import db
 from fieldapp.seed import DEMO_PASSWORD as PASSWORD
+from fieldapp.visits import service as return_visits
+from fieldapp.web import domain_ctx
 
 CLOCK_KEY = "fieldapp.clock"
 
@@ -36,8 +42,6 @@ HISTORY_JOBS = [
 
 def image_bytes(seed: int, fmt: str = "JPEG", size=(320, 240)) -> bytes:
     """A plain coloured picture standing in for a photo or a signature."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", size, (240, 240, 240) if fmt == "PNG" else
                       (90 + seed * 37 % 120, 110 + seed * 53 % 100, 120 + seed * 19 % 90))
     draw = ImageDraw.Draw(image)
@@ -167,11 +171,6 @@ def seed_history(app) -> dict:
 
 
 def _seed_history(app) -> dict:
-    from fieldapp.accounts.models import User
-    from fieldapp.extensions import db
-    from fieldapp.visits import service as return_visits
-    from fieldapp.web import domain_ctx
-
     real_now = app.extensions[CLOCK_KEY].now()
     users = {u.username: u.id for u in db.session.query(User).all()}
     api = _Api(app)
@@ -257,7 +256,5 @@ def _seed_history(app) -> dict:
 
 def business_tz(app):
     """The business's time zone (the desk settings' policy) outside a request."""
-    from fieldapp.web import domain_ctx
-
     with app.test_request_context():
         return domain_ctx().policy.tz

@@ -5,8 +5,9 @@ import os
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fieldapp import strict_json
+from fieldapp import blobstore, cli, strict_json, web
 from fieldapp.accounts import service as accounts
 from fieldapp.accounts.service import user_for_session
 from fieldapp.config import check_secret_key, from_environment
@@ -15,6 +16,17 @@ from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fieldapp.faces.api import init_api
+from fieldapp.faces.auth import bp as auth_bp
+from fieldapp.faces.dispatch import bp as dispatch_bp
+from fieldapp.faces.phone import bp as pwa_bp
+from fieldapp.faces.review import bp as review_bp
+from fieldapp.faces.survey import bp as survey_bp
+from fieldapp.faces.verify import bp as verify_bp
+from fieldapp.scheduler.cli import init_app as init_scheduler
+from fieldapp.seed import seed_if_empty
+from fieldapp.settings import service as settings_service
+from fieldapp.web import DatabaseInt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,13 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=os.path.join(ROOT, "static"), static_url_path="/static",
                 template_folder=os.path.join(ROOT, "templates"))
     os.makedirs(app.instance_path, exist_ok=True)
-    from fieldapp.web import DatabaseInt
 
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     hops = int(os.environ.get("FIELDAPP_PROXY_HOPS", "0") or 0)
     if hops:
         # Behind a reverse proxy: trust its X-Forwarded-* so rate limits see real clients.
-        from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(from_environment(app.instance_path))
@@ -49,7 +59,6 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     init_db_hooks(app)
-    from fieldapp.settings import service as settings_service
 
     settings_service.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),
@@ -62,13 +71,6 @@ def create_app(config: dict | None = None) -> Flask:
                    default_translation_directories=os.path.join(ROOT, "fieldapp",
                                                                 "translations"))
 
-    from fieldapp.faces.api import init_api
-    from fieldapp.faces.auth import bp as auth_bp
-    from fieldapp.faces.dispatch import bp as dispatch_bp
-    from fieldapp.faces.phone import bp as pwa_bp
-    from fieldapp.faces.review import bp as review_bp
-    from fieldapp.faces.survey import bp as survey_bp
-    from fieldapp.faces.verify import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pwa_bp)
@@ -78,22 +80,18 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(verify_bp)
     init_api(app)
 
-    from fieldapp import blobstore, cli, web
 
     blobstore.init_app(app)
     cli.init_app(app)
     web.init_app(app)
-    from fieldapp import scheduler
 
-    scheduler.init_app(app)
+    init_scheduler(app)
 
     @login_manager.user_loader
     def load_user(session_id: str):
         return user_for_session(db.session, session_id)
 
     if app.config.get("AUTO_SEED_DEMO") and not app.config.get("TESTING"):
-        from fieldapp.seed import seed_if_empty
-
         seed_if_empty(app)
     return app
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldapp.accounts import service as accounts
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.accounts.models import User
+from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.checklists import install_standard_templates
 from sync.pull import epoch
@@ -73,8 +74,6 @@ def seed_if_empty(app) -> bool:
     """Seed a migrated but empty database (first start outside production): the demo
     accounts and today's jobs, then a few past days of work (`DEMO_HISTORY`, on by
     default)."""
-    from fieldapp.extensions import db
-
     with app.app_context():
         if not inspect(db.engine).has_table("users"):
             return False  # not migrated yet: `flask db upgrade` first
@@ -86,9 +85,9 @@ def seed_if_empty(app) -> bool:
             db.session.rollback()
             return False
         if app.config.get("DEMO_HISTORY", True):
-            from fieldapp.demo_history import seed_history
-
             try:
+                from fieldapp.demo_history import seed_history  # why: it imports this module
+
                 seed_history(app)
             except Exception:  # noqa: BLE001 - the past is a nicety; the start must go on
                 db.session.rollback()

@@ -26,6 +26,7 @@ from fieldapp import labels
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core.clock import Clock
 from fieldapp.extensions import db
+from fieldapp.messages import http_error_response
 from sync import registry
 
 bp = Blueprint("web", __name__)
@@ -180,8 +181,6 @@ def init_app(app) -> None:
 
     @app.context_processor
     def template_globals():
-        from fieldapp import labels
-
         locale = str(get_locale() or "zh_CN")
         return {"locale": locale, "html_lang": "zh-CN" if locale.startswith("zh") else "en",
                 "labels": labels}
@@ -201,8 +200,6 @@ def init_app(app) -> None:
         if error.response is not None:  # an answer made for this error (the limiter's 429)
             return error.response
         if request.path.startswith("/api/"):
-            from fieldapp.messages import http_error_response
-
             return http_error_response(error)
         # The error's own headers go with the page too (a 405's Allow, RFC 9110).
         headers = [(key, value) for key, value in error.get_headers()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.accounts.models import Device, User
 from fieldapp.core import states
+from fieldapp.db import begin_write
 from fieldapp.jobs import counters
 from fieldapp.jobs.models import ChecklistTemplate, Job, SyncRemoval
 from fieldapp.jobs.views import job_detail, template_dict
@@ -91,7 +92,6 @@ def pull(session: Session, user: User, device: Device, raw_cursor: str | None, n
         # numbers the restored database will hand out again for other changes. A new epoch
         # makes every phone pull everything again. Its own write transaction (on SQLite a
         # read transaction could not turn into a write once another connection committed).
-        from fieldapp.db import begin_write
 
         begin_write(session)
         current_epoch = new_epoch(session)

@@ -18,13 +18,15 @@ from fieldapp.accounts.models import User
 from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob
 from fieldapp.core import complaints as rules
 from fieldapp.core import sla as sla_rules
+from fieldapp.core.clock import iso
 from fieldapp.core.errors import DomainError, NotFound
 from fieldapp.core.job_types import FOLLOW_UP_TYPES
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, SUPERVISOR, TECHNICIAN
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.counters import bump
 from fieldapp.jobs.models import Job, SlaClock
-from fieldapp.jobs.service import CONTACT_OUTCOMES, iso, require_role
+from fieldapp.jobs.service import CONTACT_OUTCOMES, require_role
+from fieldapp.notifications import service as notifications
 
 RETURN_JOB_TYPES = FOLLOW_UP_TYPES  # inspection or repair (core/job_types.py)
 
@@ -223,9 +225,8 @@ def _notify_escalation(ctx: Ctx, actor: Actor, complaint: Complaint, event: Comp
                        note: str | None) -> None:
     """The supervisor it was escalated to (or every supervisor when none was named) hears of
     it at once, in-app (fieldapp/notifications/service.py)."""
-    from flask_babel import lazy_gettext as _l
+    from flask_babel import lazy_gettext as _l  # why: no Flask on import
 
-    from fieldapp.notifications import service as notifications
 
     recipients = [complaint.escalated_to_id] if complaint.escalated_to_id else [SUPERVISOR]
     notifications.notify(

@@ -43,3 +43,8 @@ def ensure_aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC with a `Z`, whatever offset the value came in with (the audit trail too)."""
+    return ensure_aware(value).isoformat().replace("+00:00", "Z") if value else None

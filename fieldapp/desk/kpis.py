@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.accounts.models import User
+from fieldapp.complaints.models import Complaint
 from fieldapp.core import kpis as kpi_rules
 from fieldapp.core.clock import ensure_aware
 from fieldapp.jobs.models import Job, Review
@@ -55,10 +56,6 @@ def job_rows(session: Session, start: datetime, end: datetime) -> list[dict]:
 
 
 def complaint_rows(session: Session, start: datetime, end: datetime) -> list[dict] | None:
-    try:
-        from fieldapp.complaints.models import Complaint
-    except ImportError:  # the dispatcher's complaints are not built here
-        return None
     return [{"technician_id": c.about_technician_id, "created_at": ensure_aware(c.created_at)}
             for c in session.execute(select(Complaint).where(
                 Complaint.created_at >= start, Complaint.created_at < end)).scalars()]

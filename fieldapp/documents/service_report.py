@@ -7,14 +7,20 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import current_app
+import qrcode
+from flask import current_app, make_response, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp import labels
+from fieldapp.blobstore import store
 from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
+from fieldapp.extensions import db
 from fieldapp.jobs.models import ChecklistAnswer, Job, Photo, Review, Signature
 from fieldapp.sealing.models import Seal
 
@@ -65,8 +71,6 @@ def _answer_text(item, answer, photo_count: int, lang: str) -> str:
 
 def _image_bytes(store, sha256: str, max_px: int) -> io.BytesIO | None:
     """The blob as a downscaled RGB JPEG/PNG for the PDF (None if the bytes are gone)."""
-    from PIL import Image
-
     try:
         with store.open(sha256) as handle:
             image = Image.open(handle)
@@ -87,8 +91,6 @@ def _image_bytes(store, sha256: str, max_px: int) -> io.BytesIO | None:
 
 
 def _qr_png(text: str) -> io.BytesIO:
-    import qrcode
-
     qr = qrcode.QRCode(border=1, box_size=6)
     qr.add_data(text)
     qr.make(fit=True)
@@ -108,9 +110,6 @@ def new_document(company: str, title: str, reference: str, *, title_ref: str,
     """An A4 page in the CJK font with the letterhead every document of ours carries: the
     company, the title and its reference, a rule; `footer(page_no)` at the foot of each page.
     The document also draws the shared pieces: `section(title)` and `pairs(rows)`."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
     class Document(FPDF):
         def footer(self):
             self.set_y(-12)
@@ -187,8 +186,6 @@ def new_document(company: str, title: str, reference: str, *, title_ref: str,
 
 
 def _build(session: Session, job: Job, lang: str, store, verify_url: str | None, tz) -> bytes:
-    from fpdf.fonts import FontFace
-
     label_key = "zh-CN" if lang == "zh" else "en"
     company = current_app.config.get("COMPANY_NAME") or _("After-sales service department")
 
@@ -328,12 +325,6 @@ def verify_url(job_id: str) -> str | None:
     """The public verification page of the job's seal, absolute (PUBLIC_BASE_URL when set:
     the QR code on paper must point at the real server, not at whatever host the request came
     in on). None before sign-off."""
-    from flask import url_for
-    from sqlalchemy import select
-
-    from fieldapp.extensions import db
-    from fieldapp.sealing.models import Seal
-
     digest = db.session.execute(select(Seal.digest).where(Seal.job_id == job_id)
                                 ).scalar_one_or_none()
     if digest is None:
@@ -345,16 +336,11 @@ def verify_url(job_id: str) -> str | None:
 
 
 def render(job: Job, lang: str) -> bytes:
-    from fieldapp.blobstore import store
-    from fieldapp.extensions import db
-
     tz = current_app.extensions["fieldapp.policy"].tz
     return build_pdf(db.session, job, pdf_lang(lang), store(), verify_url(job.id), tz)
 
 
 def pdf_response(job: Job, lang: str):
-    from flask import make_response
-
     lang = pdf_lang(lang)
     response = make_response(render(job, lang))
     response.headers["Content-Type"] = "application/pdf"

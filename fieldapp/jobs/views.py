@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from fieldapp.accounts.models import User
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
+from fieldapp.core.clock import iso
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.jobs.models import (
     ChecklistAnswer,
@@ -22,8 +23,10 @@ from fieldapp.jobs.models import (
     Signature,
     SlaClock,
 )
-from fieldapp.jobs.service import iso
+from fieldapp.parts import service as parts_service
 from fieldapp.parts.models import PartsRequest
+from fieldapp.sealing.models import Seal
+from fieldapp.sealing.service import seal_dict
 
 
 def template_dict(template: ChecklistTemplate) -> dict:
@@ -130,7 +133,6 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                      "at": iso(n.at or n.created_at), "received_at": iso(n.created_at),
                      "created_at": iso(n.created_at), "device_at": iso(n.device_at)}
                     for n in rows(Note, Note.created_at, Note.id)]
-    from fieldapp.parts import service as parts_service
 
     out["parts_requests"] = [parts_service.parts_dict(p, with_job=False)
                              for p in rows(PartsRequest, PartsRequest.created_at,
@@ -165,9 +167,6 @@ def job_detail(session: Session, job: Job, viewer: User, now, *, with_events: bo
                          for e in rows(JobEvent, JobEvent.id)]
     out["seal"] = None
     if job.status == states.APPROVED:
-        from fieldapp.sealing.models import Seal
-        from fieldapp.sealing.service import seal_dict
-
         seal = session.execute(select(Seal).where(Seal.job_id == job.id)).scalar_one_or_none()
         out["seal"] = seal_dict(seal, verify_url=f"/review/verify/{job.id}")
     return out

@@ -25,23 +25,29 @@ configured) or back to `pending` with backoff; after MAX_ATTEMPTS `failed`.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
 import os
 import socket
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 
 from fieldapp.accounts.context import Ctx
 from fieldapp.accounts.models import User
-from fieldapp.core.clock import ensure_aware
+from fieldapp.core.clock import ensure_aware, iso
 from fieldapp.core.roles import ROLES
-from fieldapp.db import insert_once
+from fieldapp.db import begin_write, insert_once
+from fieldapp.jobs.models import Job
+from fieldapp.notifications import mailer
 from fieldapp.notifications.models import Delivery, Notification
 
 log = logging.getLogger("fieldapp.notifications")
@@ -146,7 +152,7 @@ def send_to_customer(ctx: Ctx, kind: str, *, email: str | None = None,
 
 def staff_channels() -> tuple[str, ...]:
     """The extra channels staff notices go out on (config NOTIFY_CHANNELS)."""
-    from flask import current_app, has_app_context
+    from flask import current_app, has_app_context  # why: no Flask on import
 
     if not has_app_context():
         return ()
@@ -185,8 +191,6 @@ def mark_read(ctx: Ctx, user_id: int, notification_id: int | None = None) -> int
 
 
 def public(notification: Notification) -> dict:
-    from fieldapp.jobs.service import iso
-
     return {"id": notification.id, "kind": notification.kind,
             "created_at": iso(notification.created_at),
             "read": notification.read_at is not None, "subject": notification.subject,
@@ -218,8 +222,7 @@ def holder_name() -> str:
 def deliver_due(app, now: datetime, *, holder: str | None = None, limit: int = 100) -> dict:
     """Send what is due at `now`: each row claimed atomically by one process, sent, marked.
     Returns counts by outcome. Commits after each row (its own transactions)."""
-    from fieldapp.db import begin_write
-    from fieldapp.extensions import db
+    from fieldapp.extensions import db  # why: no Flask on import
 
     session = db.session
     holder = holder or holder_name()
@@ -282,8 +285,6 @@ def deliver_due(app, now: datetime, *, holder: str | None = None, limit: int = 1
 
 def _send(app, delivery: Delivery) -> str:
     if delivery.channel == EMAIL:
-        from fieldapp.notifications import mailer
-
         message = build_email(app, delivery)
         return mailer.send(message, app.config)
     if delivery.channel == WEBHOOK:
@@ -292,8 +293,6 @@ def _send(app, delivery: Delivery) -> str:
 
 
 def build_email(app, delivery: Delivery):
-    from email.message import EmailMessage
-
     payload = delivery.payload or {}
     message = EmailMessage()
     message["From"] = app.config.get("MAIL_SENDER") or "service@fieldapp.invalid"
@@ -311,11 +310,10 @@ def build_email(app, delivery: Delivery):
 def _attachment(attachment: dict) -> tuple[bytes, str, str, str]:
     kind = attachment.get("type")
     if kind == "report_pdf":
-        from flask import current_app
+        from flask import current_app  # why: no Flask on import
 
-        from fieldapp.documents.service_report import render
-        from fieldapp.extensions import db
-        from fieldapp.jobs.models import Job
+        from fieldapp.documents.service_report import render  # why: no Flask on import
+        from fieldapp.extensions import db  # why: no Flask on import
 
         job = db.session.get(Job, attachment["job_id"])
         if job is None:
@@ -329,8 +327,6 @@ def _attachment(attachment: dict) -> tuple[bytes, str, str, str]:
         return pdf, "application", "pdf", \
             attachment.get("filename") or f"service-record-{job.ref}.pdf"
     if kind == "bytes":
-        import base64
-
         maintype, _, subtype = (attachment.get("content_type")
                                 or "application/octet-stream").partition("/")
         return base64.b64decode(attachment["data_b64"]), maintype, subtype, \
@@ -363,9 +359,6 @@ def webhook_body(delivery: Delivery) -> bytes:
 def post_webhook(app, delivery: Delivery) -> str:
     """POST the JSON body, signed; a 2xx answer is `sent`, anything else raises. Without a
     configured URL the message is only logged (`logged`)."""
-    import urllib.error
-    import urllib.request
-
     url, secret = webhook_config(app)
     body = webhook_body(delivery)
     if not url:
@@ -418,8 +411,8 @@ def _render(text, locale: str) -> str:
     if isinstance(text, str):
         return text
     try:
-        from flask import has_app_context
-        from flask_babel import force_locale
+        from flask import has_app_context  # why: no Flask on import
+        from flask_babel import force_locale  # why: no Flask on import
 
         if has_app_context():
             with force_locale(locale):

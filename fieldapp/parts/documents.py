@@ -6,8 +6,10 @@ The wording is data with both languages (like the checklist labels): it is print
 customer and must not depend on a translation catalogue being compiled."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, make_response
+from fpdf.fonts import FontFace
 
+from fieldapp.blobstore import store
 from fieldapp.documents.service_report import FONT, _fmt, _image_bytes, new_document, pdf_lang
 from fieldapp.parts.models import Takeback
 from fieldapp.parts.service import item_text
@@ -58,8 +60,6 @@ def word(key: str, lang: str) -> str:
 
 
 def build(takeback: Takeback, kind: str, lang: str, store, tz) -> bytes:
-    from fpdf.fonts import FontFace
-
     w = lambda key: word(key, lang)  # noqa: E731
     job = takeback.job
     followup = takeback.followup_job
@@ -145,15 +145,11 @@ def build(takeback: Takeback, kind: str, lang: str, store, tz) -> bytes:
 
 
 def render(takeback: Takeback, kind: str, lang: str) -> bytes:
-    from fieldapp.blobstore import store
-
     tz = current_app.extensions["fieldapp.policy"].tz
     return build(takeback, kind, pdf_lang(lang), store(), tz)
 
 
 def pdf_response(takeback: Takeback, kind: str, lang: str):
-    from flask import make_response
-
     lang = pdf_lang(lang)
     response = make_response(render(takeback, kind, lang))
     response.headers["Content-Type"] = "application/pdf"

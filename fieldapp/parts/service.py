@@ -20,13 +20,14 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, case, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.accounts.models import User
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError, Forbidden, NotFound
-from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
+from fieldapp.core.roles import ADMIN, OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
+from fieldapp.jobs import service as jobs
 from fieldapp.jobs.counters import bump
 from fieldapp.jobs.models import Job
 from fieldapp.parts.models import PartsRequest, Takeback
@@ -46,8 +47,6 @@ DEFAULT_OVERDUE_DAYS = 7
 
 
 def _jobs():
-    from fieldapp.jobs import service as jobs
-
     return jobs
 
 
@@ -344,8 +343,6 @@ def parts_query(user: User, status: str | None = None, kind: str | None = None,
 def takebacks_query(user: User, status: str | None = None):
     stmt = select(Takeback).join(Job, Job.id == Takeback.job_id)
     if user.role == TECHNICIAN:
-        from sqlalchemy.orm import aliased
-
         other = aliased(Job)
         followup = select(other.id).where(other.id == Takeback.followup_job_id,
                                           other.technician_id == user.id).exists()
@@ -405,8 +402,6 @@ def overdue_days(session: Session) -> int:
 
 
 def set_overdue_days(ctx: Ctx, actor: Actor, days) -> int:
-    from fieldapp.core.roles import ADMIN
-
     if actor.role != ADMIN:
         raise Forbidden("forbidden", {"role": actor.role})
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:

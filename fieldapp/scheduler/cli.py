@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from fieldapp.scheduler.runner import TASKS, interval, log, run_forever, run_once, start
+
 scheduler_group = AppGroup("scheduler", help="The timed work: SLA escalations, return "
                            "visits, reminders, stale devices, blob retention, the outbox.")
 
@@ -28,9 +30,6 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--task", "only", multiple=True, help="Only this task (repeatable).")
 def run_once_command(now, only):
     """Run everything due once, then exit."""
-    from fieldapp.scheduler import TASKS, run_once
-    from fieldapp.scheduler import tasks as _tasks  # noqa: F401
-
     unknown = [name for name in only if name not in TASKS]
     if unknown:
         raise click.BadParameter(f"unknown task(s) {', '.join(unknown)}; known: "
@@ -46,10 +45,26 @@ def run_once_command(now, only):
 def run_command():
     """Run the timed work every SCHEDULER_INTERVAL seconds until stopped (its own process;
     set FIELDAPP_SCHEDULER=0 for the web workers then)."""
-    from fieldapp.scheduler import interval, run_forever
-
     click.echo(f"scheduler running every {interval(current_app)}s; Ctrl+C stops it")
     try:
         run_forever(current_app._get_current_object())
     except (KeyboardInterrupt, SystemExit):
         pass
+
+
+def init_app(app) -> None:
+    """The `flask scheduler` commands; and, when SCHEDULER_ENABLED (not in TESTING), the
+    in-process scheduler, started by the first request a process serves (so `flask db
+    upgrade`, `flask seed-demo` and the other commands never start one)."""
+    app.cli.add_command(scheduler_group)
+    if not app.config.get("SCHEDULER_ENABLED") or app.config.get("TESTING"):
+        return
+
+    @app.before_request
+    def _start_scheduler():
+        if app.extensions.get("fieldapp.scheduler") is None:
+            try:
+                start(app)
+            except Exception:  # noqa: BLE001 - serving requests matters more
+                log.exception("could not start the in-process scheduler")
+                app.extensions["fieldapp.scheduler"] = False

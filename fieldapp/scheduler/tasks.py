@@ -2,7 +2,11 @@
 what the rules enqueued goes out in the same run."""
 from __future__ import annotations
 
-from fieldapp.scheduler import task, timed
+from fieldapp.blobstore import store
+from fieldapp.notifications.service import deliver_due
+from fieldapp.scheduler import timed
+from fieldapp.scheduler.registry import task
+from fieldapp.visits.service import create_due
 
 
 @task("sla_escalations")
@@ -15,8 +19,6 @@ def sla_escalations(app, ctx):
 @task("return_visits")
 def return_visits(app, ctx):
     """Create the return visits due (days after approval, a desk setting)."""
-    from fieldapp.visits.service import create_due
-
     created = create_due(ctx)
     return {"created": len(created) if hasattr(created, "__len__") else created}
 
@@ -47,8 +49,6 @@ INCOMING_GRACE_SECONDS = 3600
 def blob_retention(app, ctx):
     """Remove blobs nothing references, after the retention period, and what uploads cut
     off by a crash left in the store's `.incoming` folder (untouched for an hour)."""
-    from fieldapp.blobstore import store
-
     removed = timed.remove_old_blobs(ctx, timed.settings_from_config(app.config))
     if removed:
         ctx.session.commit()  # the rows are gone for good before the files go
@@ -69,7 +69,5 @@ def blob_retention(app, ctx):
 @task("deliveries")
 def deliveries(app, ctx):
     """Send the outbox (e-mail, webhook) with retries."""
-    from fieldapp.notifications.service import deliver_due
-
     ctx.session.commit()
     return deliver_due(app, ctx.now())

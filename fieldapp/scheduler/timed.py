@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, delete, select
+from sqlalchemy.exc import IntegrityError
 
 from fieldapp.accounts.context import Ctx
 from fieldapp.accounts.models import Device, User
@@ -26,6 +27,8 @@ from fieldapp.db import insert_once
 from fieldapp.jobs.models import Job, SlaClock
 from fieldapp.notifications import service as notifications
 from fieldapp.orm import Base
+from fieldapp.parts import service as parts
+from fieldapp.parts.models import Takeback
 from fieldapp.scheduler.models import RuleFiring
 
 log = logging.getLogger("fieldapp.timed")
@@ -160,9 +163,6 @@ def flag_stale_devices(ctx: Ctx, settings: rules.TimedSettings) -> int:
 def flag_overdue_takebacks(ctx: Ctx) -> int:
     """A product taken away for repair and not back after the register's overdue days (a
     desk setting, 7 by default): dispatchers and supervisors are told once per receipt."""
-    from fieldapp.parts import service as parts
-    from fieldapp.parts.models import Takeback
-
     now = ctx.now()
     days = parts.overdue_days(ctx.session)
     rows = ctx.session.execute(select(Takeback).where(
@@ -235,8 +235,6 @@ def remove_old_blobs(ctx: Ctx, settings: rules.TimedSettings, store=None) -> lis
     referenced = referenced_blobs(ctx.session)
     removed = []
     for sha in rules.blobs_to_remove(candidates, referenced, now, settings.blob_retention):
-        from sqlalchemy.exc import IntegrityError
-
         try:
             with ctx.session.begin_nested():
                 # Who uploaded it goes with it (kept if the blob turns out to be referenced).

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.core import seal as seal_rules
+from fieldapp.core.clock import iso
 from fieldapp.jobs.counters import bump
 from fieldapp.jobs.models import ChecklistAnswer, Job, JobEvent, Note, Photo, Review, Signature
 from fieldapp.sealing.models import Seal
@@ -138,7 +139,6 @@ def verify_job(session: Session, job_id: str) -> tuple[Seal | None, list[seal_ru
 def seal_dict(seal: Seal | None, verify_url: str | None = None) -> dict | None:
     if seal is None:
         return None
-    from fieldapp.jobs.service import iso
 
     return {"digest": seal.digest, "previous_digest": seal.previous_digest,
             "sealed_at": iso(seal.sealed_at), "seq": seal.seq, "version": seal.version,

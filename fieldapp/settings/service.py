@@ -187,7 +187,7 @@ def refresh(app, force: bool = False) -> None:
     ttl = app.config.get("SETTINGS_TTL", 5)
     if not force and loaded is not None and _monotonic_time.monotonic() - loaded < ttl:
         return
-    from fieldapp.extensions import db
+    from fieldapp.extensions import db  # why: no Flask on import
 
     try:
         # Its own connection: never part of (or spoiling) the request's transaction.
@@ -201,7 +201,7 @@ def refresh(app, force: bool = False) -> None:
 
 
 def desk_settings() -> DeskSettings:
-    from flask import current_app
+    from flask import current_app  # why: no Flask on import
 
     return current_app.extensions.get("fieldapp.desk") or DeskSettings()
 
@@ -211,7 +211,7 @@ def init_app(app) -> None:
 
     @app.before_request
     def _settings_in_force():
-        from flask import request
+        from flask import request  # why: no Flask on import
 
         if request.endpoint != "static":
             refresh(app)

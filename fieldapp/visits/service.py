@@ -48,6 +48,7 @@ from fieldapp.core.roles import DISPATCHER, OFFICE_ROLES
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.models import Job
 from fieldapp.jobs.service import require_role
+from fieldapp.notifications import service as notifications
 from fieldapp.settings import service as settings_service
 from fieldapp.visits.models import ReturnVisit
 
@@ -67,7 +68,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 def _config(secret: str | None, base_url: str | None) -> tuple[str, str]:
     if secret is None or base_url is None:
-        from flask import current_app
+        from flask import current_app  # why: no Flask on import
 
         secret = secret or current_app.config["SECRET_KEY"]
         base_url = base_url or current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL
@@ -148,9 +149,8 @@ def _send_survey(ctx: Ctx, visit: ReturnVisit, job: Job, url: str, key_suffix: s
     customer = job.customer
     if not (customer.email or customer.phone):
         return
-    from flask_babel import lazy_gettext as _l
+    from flask_babel import lazy_gettext as _l  # why: no Flask on import
 
-    from fieldapp.notifications import service as notifications
 
     notifications.send_to_customer(
         ctx, "return_visit_survey", email=customer.email, phone=customer.phone,
@@ -329,9 +329,8 @@ def _follow_up(ctx: Ctx, actor: Actor, visit: ReturnVisit, job: Job) -> None:
 
 
 def _notify_dispatchers(ctx: Ctx, visit: ReturnVisit, job: Job, opened) -> None:
-    from flask_babel import lazy_gettext as _l
+    from flask_babel import lazy_gettext as _l  # why: no Flask on import
 
-    from fieldapp.notifications import service as notifications
 
     what = ", ".join(ref for _kind, ref in opened)
     notifications.notify(

@@ -31,7 +31,7 @@ def _tap_targets_ok(page):
 
 def test_the_supervisor_follows_the_bell_to_the_complaint(browser, live_server, app, api,
                                                            clock):
-    from fieldapp.scheduler import run_once
+    from fieldapp.scheduler.runner import run_once
 
     complaint = api.post("/api/v1/complaints", as_="dispatcher1", json={
         "customer": {"name": "郑女士", "phone": "13912340005"}, "about": "service",

@@ -289,7 +289,7 @@ def test_run_once_names_a_bad_time_or_task(app):
 
 def test_a_task_whose_lease_another_process_holds_is_skipped(app, clock):
     from fieldapp.extensions import db
-    from fieldapp.scheduler import acquire, run_once
+    from fieldapp.scheduler.runner import acquire, run_once
 
     with app.app_context():
         assert acquire(db.session, "job_reminders", "someone-else")

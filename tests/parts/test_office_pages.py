@@ -136,7 +136,7 @@ def test_a_product_out_too_long_is_flagged_once_to_the_office(app, api, clock, l
 
     from fieldapp.extensions import db
     from fieldapp.models import Notification
-    from fieldapp.scheduler import run_once
+    from fieldapp.scheduler.runner import run_once
 
     def notices():
         with app.app_context():

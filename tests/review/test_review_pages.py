@@ -104,7 +104,7 @@ def test_approval_mails_the_report_when_the_customer_has_an_address(api, demo, a
     complete_job(api, job["id"])
     assert review(api, job["id"], decision="approve").status_code == 200
     assert sent == []  # queued in the outbox (issue 7), sent by the scheduler
-    from fieldapp.scheduler import run_once
+    from fieldapp.scheduler.runner import run_once
     assert run_once(app, only=["deliveries"])["deliveries"]["logged"] == 1
     assert run_once(app, only=["deliveries"])["deliveries"]["logged"] == 0
     [message] = sent

@@ -31,7 +31,7 @@ def notes(app, kind: str | None = None, user_id: int | None = None, job_id=None,
 
 
 def run(app, *only):
-    from fieldapp.scheduler import run_once
+    from fieldapp.scheduler.runner import run_once
 
     results = run_once(app, only=list(only) or None)
     for name, value in results.items():

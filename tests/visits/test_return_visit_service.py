@@ -236,7 +236,7 @@ def test_a_second_answer_is_refused_and_stores_nothing(app, api, demo, clock):
 
 def test_the_scheduler_runs_it_once_and_the_outbox_carries_the_link(app, api, demo, clock):
     from fieldapp.models import Delivery
-    from fieldapp.scheduler import run_once
+    from fieldapp.scheduler.runner import run_once
 
     job = approve(api, demo)
     clock.advance(timedelta(days=3))

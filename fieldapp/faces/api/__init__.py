@@ -1,7 +1,7 @@
 """The JSON API under /api/v1 (flask-smorest): thin handlers over fieldapp.services and sync."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_smorest import Api
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
@@ -10,6 +10,7 @@ from fieldapp.core.errors import DomainError
 from fieldapp.extensions import csrf, db
 from sync.blobs import BlobError
 
+from . import auth, complaints, docs, jobs, notifications, parts, return_visits, sync_routes
 from .errors import ErrorResponsesPlugin, domain_error_response, error_response, http_error_response
 from .parsing import FieldRequest
 from .schemas import QueryFlag
@@ -45,18 +46,15 @@ def init_api(app: Flask) -> None:
     app.extensions["fieldapp.faces.api"] = api
     api.register_field(QueryFlag, "string", None)  # its enum: "true", "false", "1", "0"
 
-    from . import auth, complaints, docs, jobs, return_visits, sync_routes
 
     for module in (auth, jobs, sync_routes, complaints, return_visits):
         api.register_blueprint(module.blp)
         # The API authenticates with bearer tokens only, never cookies: no CSRF to forge.
         csrf.exempt(module.blp)
-    from . import parts  # issue 8: parts requests and take-back receipts
 
     for blueprint in (parts.blp, parts.takeback_blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
-    from . import notifications  # issue 7: the user's notifications
 
     api.register_blueprint(notifications.blp)
     csrf.exempt(notifications.blp)
@@ -78,7 +76,6 @@ def init_api(app: Flask) -> None:
         # A number or text the database cannot hold (e.g. an id beyond INTEGER on
         # PostgreSQL) that no schema bounded: the caller's mistake, not a server error.
         db.session.rollback()
-        from flask import request
 
         if request.path.startswith("/api/"):
             return error_response("bad_request", 400, {"reason": "value_out_of_range"})
@@ -87,7 +84,6 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(500)
     def on_server_error(error):
         db.session.rollback()
-        from flask import request
 
         if request.path.startswith("/api/"):
             return error_response("server_error", 500)

@@ -1,11 +1,14 @@
 from datetime import datetime, time, timedelta
 
-from flask import g, jsonify, url_for
+from flask import g, jsonify, request, url_for
+from flask_babel import get_locale
 from marshmallow import RAISE
 from sqlalchemy import func, select
 
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES, REVIEW_ROLES, TECHNICIAN
+from fieldapp.documents.service_report import pdf_response
 from fieldapp.extensions import db
+from fieldapp.faces.shared import email_customer
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.models import Job
 from fieldapp.jobs.views import clocks_for, job_detail, job_summary
@@ -140,8 +143,6 @@ def review(body, job_id):
     job_service.review(ctx, api_actor(), job, body["decision"], body.get("comment"))
     db.session.commit()
     if body["decision"] == "approve":
-        from fieldapp.faces.shared import email_customer
-
         email_customer(job)
     return _detail(job)
 
@@ -152,10 +153,6 @@ def review(body, job_id):
 def report_pdf(job_id):
     """The service report (服务记录单) as a PDF; `?lang=en` or `zh` (else the caller's
     language). Office roles only."""
-    from flask import request
-    from flask_babel import get_locale
-
-    from fieldapp.documents.service_report import pdf_response
 
     job = job_service.get_job(domain_ctx(), api_actor(), job_id)
     return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))

@@ -5,8 +5,10 @@ from flask import g, jsonify
 from marshmallow import Schema, fields, validate
 
 from fieldapp.core.errors import NotFound
+from fieldapp.db import begin_write
 from fieldapp.extensions import db
 from fieldapp.notifications import service
+from fieldapp.notifications.models import Notification
 from fieldapp.web import domain_ctx
 
 from .auth_tokens import token_required
@@ -59,9 +61,6 @@ def list_notifications(query):
 @blp.response(200, NotificationSchema)
 def read_notification(notification_id):
     """Mark one of the user's notifications read (another user's is not found)."""
-    from fieldapp.db import begin_write
-    from fieldapp.notifications.models import Notification
-
     begin_write(db.session)
     row = db.session.get(Notification, notification_id)
     if row is None or row.user_id != g.api_user.id:
@@ -77,8 +76,6 @@ def read_notification(notification_id):
 @blp.response(200, NotificationListSchema)
 def read_all():
     """Mark all of the user's notifications read."""
-    from fieldapp.db import begin_write
-
     begin_write(db.session)
     service.mark_read(domain_ctx(), g.api_user.id)
     db.session.commit()

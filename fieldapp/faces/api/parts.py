@@ -2,14 +2,19 @@
 `GET /api/v1/parts-requests?status=`, `POST /api/v1/parts-requests/<id>/decision` and
 `GET /api/v1/takebacks?status=`, plus the warehouse release and the receipt / repair-slip
 PDFs. Technicians see only their own jobs' rows; decisions are supervisors' and admins'."""
+from datetime import timedelta
+
 from flask import g, jsonify, request
+from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
 
 from fieldapp.core.errors import NotFound
 from fieldapp.core.roles import OFFICE_ROLES, REVIEW_ROLES
 from fieldapp.extensions import db
 from fieldapp.parts import service as parts_service
-from fieldapp.parts.models import Takeback
+from fieldapp.parts.documents import pdf_response
+from fieldapp.parts.models import PartsRequest, Takeback
 from fieldapp.web import clock, domain_ctx
 
 from .auth_tokens import api_actor, token_required
@@ -119,8 +124,6 @@ class TakebackListSchema(Schema):
 
 
 def _page(stmt, order, limit, offset):
-    from sqlalchemy import func, select
-
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
     rows = db.session.execute(stmt.order_by(*order).limit(limit).offset(offset)
                               ).scalars().all()
@@ -133,8 +136,6 @@ def _page(stmt, order, limit, offset):
 @blp.response(200, PartsListSchema)
 def list_parts(query):
     """Parts requests, oldest first (the queue's order); a technician sees only their jobs'."""
-    from fieldapp.parts.models import PartsRequest
-
     stmt = parts_service.parts_query(g.api_user, query.get("status"), query.get("kind"),
                                      query.get("cause"))
     total, rows = _page(stmt, (PartsRequest.created_at, PartsRequest.id), query["limit"],
@@ -187,8 +188,6 @@ def list_takebacks(query):
     days = parts_service.overdue_days(db.session)
     stmt = parts_service.takebacks_query(g.api_user, query.get("status"))
     if query.get("overdue") is not None:
-        from datetime import timedelta
-
         limit = now - timedelta(days=days)
         stmt = stmt.where(Takeback.status == "out", Takeback.taken_at < limit) \
             if query["overdue"] else stmt.where(
@@ -224,9 +223,6 @@ def get_takeback(receipt_id):
 @takeback_blp.response(200, content_type="application/pdf")
 def receipt_pdf(receipt_id):
     """The take-back receipt (取件收据) as a PDF; `?lang=en` or `zh`."""
-    from flask_babel import get_locale
-
-    from fieldapp.parts.documents import pdf_response
 
     return pdf_response(_takeback(receipt_id), "receipt",
                         request.args.get("lang") or str(get_locale() or "zh"))
@@ -237,9 +233,6 @@ def receipt_pdf(receipt_id):
 @takeback_blp.response(200, content_type="application/pdf")
 def slip_pdf(receipt_id):
     """The repair slip (维修单) the customer signs on return, as a PDF."""
-    from flask_babel import get_locale
-
-    from fieldapp.parts.documents import pdf_response
 
     return pdf_response(_takeback(receipt_id), "slip",
                         request.args.get("lang") or str(get_locale() or "zh"))

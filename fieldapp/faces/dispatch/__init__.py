@@ -13,9 +13,13 @@ from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from fieldapp import labels
 from fieldapp.core.clock import ensure_aware
 from fieldapp.core.roles import DISPATCH_ROLES
+from fieldapp.messages import MESSAGES
 from fieldapp.web import parse_day  # noqa: F401  (the desk's pages import it from here)
+
+from .forms import CLOCK_LABELS, DeskLabels
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
@@ -31,8 +35,6 @@ def dispatchers_only():
 
 def error_text(error) -> str:
     """A refused change in the reader's language."""
-    from fieldapp.messages import MESSAGES
-
     text = MESSAGES.get(error.code)
     return str(text) if text is not None else error.code
 
@@ -55,9 +57,6 @@ class Phrases:
     cards, and asking Babel for every word of every card was most of its cost."""
 
     def __init__(self):
-        from fieldapp import labels
-
-        from .forms import CLOCK_LABELS
 
         self.TYPE = {k: str(v) for k, v in labels.JOB_TYPE.items()}
         self.STATUS = {k: str(v) for k, v in labels.STATUS.items()}
@@ -122,22 +121,22 @@ def day_link(day: date, delta: int = 0) -> str:
     return url_for("dispatch.board", day=(day + timedelta(days=delta)).isoformat())
 
 
-from . import (  # noqa: E402,F401  (routes)
+# The desk's routes, each module registering its own on `bp`; notifications and deliveries
+# (issue 7), the take-back register (issue 8).
+from . import (  # noqa: E402,F401
     board,
     complaints,
     intake,
     lists,
-    notifications,  # noqa: E402,F401  (issue 7: notifications, deliveries)
-    return_visits,  # noqa: E402,F401  (routes)
+    notifications,
+    return_visits,
     settings,
-    takebacks,  # noqa: E402,F401  (issue 8: the take-back register)
+    takebacks,
 )
 
 
 @bp.context_processor
 def desk_labels():
-    from .forms import DeskLabels
-
     return {"dl": DeskLabels, "ph": phrases()}
 
 

@@ -6,11 +6,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from fieldapp import labels
+from fieldapp.core.clock import iso
 from fieldapp.core.errors import DomainError
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
-from fieldapp.jobs.service import iso
 from fieldapp.web import clock, domain_ctx, web_actor
 
 from . import bp, error_text

@@ -18,7 +18,7 @@ from fieldapp.web import clock, domain_ctx
 
 from . import bp, error_text
 from .board import technicians
-from .forms import JobSearchForm, opts
+from .forms import CHANNEL_LABELS, PRIORITY_LABELS, JobSearchForm, opts
 
 
 def job_filter(form: JobSearchForm) -> desk.JobFilter:
@@ -89,8 +89,6 @@ def csv_headers() -> list[str]:
 def jobs_csv():
     """Every job the list shows for these filters (all pages), as CSV with a BOM and the
     column names in the reader's language."""
-    from .forms import CHANNEL_LABELS, PRIORITY_LABELS
-
     ctx = domain_ctx()
     f = job_filter(search_form())
     now = clock().now()

@@ -4,6 +4,8 @@ follow-up job to schedule; the receipts and repair slips as PDFs; take-backs by 
 model. Admins set after how many days a take-back is overdue. Issue 8."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -54,8 +56,6 @@ def takebacks():
 
 
 def _days(n):
-    from datetime import timedelta
-
     return timedelta(days=n)
 
 

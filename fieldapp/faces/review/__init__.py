@@ -21,18 +21,28 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from PIL import Image
 from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
 from fieldapp.blobs.models import Blob
+from fieldapp.blobstore import store
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
+from fieldapp.core.kpis import meets
 from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
+from fieldapp.desk.kpis import kpi_report
+from fieldapp.documents.service_report import pdf_response
 from fieldapp.extensions import db
+from fieldapp.faces.shared import email_customer
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.models import Conflict, Job, Photo, Signature
 from fieldapp.jobs.views import job_detail
+from fieldapp.messages import MESSAGES
+from fieldapp.parts import service as parts_service
+from fieldapp.sealing.service import verify_job
 from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, role_required, web_actor
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -91,7 +101,6 @@ def job_page(job_id):
     photos_by_item: dict[str, list] = {}
     for photo in detail["photos"]:
         photos_by_item.setdefault(photo["item_key"] or "", []).append(photo)
-    from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
 
     phases = [(phase, PHASE_LABELS[phase], [i for i in items if i["phase"] == phase])
               for phase in PHASES]
@@ -122,13 +131,10 @@ def decide(job_id):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        from fieldapp.messages import MESSAGES
 
         flash(str(MESSAGES.get(error.code, error.code)), "error")
         return redirect(url_for("review.job_page", job_id=job_id))
     if form.decision.data == "approve":
-        from fieldapp.faces.shared import email_customer
-
         email_customer(job)
         flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
     else:
@@ -160,9 +166,6 @@ def _cached(response, sha256: str):
 @bp.route("/thumbs/<sha256>")
 @role_required(REVIEW_ROLES)
 def thumb(sha256):
-    from PIL import Image
-
-    from fieldapp.blobstore import store
 
     _blob_for_review(sha256)
     if request.if_none_match and sha256 in request.if_none_match:
@@ -189,8 +192,6 @@ def thumb(sha256):
 @bp.route("/blobs/<sha256>")
 @role_required(REVIEW_ROLES)
 def full_image(sha256):
-    from fieldapp.blobstore import store
-
     blob = _blob_for_review(sha256)
     with store().open(sha256) as handle:
         data = handle.read()
@@ -202,8 +203,6 @@ def full_image(sha256):
 @bp.route("/jobs/<job_id>/report.pdf")
 @role_required(REVIEW_ROLES)
 def report(job_id):
-    from fieldapp.documents.service_report import pdf_response
-
     try:
         job = job_service.get_job(domain_ctx(), web_actor(), job_id)
     except DomainError:
@@ -215,8 +214,6 @@ def report(job_id):
 @role_required(REVIEW_ROLES)
 def verify_page(job_id):
     """Recompute one job's seal now (the QR code on the report points here)."""
-    from fieldapp.sealing.service import verify_job
-
     seal, problems = verify_job(db.session, job_id)
     if seal is None:
         abort(404)
@@ -227,17 +224,12 @@ def verify_page(job_id):
 @bp.route("/kpis")
 @role_required(REVIEW_ROLES)
 def kpis():
-    from fieldapp.core.kpis import meets
-    from fieldapp.desk.kpis import kpi_report
-
     tz = _tz()
     today = clock().now().astimezone(tz).date()
     start = parse_day(request.args.get("from"), today - timedelta(days=29))
     end = parse_day(request.args.get("to"), today)
     if end < start:
         start, end = end, start
-    from fieldapp.faces.review.parts import labels as parts_labels
-    from fieldapp.parts import service as parts_service
 
     since = datetime.combine(start, time(0), tz)
     until = datetime.combine(end + timedelta(days=1), time(0), tz)
@@ -248,7 +240,7 @@ def kpis():
         "review/kpis.html", report=report, start=start, end=end, meets=meets,
         by_cause=parts_service.parts_by_cause(db.session, since, until),
         by_model=parts_service.takebacks_by_model(db.session, since, until),
-        pl=parts_labels())
+        pl=parts.labels())
 
 
 # Their routes: notifications and complaints read (issue 7), parts queue and log (issue 8).

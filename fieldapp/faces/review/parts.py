@@ -4,21 +4,26 @@ approver is recorded) and the parts and replacements log (补件和更换配件�
 the warehouse release and the counts by cause. Issue 8."""
 from __future__ import annotations
 
+import io
 from datetime import datetime, time, timedelta
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from PIL import Image
 from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
+from fieldapp.blobs.models import Blob
+from fieldapp.blobstore import store
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
 from fieldapp.faces.shared import takeback_pdf_response
+from fieldapp.messages import MESSAGES
 from fieldapp.parts import service as parts_service
 from fieldapp.parts.models import PartsRequest
 from fieldapp.web import clock, domain_ctx, role_required, web_actor
@@ -59,8 +64,6 @@ def _tz():
 
 
 def _error_text(error: DomainError) -> str:
-    from fieldapp.messages import MESSAGES
-
     text = MESSAGES.get(error.code)
     return str(text) if text is not None else error.code
 
@@ -190,12 +193,7 @@ def parts_thumb(sha256):
 
 
 def evidence_thumb(sha256: str):
-    import io
 
-    from PIL import Image
-
-    from fieldapp.blobs.models import Blob
-    from fieldapp.blobstore import store
 
     if len(sha256) != 64 or db.session.get(Blob, sha256) is None or \
             not parts_service.blob_referenced(db.session, sha256):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from fieldapp.extensions import db, limiter
 from fieldapp.jobs.models import Job
 from fieldapp.sealing.models import Seal
+from fieldapp.sealing.service import verify_job
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -24,8 +25,6 @@ DIGEST = re.compile(r"[0-9a-f]{64}")
 @bp.route("/<digest>")
 @limiter.limit("30 per minute")
 def seal_page(digest: str):
-    from fieldapp.sealing.service import verify_job
-
     if not DIGEST.fullmatch(digest):
         abort(404)
     seal = db.session.execute(select(Seal).where(Seal.digest == digest)).scalar_one_or_none()
