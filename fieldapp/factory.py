@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from fieldapp.config import check_secret_key, from_environment
 from fieldapp import strict_json
-from fieldapp.config import from_environment
 from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-# A mutation's transaction must start with the device lock (BEGIN IMMEDIATE on SQLite): the
-# warning that the lock's execution options were ignored is a failure here.
-pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
-
 from tests.support.synckit import (Phone, approve, complete_job, counts, device_last_seq,
                                    evidence_mutations, job_detail, job_of_type, job_row,
                                    jpeg_bytes, new_uuid, png_bytes, sha, statuses, tech_jobs,
                                    templates_by_id)
+
+# A mutation's transaction must start with the device lock (BEGIN IMMEDIATE on SQLite): the
+# warning that the lock's execution options were ignored is a failure here.
+pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 
 
 def mixed_batch(phone, job, seed=1):
