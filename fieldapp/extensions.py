@@ -1,6 +1,7 @@
 """Flask extensions, created once and bound to the app in the factory."""
 from flask import current_app, request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -16,6 +17,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Text the app sends (pages, the phone's scripts, sync JSON) goes out compressed: a first
+# start on a slow mobile network is mostly these bytes. Images and PDFs are left as they are.
+compress = Compress()
 
 
 def login_failure_key() -> str:

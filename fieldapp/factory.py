@@ -15,7 +15,7 @@ from fieldapp.core.clock import Clock
 from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
-from fieldapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fieldapp.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from fieldapp.faces.api import init_api
 from fieldapp.faces.auth import bp as auth_bp
 from fieldapp.faces.dispatch import bp as dispatch_bp
@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=os.path.join(ROOT, "fieldapp",
                                                                 "translations"))

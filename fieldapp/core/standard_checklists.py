@@ -64,14 +64,27 @@ def _item(key, phase, kind, required, job_types, zh, en, source, *, min_photos=N
 
 STANDARD_ITEMS = [
     # --- before_leaving -------------------------------------------------------------------
-    _item("goods_checked_before_delivery", "before_leaving", "check", False, _D,
+    # The rules word these two for delivery; an installer gets the same duty in the words
+    # of an installation, so that no one ticks "before delivery" on an install job.
+    _item("goods_checked_before_delivery", "before_leaving", "check", False, ("delivery",),
           "送货前开封检查确认后再打包送货",
           "Before delivery, unpack and check the goods, then repack them",
           "seed-rules 4.1 #2; 004 L78 §3.4"),
-    _item("call_customer_before_delivery", "before_leaving", "check", False, _D,
+    _item("fittings_checked_before_install", "before_leaving", "check", False,
+          ("installation",),
+          "出发前核对安装所需的配件、五金和安装图纸是否齐全",
+          "Before leaving, check that the fittings, hardware and drawings are complete",
+          "seed-rules 4.1 #2 (worded for installation); 004 L78 §3.4"),
+    _item("call_customer_before_delivery", "before_leaving", "check", False, ("delivery",),
           "送货前主动打电话与顾客联系,确认地址、送货时间、产品型号",
           "Phone the customer before delivery: confirm address, time and product model",
           "seed-rules 4.1 #3; 004 L78 §3.2"),
+    _item("call_customer_before_install", "before_leaving", "check", False,
+          ("installation",),
+          "上门安装前主动打电话与顾客联系,确认地址、安装时间、产品型号和安装位置",
+          "Phone the customer before the installation: confirm address, time, product model "
+          "and where it goes",
+          "seed-rules 4.1 #3 (worded for installation); 004 L78 §3.2"),
     _item("prepared_for_visit", "before_leaving", "check", False, _ALL,
           "按要求穿着工装、佩带工号牌,准备好上门所需的工具",
           "Wear the work uniform and badge; pack the tools you need",

@@ -171,3 +171,16 @@ def test_works_with_completion_rule():
     unmet = checklist.unmet_items(items, {}, {}, has_signature=False)
     required = [i["key"] for i in items if i["required"]]
     assert [u.key for u in unmet] == required + ["customer_signature"]
+
+
+def test_installation_items_speak_of_installation_not_delivery():
+    """An installer never ticks an item worded "before delivery": each delivery-worded
+    preparation item has an installation twin."""
+    for item in sc.items_for("installation"):
+        assert "送货" not in item["label"]["zh-CN"], item["key"]
+        assert "deliver" not in item["label"]["en"].lower(), item["key"]
+    keys = {i["key"] for i in sc.items_for("installation")}
+    assert {"fittings_checked_before_install", "call_customer_before_install"} <= keys
+    delivery = {i["key"] for i in sc.items_for("delivery")}
+    assert {"goods_checked_before_delivery", "call_customer_before_delivery"} <= delivery
+    assert "call_customer_before_install" not in delivery

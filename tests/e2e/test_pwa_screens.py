@@ -1,7 +1,8 @@
 """Every screen of the phone app at 390x844 and 360x780, zh-CN and English, on a touch
 phone: axe-core finds no violation (target-size and page-has-heading-one included), every tap
-target is at least 44 px, nothing scrolls sideways, the job reference is never cut off, and a
-screenshot of each lands in screenshots/ (not committed) to be looked at."""
+target is at least 44 px, nothing scrolls sideways, the header is one row, the job reference
+is never cut off, and a screenshot of each lands in screenshots/ (not committed) to be looked
+at."""
 import os
 
 import pytest
@@ -40,6 +41,13 @@ def check_screen(page, name):
     title = page.locator("#bar-title")
     assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1", title.element_handle()), \
         f"{name}: the header title is cut off"
+    # The header is one row: the badge sits beside the title, never under it.
+    rows = page.evaluate("""() => {
+        const title = document.querySelector('#bar-title').getBoundingClientRect();
+        const badge = document.querySelector('#sync-badge').getBoundingClientRect();
+        return { overlapV: Math.min(title.bottom, badge.bottom) - Math.max(title.top, badge.top),
+                 height: document.querySelector('header.bar').getBoundingClientRect().height }; }""")
+    assert rows["overlapV"] > 0, f"{name}: the sync badge wrapped under the title: {rows}"
     axe = axe_violations(page)
     assert not axe["violations"], f"{name}: axe: {axe['violations']}"
     assert {"target-size", "page-has-heading-one"} <= set(axe["ran"]), axe["ran"]

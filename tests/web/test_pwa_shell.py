@@ -68,3 +68,29 @@ def test_shell_holds_no_user_data_and_no_inline_script(client, demo):
     html = client.get("/app/").get_data(as_text=True)
     assert "tech1" not in html and "13800000001" not in html
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
+
+
+def test_the_shell_preloads_its_modules_but_not_the_signature_pad(client):
+    """Every module of the first screen is fetched beside main.js, not one import level after
+    another; signature_pad waits until a pad is shown."""
+    shell = client.get("/app/").get_data(as_text=True)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', shell))
+    modules = {name for name in SHELL_FILES if name.endswith(".js")}
+    assert preloaded == modules - {"app/js/main.js", "vendor/signature_pad/signature_pad.js"}
+
+
+def test_scripts_and_json_go_out_compressed_pages_do_not(client, demo):
+    """A first start on a slow mobile network is mostly script bytes: they are compressed, and
+    so is JSON. HTML pages, which carry CSRF tokens beside text a visitor chooses, are not
+    (BREACH)."""
+    gzip_ok = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    for url in ("/static/app/js/views.js", "/static/app/app.css", "/app/rules.json"):
+        response = client.get(url, headers=gzip_ok)
+        assert response.status_code == 200, url
+        assert response.headers.get("Content-Encoding") in {"gzip", "br", "zstd", "deflate"}, url
+        assert "Accept-Encoding" in response.headers.get("Vary", ""), url
+    for url in ("/login", "/app/"):
+        response = client.get(url, headers=gzip_ok)
+        assert "Content-Encoding" not in response.headers, url
+    plain = client.get("/static/app/js/views.js")
+    assert "Content-Encoding" not in plain.headers and b"export" in plain.data

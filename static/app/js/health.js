@@ -33,16 +33,20 @@ async function serviceWorkerControls() {
 }
 
 // Returns the problems, most serious first: "wechat", "no_sw", "no_idb", "not_controlled",
-// "not_persisted" (an empty list when the app can work offline safely).
-export async function checkHealth() {
+// "not_persisted" (an empty list when the app can work offline safely). With
+// `waitForControl` false it answers at once and says nothing of control yet: on a first
+// start the new worker claims the page only after installing, which is no problem.
+export async function checkHealth({ waitForControl = true } = {}) {
   const [idb, persisted] = await Promise.all([indexedDbWorks(), askPersistence()]);
   const supported = "serviceWorker" in navigator;
-  const sw = supported ? await serviceWorkerControls() : false;
+  let sw = false;
+  if (supported) sw = waitForControl ? await serviceWorkerControls() : Boolean(navigator.serviceWorker.controller);
   Object.assign(health, { sw, idb, persisted: Boolean(persisted), checked: true });
   const problems = [];
   if (!supported) problems.push("no_sw");
   if (!idb) problems.push("no_idb");
-  if (supported && !sw) problems.push("not_controlled");
+  // Not yet in control is said at once only inside WeChat, whose advice holds either way.
+  if (supported && !sw && (waitForControl || isWeChat())) problems.push("not_controlled");
   // Inside WeChat the way out is its own menu, which cures all of these: say only that.
   if (problems.length && isWeChat()) problems.splice(0, problems.length, "wechat");
   if (!persisted) problems.push("not_persisted");

@@ -12,6 +12,7 @@ import { partView, takebackView, receiptView, returnView } from "./parts.js";
 import { refreshInbox } from "./inbox.js";
 
 const STORAGE_WARN_RATIO = 0.8;
+const HEALTH_WAIT_MS = 300;
 let updateAccepted = false;
 let wasRunning = false;
 let wasSignedOut = false;
@@ -112,8 +113,16 @@ function registerServiceWorker() {
 const HEALTH_TEXT = { wechat: "health_wechat", no_sw: "health_no_sw", no_idb: "health_no_idb",
   not_controlled: "health_not_controlled", not_persisted: "health_not_persisted" };
 
+// Says at once what is known (the banner is in place before the first screen is drawn, so
+// nothing jumps under the thumb); whether the service worker takes control is known only
+// after a first install, so that part is said later, and only if it never did.
 async function showHealth() {
-  const problems = await checkHealth();
+  const drawn = drawHealth(await checkHealth({ waitForControl: false }));
+  if ("serviceWorker" in navigator && !navigator.serviceWorker.controller) checkHealth().then(drawHealth);
+  return drawn;
+}
+
+async function drawHealth(problems) {
   const banner = document.getElementById("health-banner");
   const key = problems.join(" ");
   // Storage that is merely not promised can be acknowledged; a browser that cannot keep work
@@ -210,6 +219,9 @@ async function boot() {
   window.addEventListener("online", () => renderBadge(state));
   window.addEventListener("offline", () => renderBadge(state));
   if (!(await getMeta("token"))) await adoptWebSession();
+  // A warning that lands above a drawn screen pushes it down under the thumb (and counts as
+  // layout shift): give the health check a moment to answer first, never more.
+  await Promise.race([healthy, new Promise((resolve) => setTimeout(resolve, HEALTH_WAIT_MS))]);
   await route();
   document.body.dataset.drawn = "true";
   startSync();

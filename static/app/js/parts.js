@@ -8,7 +8,7 @@ import { t, formatTime } from "./i18n.js";
 import { getJob } from "./storage.js";
 import { record } from "./outbox.js";
 import { processPhoto } from "./camera.js";
-import { mountSignaturePad } from "./signature.js";
+import { loadSignaturePad, mountSignaturePad } from "./signature.js";
 import { thumb } from "./checklist.js";
 
 const KINDS = ["replacement", "supplementary"];
@@ -178,7 +178,7 @@ export async function partView(jobId) {
 // --- take the product back ------------------------------------------------------------------
 
 export async function takebackView(jobId) {
-  const job = await getJob(jobId);
+  const [job] = await Promise.all([getJob(jobId), loadSignaturePad()]);
   if (!job) { location.hash = "#/"; return; }
   setTitle(t("tb_take_back"));
   const key = `tb:${jobId}`;
@@ -255,7 +255,7 @@ export async function receiptView(jobId, receiptId) {
 // --- bring it back (on the follow-up job) -----------------------------------------------
 
 export async function returnView(jobId, receiptId) {
-  const job = await getJob(jobId);
+  const [job] = await Promise.all([getJob(jobId), loadSignaturePad()]);
   if (!job) { location.hash = "#/"; return; }
   const tb = (job.takebacks || []).find((x) => x.receipt_id === receiptId);
   setTitle(t("tb_bring_back"));

@@ -1,6 +1,14 @@
 // The customer's signature on a full-width canvas (signature_pad), saved as a PNG blob.
-import SignaturePad from "/static/vendor/signature_pad/signature_pad.js";
 import { sha256Hex } from "./camera.js";
+
+let SignaturePad = null;
+
+// signature_pad is fetched when a screen with a pad opens, not before the first screen (the
+// service worker holds it, so this works offline too). Awaited before the screen is drawn,
+// so the pad is live the moment the canvas shows and no stroke is lost.
+export async function loadSignaturePad() {
+  if (!SignaturePad) ({ default: SignaturePad } = await import("/static/vendor/signature_pad/signature_pad.js"));
+}
 
 export function mountSignaturePad(canvas) {
   const pad = new SignaturePad(canvas, { minWidth: 1.2, maxWidth: 3.5, penColor: "#111", backgroundColor: "rgb(255,255,255)" });

@@ -4,7 +4,7 @@ import { allJobs, getJob, getTemplate, getMeta, setMeta, unseenNotices, markNoti
 import { record, pendingCount, pending, countByThing, pendingThings } from "./outbox.js";
 import { movesFrom, moveRequires, unmetItems, itemDone } from "./local-rules.js";
 import { renderChecklist, thumb, nextUnanswered, bringIntoView, photoButton } from "./checklist.js";
-import { mountSignaturePad } from "./signature.js";
+import { loadSignaturePad, mountSignaturePad } from "./signature.js";
 import { requestSync, state as syncState } from "./sync.js";
 import { request, NetworkError } from "./api.js";
 import { partsSection, returnSection } from "./parts.js";
@@ -334,7 +334,7 @@ export async function reasonView(jobId, to) {
 // Sign-off: what was done, the statement the customer agrees to (both languages), the
 // signature and the signer; signing completes the job when everything else is done.
 export async function signOffView(jobId) {
-  const job = await getJob(jobId);
+  const [job] = await Promise.all([getJob(jobId), loadSignaturePad()]);
   if (!job) { location.hash = "#/"; return; }
   const template = await getTemplate(job.checklist_template_id);
   setTitle(`${t("sign_off_title")} · ${job.ref}`);
