@@ -286,6 +286,23 @@ def test_assign_refuses_unknown_technician(api, demo):
     assert get(api, job["id"])["status"] == "new"
 
 
+def test_an_id_out_of_the_databases_range_is_a_field_error(api, demo):
+    """PostgreSQL's INTEGER ends at 2**31 - 1: a bigger (or non-positive) id is refused by
+    the schema, naming the field, on both databases, and never reaches a query."""
+    job = create(api)
+    for bad in (2**31, -3603867877, 0):
+        body = assert_error(patch(api, job["id"], technician_id=bad,
+                                  scheduled_start=SH_TOMORROW_10), 422, "validation_error")
+        assert "technician_id" in str(body["details"]), body
+    assert_error(api.get(f"/api/v1/jobs?technician_id={2**40}", as_="dispatcher1"), 422,
+                 "validation_error")
+    complaint = {"about": "service", "content": "x", "severity": "general",
+                 "about_technician_id": 9133734164, "job_id": job["id"]}
+    assert_error(api.post("/api/v1/complaints", as_="dispatcher1", json=complaint),
+                 422, "validation_error")
+    assert get(api, job["id"])["status"] == "new"
+
+
 def test_reassign_takes_the_job_from_the_old_technician(api, demo):
     job = tech_jobs(api, demo)["repair"]
     cursor = api.get("/api/v1/sync/pull", as_="tech1").get_json()["cursor"]

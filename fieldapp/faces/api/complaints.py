@@ -17,7 +17,7 @@ from fieldapp.web import clock, domain_ctx
 from .auth_tokens import api_actor, token_required
 from .errors import errors_doc
 from .parsing import ApiBlueprint as Blueprint
-from .schemas import JobSchema, SlaClockSchema, Strict, StrictBoolean
+from .schemas import JobSchema, RowId, SlaClockSchema, Strict, StrictBoolean
 
 blp = Blueprint("api_complaints", __name__, url_prefix="/api/v1/complaints",
                 description="Complaints: intake, classification, escalation, contacts, "
@@ -39,7 +39,7 @@ class ComplaintCreateSchema(Strict):
     about = fields.String(required=True, validate=validate.OneOf(rules.ABOUT))
     content = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     severity = fields.String(required=True, validate=validate.OneOf(rules.SEVERITIES))
-    about_technician_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    about_technician_id = RowId(load_default=None, allow_none=True, strict=True)
     evidence_sha256 = fields.String(load_default=None, allow_none=True, metadata={
         "description": "an image already uploaded with PUT /api/v1/blobs/<sha256>"})
 
@@ -49,7 +49,7 @@ class ComplaintPatchSchema(Strict):
     note = fields.String(validate=validate.Length(max=4000))
     severity = fields.String(validate=validate.OneOf(rules.SEVERITIES), metadata={
         "description": "reclassify a general complaint as major (starts the escalation clock)"})
-    supervisor_id = fields.Integer(allow_none=True, strict=True, metadata={
+    supervisor_id = RowId(allow_none=True, strict=True, metadata={
         "description": "with status escalated: the supervisor it is reported to"})
     result = fields.String(validate=validate.Length(max=4000), metadata={
         "description": "with status resolved: how it was resolved (else the note)"})
@@ -87,7 +87,7 @@ class ComplaintJobSchema(Strict):
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     scheduled_start = fields.AwareDateTime(allow_none=True, default_timezone=None)
     scheduled_end = fields.AwareDateTime(allow_none=True, default_timezone=None)
-    technician_id = fields.Integer(allow_none=True, strict=True)
+    technician_id = RowId(allow_none=True, strict=True)
 
 
 class ComplainantOutSchema(Schema):

@@ -13,7 +13,7 @@ from fieldapp.web import domain_ctx
 
 from .auth_tokens import token_required
 from .parsing import ApiBlueprint as Blueprint
-from .schemas import QueryFlag, Strict
+from .schemas import QueryFlag, RowId, Strict
 
 blp = Blueprint("api_notifications", __name__, url_prefix="/api/v1/notifications",
                 description="The signed-in user's notifications (SLA breaches, escalations, "
@@ -39,9 +39,8 @@ class NotificationListSchema(Schema):
 class NotificationQuerySchema(Strict):
     unread = QueryFlag(load_default=False, metadata={"description": "true or 1: unread only"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before_id = fields.Integer(load_default=None, allow_none=True,
-                               validate=validate.Range(min=1, max=2**31 - 1),
-                               metadata={"description": "the next page: older than this id"})
+    before_id = RowId(load_default=None, allow_none=True,
+                      metadata={"description": "the next page: older than this id"})
 
 
 @blp.route("", methods=["GET"])

@@ -62,6 +62,15 @@ def validate_date_range(value) -> None:
         raise ValidationError(f"The date must be {DATE_RANGE_TEXT}.")
 
 
+class RowId(fields.Integer):
+    """A row's id in a request: a whole number from 1 to 2**31 - 1, the range of the
+    database's INTEGER column (PostgreSQL refuses more), said in the OpenAPI too, so that a
+    number out of that range is a field error and never reaches a query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+
+
 class StrictBoolean(fields.Boolean):
     """A JSON boolean: true or false, nothing else ("yes", 1, 0 and "true" are refused)."""
 
@@ -171,11 +180,11 @@ class JobCreateSchema(Strict):
                                            default_timezone=None)
     scheduled_end = fields.AwareDateTime(load_default=None, allow_none=True,
                                          default_timezone=None)
-    technician_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    technician_id = RowId(load_default=None, allow_none=True, strict=True)
 
 
 class JobPatchSchema(Strict):
-    technician_id = fields.Integer(allow_none=True, strict=True)
+    technician_id = RowId(allow_none=True, strict=True)
     scheduled_start = fields.AwareDateTime(allow_none=True, default_timezone=None)
     scheduled_end = fields.AwareDateTime(allow_none=True, default_timezone=None)
     status = fields.String(validate=validate.OneOf([states.CANCELLED]))
@@ -193,7 +202,7 @@ class JobPatchSchema(Strict):
 
 class JobListQuerySchema(Strict):
     status = fields.String(validate=validate.OneOf(states.STATUSES))
-    technician_id = fields.Integer()
+    technician_id = RowId()
     date = fields.Date(metadata={"description": "scheduled on this local date"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
