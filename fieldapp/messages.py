@@ -51,6 +51,17 @@ MESSAGES = {
     "device_mismatch": _l("This token belongs to another device."),
     "blob_missing": _l("The image this change names has not been uploaded yet."),
     "blob_not_yours": _l("This image was not uploaded from your account: take it again."),
+    # What a checklist answer or a note can be refused for (the mutation types' errors).
+    "check_needs_boolean": _l("A yes/no item takes yes or no."),
+    "number_needed": _l("This item takes a number."),
+    "text_needed": _l("This item takes text."),
+    "text_too_long": _l("The answer is too long."),
+    "not_an_option": _l("The answer is not one of this item's options."),
+    "photo_item_takes_photos": _l("A photo item is answered with photos, not a value."),
+    "unknown_kind": _l("This checklist item is of a kind this server does not know."),
+    "empty_note": _l("A note cannot be empty."),
+    "note_too_long": _l("The note is too long."),
+    "not_a_photo_item": _l("This checklist item does not take photos."),
     "server_error": _l("Something went wrong on the server. Nothing was stored."),
     # The dispatcher's desk: complaints, late evidence, settings, lists.
     "complaint_not_found": _l("No such complaint."),

@@ -46,7 +46,8 @@ def pdf_lang(value: str | None) -> str:
     return "en" if (value or "").lower().startswith("en") else "zh"
 
 
-def _fmt(value: datetime | None, tz) -> str:
+def local_minute(value: datetime | None, tz) -> str:
+    """A moment as the reader's wall clock, to the minute (a dash when there is none)."""
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
@@ -69,7 +70,7 @@ def _answer_text(item, answer, photo_count: int, lang: str) -> str:
     return text
 
 
-def _image_bytes(store, sha256: str, max_px: int) -> io.BytesIO | None:
+def image_for_pdf(store, sha256: str, max_px: int) -> io.BytesIO | None:
     """The blob as a downscaled RGB JPEG/PNG for the PDF (None if the bytes are gone)."""
     try:
         with store.open(sha256) as handle:
@@ -212,12 +213,12 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
         (_("Product"), job.product_model),
         (_("Problem"), job.problem),
         (_("Technician"), technician.display_name if technician else "—"),
-        (_("Scheduled"), f"{_fmt(job.scheduled_start, tz)} – {_fmt(job.scheduled_end, tz)}"),
+        (_("Scheduled"), f"{local_minute(job.scheduled_start, tz)} – {local_minute(job.scheduled_end, tz)}"),
         # Time of record (issue 16): when the technician did it, not when it synced.
-        (_("Arrived on site"), _fmt(job.arrived_at, tz)),
-        (_("Started"), _fmt(job.work_started_at, tz)),
-        (_("Completed"), _fmt(job.completed_at, tz)),
-        (_("Approved"), _fmt(job.approved_at, tz) + (
+        (_("Arrived on site"), local_minute(job.arrived_at, tz)),
+        (_("Started"), local_minute(job.work_started_at, tz)),
+        (_("Completed"), local_minute(job.completed_at, tz)),
+        (_("Approved"), local_minute(job.approved_at, tz) + (
             f" · {approval.by.display_name}" if approval and approval.by else "")),
     ])
 
@@ -266,10 +267,10 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
 
         def captioned():
             for photo in photos:
-                image = _image_bytes(store, photo.sha256, 900)
+                image = image_for_pdf(store, photo.sha256, 900)
                 if image is not None:
                     caption = photo.caption or item_labels.get(photo.item_key or "", "")
-                    taken = _fmt(photo.at or photo.created_at, tz)
+                    taken = local_minute(photo.at or photo.created_at, tz)
                     yield image, (caption[:60] + f" · {taken}").strip(" ·")
 
         pdf.photo_grid(captioned(), 48, captions=True)
@@ -282,13 +283,13 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
     section(_("Customer's signature"))
     if signatures:
         signature = signatures[-1]
-        image = _image_bytes(store, signature.sha256, 600)
+        image = image_for_pdf(store, signature.sha256, 600)
         y = pdf.get_y()
         if image is not None:
             pdf.image(image, x=15, y=y, w=60, h=28, keep_aspect_ratio=True)
         pdf.set_xy(80, y + 4)
         pdf.multi_cell(width - 65, 6, f"{signature.signer_name} ({signature.signer_relation})"
-                       f"\n{_fmt(signature.at or signature.created_at, tz)}\nSHA-256 {signature.sha256[:16]}…",
+                       f"\n{local_minute(signature.at or signature.created_at, tz)}\nSHA-256 {signature.sha256[:16]}…",
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(y + 30)
     else:
@@ -310,7 +311,7 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
         pdf.set_font(FONT, size=8.5)
         pdf.multi_cell(text_w, 5, f"{_('Digest')}: {seal.digest}\n"
                        f"{_('Previous')}: {seal.previous_digest}\n"
-                       f"{_('Seal no.')} {seal.seq} · {_fmt(seal.sealed_at, tz)}\n"
+                       f"{_('Seal no.')} {seal.seq} · {local_minute(seal.sealed_at, tz)}\n"
                        f"{_('Verify')}: {verify_url}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), y + 38))
     else:

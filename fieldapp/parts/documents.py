@@ -10,7 +10,13 @@ from flask import current_app, make_response
 from fpdf.fonts import FontFace
 
 from fieldapp.blobstore import store
-from fieldapp.documents.service_report import FONT, _fmt, _image_bytes, new_document, pdf_lang
+from fieldapp.documents.service_report import (
+    FONT,
+    image_for_pdf,
+    local_minute,
+    new_document,
+    pdf_lang,
+)
 from fieldapp.parts.models import Takeback
 from fieldapp.parts.service import item_text
 
@@ -79,11 +85,11 @@ def build(takeback: Takeback, kind: str, lang: str, store, tz) -> bytes:
     rows = [(w("customer"), job.contact_name), (w("phone"), job.contact_phone),
             (w("address"), job.address), (w("product"), job.product_model),
             (w("job"), job.ref),
-            (w("taken_at"), _fmt(takeback.taken_at, tz)),
+            (w("taken_at"), local_minute(takeback.taken_at, tz)),
             (w("taken_by"), takeback.taken_by.display_name if takeback.taken_by else "—")]
     if kind == "slip":
         rows += [(w("followup"), followup.ref if followup else "—"),
-                 (w("returned_at"), _fmt(takeback.returned_at, tz)),
+                 (w("returned_at"), local_minute(takeback.returned_at, tz)),
                  (w("returned_by"),
                   takeback.returned_by.display_name if takeback.returned_by else "—")]
     rows.append((w("status"), status))
@@ -106,7 +112,7 @@ def build(takeback: Takeback, kind: str, lang: str, store, tz) -> bytes:
     photos = takeback.photo_sha256s or []
     if photos and kind == "receipt":
         section(w("photos"))
-        images = (_image_bytes(store, sha, 900) for sha in photos[:9])
+        images = (image_for_pdf(store, sha, 900) for sha in photos[:9])
         pdf.photo_grid(((image, None) for image in images if image is not None), 44)
 
     if pdf.get_y() + 60 > pdf.h - 18:
@@ -130,12 +136,12 @@ def build(takeback: Takeback, kind: str, lang: str, store, tz) -> bytes:
     pdf.ln(2)
     y = pdf.get_y()
     if sha:
-        image = _image_bytes(store, sha, 600)
+        image = image_for_pdf(store, sha, 600)
         if image is not None:
             pdf.image(image, x=15, y=y, w=60, h=28, keep_aspect_ratio=True)
         pdf.set_xy(80, y + 4)
         pdf.multi_cell(width - 65, 6, f"{w('signed_by')}: {signer or job.contact_name}\n"
-                       f"{_fmt(at, tz)}\nSHA-256 {sha[:16]}…", new_x="LMARGIN", new_y="NEXT")
+                       f"{local_minute(at, tz)}\nSHA-256 {sha[:16]}…", new_x="LMARGIN", new_y="NEXT")
     else:
         pdf.set_draw_color(150)
         pdf.set_line_width(0.3)

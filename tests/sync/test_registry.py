@@ -3,6 +3,7 @@ docs/sync-protocol.md's table of types is the registry's."""
 from __future__ import annotations
 
 import pathlib
+import re
 
 import pytest
 from flask_babel import force_locale
@@ -54,3 +55,25 @@ def test_the_protocol_doc_lists_the_registered_types():
     assert documented == registry.markdown_table(), (
         "docs/sync-protocol.md's table of mutation types is out of date: paste "
         "sync.registry.markdown_table() between its markers")
+
+
+def test_every_refusal_a_type_can_give_is_worded_for_the_office_and_the_phone(app):
+    """Each error code a registered type names has a message in both languages on the server
+    (fieldapp/messages.py) and a phrase in both of the phone's languages (i18n.js)."""
+    from fieldapp.messages import MESSAGES  # why: the messages module needs Flask-Babel
+
+    codes = sorted({code for kind in registry.TYPES.values() for code in kind.errors})
+    assert not [code for code in codes if code not in MESSAGES]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = {code: str(MESSAGES[code]) for code in codes}
+    with app.test_request_context(), force_locale("zh"):
+        chinese = {code: str(MESSAGES[code]) for code in codes}
+    assert not [code for code in codes if english[code] == chinese[code]], "untranslated"
+    phone = (DOC.parents[1] / "static" / "app" / "js" / "i18n.js").read_text(encoding="utf-8")
+    reasons = phone[phone.index("const REASONS = {"):]
+    reasons = reasons[:reasons.index("};")]
+    zh, en = reasons.split("\n  en: {")
+    for language, block in (("zh-CN", zh), ("en", en)):
+        phrased = set(re.findall(r"\b([a-z_0-9]+): \"", block))
+        missing = [code for code in codes if code not in phrased]
+        assert not missing, (language, missing)
