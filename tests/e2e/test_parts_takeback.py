@@ -130,6 +130,7 @@ def test_take_back_offline_then_bring_it_back(browser, live_server, app, photo):
     draw(page)
     page.click("#save-return")
     page.wait_for_selector(".receipt-card .status.tb-returned")
+    page.wait_for_function("() => Number(document.querySelector('#sync-badge').dataset.pending) > 0")
     context.set_offline(False)
     wait_synced(page)
     row = takeback_row(app, job_id)

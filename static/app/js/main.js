@@ -216,8 +216,11 @@ async function boot() {
   });
   document.getElementById("sync-badge").addEventListener("click", () => requestSync());
   window.addEventListener("hashchange", route);
-  window.addEventListener("online", () => renderBadge(state));
-  window.addEventListener("offline", () => renderBadge(state));
+  // Counted afresh, not from the debounced count: "all sent" must never show for a change
+  // made a moment before the network came back.
+  const recountAndRender = async () => { await countWaiting(); renderBadge(state); };
+  window.addEventListener("online", recountAndRender);
+  window.addEventListener("offline", recountAndRender);
   if (!(await getMeta("token"))) await adoptWebSession();
   // A warning that lands above a drawn screen pushes it down under the thumb (and counts as
   // layout shift): give the health check a moment to answer first, never more.
