@@ -177,6 +177,9 @@ async function boot() {
   setLanguage(pickLanguage(saved));
   registerServiceWorker();
   const healthy = showHealth();
+  const healthShown = Promise.race([healthy, new Promise((resolve) => setTimeout(resolve, HEALTH_WAIT_MS))]);
+  // The warning first (it is above everything else), then the network.
+  await healthShown;
   // The job list is drawn from what the phone holds at once; the rules come from the last
   // start and are refreshed behind it (fetched first only on the very first start).
   let rules = null;
@@ -224,7 +227,7 @@ async function boot() {
   if (!(await getMeta("token"))) await adoptWebSession();
   // A warning that lands above a drawn screen pushes it down under the thumb (and counts as
   // layout shift): give the health check a moment to answer first, never more.
-  await Promise.race([healthy, new Promise((resolve) => setTimeout(resolve, HEALTH_WAIT_MS))]);
+  await healthShown;
   await route();
   document.body.dataset.drawn = "true";
   startSync();
