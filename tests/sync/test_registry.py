@@ -8,6 +8,7 @@ import re
 import pytest
 from flask_babel import force_locale
 
+from fieldapp.messages import MESSAGES
 from fieldapp.mutations import MutationType
 from sync import registry
 
@@ -60,8 +61,6 @@ def test_the_protocol_doc_lists_the_registered_types():
 def test_every_refusal_a_type_can_give_is_worded_for_the_office_and_the_phone(app):
     """Each error code a registered type names has a message in both languages on the server
     (fieldapp/messages.py) and a phrase in both of the phone's languages (i18n.js)."""
-    from fieldapp.messages import MESSAGES  # why: the messages module needs Flask-Babel
-
     codes = sorted({code for kind in registry.TYPES.values() for code in kind.errors})
     assert not [code for code in codes if code not in MESSAGES]
     with app.test_request_context(headers={"Accept-Language": "en"}):
