@@ -25,7 +25,10 @@ export async function refreshInbox() {
       const answer = await request("POST", `/api/v1/notifications/${id}/read`);
       if (answer.status < 500) done.add(id);  // 200, or 404: gone; either way told
     }
-    // Re-read: a "got it" tapped while we were sending must not be forgotten.
+    // What the server now knows is read leaves the kept list first, then the "got it" list,
+    // so it can never show again in between (a reload before the refresh below). Re-read
+    // both: a "got it" tapped while we were sending must not be forgotten.
+    await setMeta("inbox", ((await getMeta("inbox")) || []).filter((n) => !done.has(n.id)));
     await setMeta("inbox_read", ((await getMeta("inbox_read")) || []).filter((id) => !done.has(id)));
     const answer = await request("GET", "/api/v1/notifications?unread=1&limit=20");
     if (answer.status !== 200) return false;
