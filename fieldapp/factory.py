@@ -1,10 +1,12 @@
 """The application factory: configuration, extensions, one blueprint per face."""
 from __future__ import annotations
 
+import glob
 import os
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fieldapp import blobstore, cli, strict_json, web
@@ -31,11 +33,23 @@ from fieldapp.web import DatabaseInt
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _template_loader() -> ChoiceLoader:
+    """The shared layout first, then each domain's own `templates/` folder.
+
+    Faces carry theirs as blueprint template folders; a domain (parts, notifications) is no
+    blueprint, so its folder is found here: a new domain's templates need no registration.
+    """
+    domain_folders = sorted(glob.glob(os.path.join(ROOT, "fieldapp", "*", "templates")))
+    return ChoiceLoader([FileSystemLoader(os.path.join(ROOT, "templates")),
+                         *(FileSystemLoader(folder) for folder in domain_folders)])
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask("fieldapp", instance_path=os.path.join(ROOT, "instance"),
                 static_folder=os.path.join(ROOT, "static"), static_url_path="/static",
                 template_folder=os.path.join(ROOT, "templates"))
     os.makedirs(app.instance_path, exist_ok=True)
+    app.jinja_loader = _template_loader()
 
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     hops = int(os.environ.get("FIELDAPP_PROXY_HOPS", "0") or 0)

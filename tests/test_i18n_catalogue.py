@@ -6,7 +6,8 @@ from babel.messages.pofile import read_po
 
 from tests.support.helpers import ROOT
 
-METHODS = [("fieldapp/**.py", "python"), ("templates/**.html", "jinja2")]
+METHODS = [("fieldapp/**.py", "python"), ("templates/**.html", "jinja2"),
+           ("fieldapp/**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 

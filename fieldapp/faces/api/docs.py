@@ -2,7 +2,7 @@
 (no CDN, no inline script: it works offline and under the strict CSP)."""
 from flask import Blueprint, current_app, render_template
 
-bp = Blueprint("api_docs", __name__)
+bp = Blueprint("api_docs", __name__, template_folder="templates")
 
 
 @bp.route("/api/v1/docs")

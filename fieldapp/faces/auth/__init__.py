@@ -14,7 +14,7 @@ from fieldapp.core.roles import HOME_PATH
 from fieldapp.extensions import db, sign_in_limits
 from fieldapp.web import clock, role_required, same_site_path  # noqa: F401
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 class LoginForm(FlaskForm):

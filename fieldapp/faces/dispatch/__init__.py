@@ -21,7 +21,7 @@ from fieldapp.web import parse_day  # noqa: F401  (the desk's pages import it fr
 
 from .forms import CLOCK_LABELS, DeskLabels
 
-bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
+bp = Blueprint("dispatch", __name__, template_folder="templates", url_prefix="/dispatch")
 
 
 @bp.before_request

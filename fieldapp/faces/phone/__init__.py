@@ -21,7 +21,7 @@ from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
 from fieldapp.web import domain_ctx
 
-bp = Blueprint("pwa", __name__, url_prefix="/app")
+bp = Blueprint("pwa", __name__, template_folder="templates", url_prefix="/app")
 
 # Everything the app needs to start with no network, relative to static/.
 SHELL_FILES = (

@@ -45,7 +45,7 @@ from fieldapp.parts import service as parts_service
 from fieldapp.sealing.service import verify_job
 from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, role_required, web_actor
 
-bp = Blueprint("review", __name__, url_prefix="/review")
+bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/review")
 
 THUMB_PX = 320
 

@@ -19,7 +19,7 @@ from fieldapp.extensions import db, limiter
 from fieldapp.visits import service as visit_service
 from fieldapp.web import clock, domain_ctx
 
-bp = Blueprint("survey", __name__, url_prefix="/survey")
+bp = Blueprint("survey", __name__, template_folder="templates", url_prefix="/survey")
 
 LIMIT = "30 per minute"
 SCORE_WORDS = {5: _l("Very satisfied"), 4: _l("Satisfied"), 3: _l("OK"),

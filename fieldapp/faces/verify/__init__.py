@@ -17,7 +17,7 @@ from fieldapp.jobs.models import Job
 from fieldapp.sealing.models import Seal
 from fieldapp.sealing.service import verify_job
 
-bp = Blueprint("verify", __name__, url_prefix="/verify")
+bp = Blueprint("verify", __name__, template_folder="templates", url_prefix="/verify")
 
 DIGEST = re.compile(r"[0-9a-f]{64}")
 
