@@ -63,6 +63,14 @@ MESSAGES = {
     "note_too_long": _l("The note is too long."),
     "not_a_photo_item": _l("This checklist item does not take photos."),
     "server_error": _l("Something went wrong on the server. Nothing was stored."),
+    # What the sync engine refuses a mutation of any type with (sync/registry.ENGINE_ERRORS).
+    "invalid_args": _l("A value in this change is missing or not valid."),
+    "unknown_type": _l("The server does not know this kind of change: update the app."),
+    "bad_id": _l("This change has no valid id."),
+    "bad_job_id": _l("This change does not name a valid job."),
+    "bad_at": _l("The time this change was made is not valid."),
+    "seq_reused": _l("This phone gave two changes the same number; the first one stands."),
+    "mutation_id_taken": _l("This change's id is already held by another account."),
     # The dispatcher's desk: complaints, late evidence, settings, lists.
     "complaint_not_found": _l("No such complaint."),
     "notification_not_found": _l("No such notification."),

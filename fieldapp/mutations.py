@@ -58,7 +58,9 @@ class MutationType:
       in both languages in fieldapp/messages.py);
     - `blobs(args)`: the SHA-256 of every blob its args name (they must be uploaded first, and
       they survive a conflict);
-    - `doc`: one line for the protocol's table of types.
+    - `doc`: one line for the protocol's table of types;
+    - `counts_as`: what a person counts one still waiting on the phone as ("2 张照片、1 个签名"):
+      a key of the phone's `THINGS` in static/app/js/i18n.js, read from /app/registry.js.
     """
 
     name: str
@@ -69,6 +71,7 @@ class MutationType:
     errors: tuple[str, ...]
     doc: str
     blobs: Callable[[dict], list[str]] = field(default=no_blobs)
+    counts_as: str = "other"
 
 
 class StrictBoolean(fields.Boolean):

@@ -20,6 +20,13 @@ from .values import MutationInvalid, value_problem
 
 DOMAINS = (job_mutations, parts_mutations)
 
+# What the engine itself may refuse a mutation of any type with, beside the type's own
+# `errors` (docs/sync-protocol.md). Each is worded in fieldapp/messages.py, so the phone can
+# say it (/app/registry.js); tests/sync/test_registry.py finds any code the engine raises
+# that is missing here.
+ENGINE_ERRORS = ("invalid_args", "unknown_type", "bad_id", "bad_job_id", "bad_at",
+                 "job_not_found", "seq_reused", "mutation_id_taken")
+
 
 def missing_parts(kind: MutationType) -> list[str]:
     """The parts a declared type lacks (empty: it is complete)."""

@@ -92,20 +92,24 @@ TYPES = (
         "job.status", StatusArgs(), _status, event="status", label=_l("Status"),
         errors=("unknown_status", "illegal_transition", "forbidden_transition",
                 "reason_required", "comment_required", "checklist_incomplete"),
+        counts_as="status",
         doc="a status move through the state machine (`reason` where the move needs one)"),
     MutationType(
         "checklist.answer", AnswerArgs(), _answer, event="answer", label=_l("Checklist answer"),
         errors=(*EVIDENCE_ERRORS, "unknown_item", "check_needs_boolean", "number_needed",
                 "text_needed", "text_too_long", "not_an_option", "photo_item_takes_photos",
                 "unknown_kind"),
+        counts_as="answer",
         doc="the answer to one checklist item (its kind decides the value)"),
     MutationType(
         "job.note", NoteArgs(), _note, event="note", label=_l("Note"),
         errors=(*EVIDENCE_ERRORS, "empty_note", "note_too_long"),
+        counts_as="note",
         doc="a note; the mutation id names it"),
     MutationType(
         "photo.attach", PhotoArgs(), _photo, event="photo", label=_l("Photo"),
         errors=(*EVIDENCE_ERRORS, *BLOB_ERRORS, "not_a_photo_item"), blobs=_its_blob,
+        counts_as="photo",
         doc="an uploaded photo attached to the job, or to one of its photo items"),
     MutationType(
         "photo.remove", PhotoRemoveArgs(), _photo_remove, event="photo_removed",
@@ -114,5 +118,6 @@ TYPES = (
     MutationType(
         "signature.capture", SignatureArgs(), _signature, event="signature",
         label=_l("Signature"), errors=(*EVIDENCE_ERRORS, *BLOB_ERRORS, "signature_not_png"),
-        blobs=_its_blob, doc="the customer's signature (an uploaded PNG) and who signed"),
+        blobs=_its_blob, counts_as="signature",
+        doc="the customer's signature (an uploaded PNG) and who signed"),
 )

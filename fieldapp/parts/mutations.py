@@ -66,6 +66,7 @@ TYPES = (
         errors=(*EVIDENCE_ERRORS, *BLOB_ERRORS, "request_id_taken", "too_many_photos",
                 "bad_parts_kind", "part_name_required", "reason_required", "bad_cause"),
         blobs=_photos,
+        counts_as="part",
         doc="a part asked for (replacement or supplementary), waiting for a supervisor"),
     MutationType(
         "takeback.receipt", TakebackReceiptArgs(), _takeback_receipt, event="takeback_receipt",
@@ -73,6 +74,7 @@ TYPES = (
         errors=(*EVIDENCE_ERRORS, *BLOB_ERRORS, "receipt_id_taken", "too_many_photos",
                 "bad_items", "signature_not_png", "condition_required", "bad_receipt_no"),
         blobs=_signature_and_photos,
+        counts_as="takeback",
         doc="a product taken away for repair; makes the follow-up job once"),
     MutationType(
         "takeback.return", TakebackReturnArgs(), _takeback_return, event="takeback_return",
@@ -80,5 +82,6 @@ TYPES = (
         errors=(*EVIDENCE_ERRORS, *BLOB_ERRORS, "unknown_receipt", "receipt_not_on_job",
                 "already_returned", "signature_not_png", "receipt_note_required"),
         blobs=_signature_and_photos,
+        counts_as="takeback",
         doc="the product brought back, the repair slip signed; closes the receipt"),
 )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
+from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import func, select
 
+from fieldapp.messages import MESSAGES
+from sync import registry
 from tests.support.browser_kit import PHONE, shot
 
 pytestmark = pytest.mark.browser
@@ -373,7 +376,8 @@ def test_seq_gap_resends_from_the_expected_seq(browser, live_server, app):
 
 
 def test_rejected_change_is_shown_with_its_reason(browser, live_server, app):
-    """The server refuses a completion (the checklist is not done): the phone says why."""
+    """The server refuses a completion (the checklist is not done): the phone says why, in the
+    server's own words (/app/registry.js), which change it was and what is missing."""
     context = new_phone(browser)
     page = context.new_page()
     sign_in(page, live_server)
@@ -387,7 +391,9 @@ def test_rejected_change_is_shown_with_its_reason(browser, live_server, app):
         await record('job.status', jobId, { status: 'completed' }); }""", job_id)
     page.wait_for_selector("[data-notice='rejected']", timeout=30000)
     text = page.locator("[data-notice='rejected']").first.inner_text()
-    assert "检查表未完成" in text and "顾客签字" in text
+    with app.test_request_context(), force_locale("zh"):
+        why, what = str(MESSAGES["checklist_incomplete"]), str(registry.TYPES["job.status"].label)
+    assert why in text and f"（{what}）" in text and "还缺：" in text and "顾客签字" in text
     wait_synced(page)
     assert page.locator("#job-status").inner_text() == "服务中"  # the server's word stands
     context.close()

@@ -2,6 +2,7 @@
 docs/sync-protocol.md's table of types is the registry's."""
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 
@@ -10,7 +11,7 @@ from flask_babel import force_locale
 
 from fieldapp.messages import MESSAGES
 from fieldapp.mutations import MutationType
-from sync import registry
+from sync import engine, registry
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "sync-protocol.md"
 
@@ -58,21 +59,32 @@ def test_the_protocol_doc_lists_the_registered_types():
         "sync.registry.markdown_table() between its markers")
 
 
-def test_every_refusal_a_type_can_give_is_worded_for_the_office_and_the_phone(app):
-    """Each error code a registered type names has a message in both languages on the server
-    (fieldapp/messages.py) and a phrase in both of the phone's languages (i18n.js)."""
-    codes = sorted({code for kind in registry.TYPES.values() for code in kind.errors})
+def test_every_refusal_a_type_can_give_is_worded_for_the_office_and_the_phone(app, client):
+    """Each error code a registered type names, and each the engine refuses any type with, has
+    a message in both languages on the server (fieldapp/messages.py), and the phone has the
+    same words from the server (/app/registry.js, tests/web/test_phone_registry.py)."""
+    codes = sorted({code for kind in registry.TYPES.values() for code in kind.errors}
+                   | set(registry.ENGINE_ERRORS))
     assert not [code for code in codes if code not in MESSAGES]
     with app.test_request_context(headers={"Accept-Language": "en"}):
         english = {code: str(MESSAGES[code]) for code in codes}
     with app.test_request_context(), force_locale("zh"):
         chinese = {code: str(MESSAGES[code]) for code in codes}
     assert not [code for code in codes if english[code] == chinese[code]], "untranslated"
-    phone = (DOC.parents[1] / "static" / "app" / "js" / "i18n.js").read_text(encoding="utf-8")
-    reasons = phone[phone.index("const REASONS = {"):]
-    reasons = reasons[:reasons.index("};")]
-    zh, en = reasons.split("\n  en: {")
-    for language, block in (("zh-CN", zh), ("en", en)):
-        phrased = set(re.findall(r"\b([a-z_0-9]+): \"", block))
-        missing = [code for code in codes if code not in phrased]
-        assert not missing, (language, missing)
+    served = client.get("/app/registry.js").get_data(as_text=True)
+    phone = json.loads(served[served.index("{"):served.rindex("}") + 1])["reasons"]
+    assert {code: phone[code] for code in codes} == {
+        code: {"zh-CN": chinese[code], "en": english[code]} for code in codes}
+
+
+def test_every_code_the_engine_refuses_with_is_declared():
+    """A code the engine (or the args check) rejects a mutation with, whatever its type, is in
+    ENGINE_ERRORS, so it is worded on the server and on the phone."""
+    raised = set()
+    for path in (DOC.parents[1] / "sync").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        raised |= set(re.findall(r'MutationInvalid\(\s*"([a-z_]+)"', source))
+        raised |= set(re.findall(r'REJECTED,\s*"([a-z_]+)"', source))
+    raised.add(engine.ID_TAKEN)
+    assert raised, "the pattern no longer finds the engine's refusals"
+    assert raised <= set(registry.ENGINE_ERRORS), sorted(raised - set(registry.ENGINE_ERRORS))

@@ -1,8 +1,9 @@
 """The technician's offline app at /app/: the shell, its manifest and its service worker.
 
 The shell holds no user data (that comes from the API into IndexedDB), so the service worker
-can precache it and serve it with no network. Its cache name is a hash of the shell's files:
-any change to a file makes a new version, which the app offers to the technician.
+can precache it and serve it with no network. Its cache name is a hash of the shell's files
+and of the server's registries as the phone reads them (/app/registry.js, `registry.py`):
+any change to either makes a new version, which the app offers to the technician.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from fieldapp.core.roles import TECHNICIAN
 from fieldapp.extensions import db
 from fieldapp.web import domain_ctx
 
+from . import registry
+
 bp = Blueprint("pwa", __name__, template_folder="templates", url_prefix="/app")
 
 # Everything the app needs to start with no network, relative to static/.
@@ -36,8 +39,8 @@ SHELL_FILES = (
 
 
 @lru_cache(maxsize=8)
-def _shell_version(static_folder: str, shell_html: str, salt: str) -> str:
-    digest = hashlib.sha256((salt + "\0" + shell_html).encode())
+def _shell_version(static_folder: str, shell_html: str, salt: str, registry_js: str) -> str:
+    digest = hashlib.sha256((salt + "\0" + shell_html + "\0" + registry_js).encode())
     for name in SHELL_FILES:
         with open(os.path.join(static_folder, name), "rb") as handle:
             digest.update(name.encode() + b"\0" + handle.read())
@@ -47,15 +50,22 @@ def _shell_version(static_folder: str, shell_html: str, salt: str) -> str:
 def shell_version() -> str:
     # SHELL_VERSION_SALT lets a deployment (or a test) force a new version by hand.
     return _shell_version(current_app.static_folder, _shell_html(),
-                          str(current_app.config.get("SHELL_VERSION_SALT", "")))
+                          str(current_app.config.get("SHELL_VERSION_SALT", "")),
+                          registry.served_source())
 
 
+# The shell's modules the server generates (not files under static/).
+GENERATED_MODULES = (registry.URL,)
+# Everything the service worker precaches.
+PRECACHED_URLS = ("/app/", "/app/rules.json", *GENERATED_MODULES,
+                  *(f"/static/{name}" for name in SHELL_FILES))
 # Imported only when a signature pad is shown (signature.js); precached all the same.
 LAZY_SIGNATURE_PAD = "vendor/signature_pad/signature_pad.js"
 # Fetched at once beside main.js, not one import level after another: on a slow mobile
 # network each level of the module graph costs a round trip before the first screen.
-PRELOADED_MODULES = tuple(name for name in SHELL_FILES if name.endswith(".js")
-                          and name not in ("app/js/main.js", LAZY_SIGNATURE_PAD))
+PRELOADED_MODULES = (*GENERATED_MODULES,
+                     *(f"/static/{name}" for name in SHELL_FILES if name.endswith(".js")
+                       and name not in ("app/js/main.js", LAZY_SIGNATURE_PAD)))
 
 
 def _shell_html() -> str:
@@ -97,13 +107,24 @@ def manifest():
 @bp.route("/sw.js")
 def service_worker():
     version = shell_version()
-    urls = ["/app/", "/app/rules.json"] + [f"/static/{name}" for name in SHELL_FILES]
-    script = render_template("pwa/sw.js", version=version, urls=json.dumps(urls))
+    script = render_template("pwa/sw.js", version=version, urls=json.dumps(PRECACHED_URLS))
     response = Response(script, mimetype="text/javascript")
     # The browser must always ask for the newest worker; the shell itself is cached by it.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/app/"
     return response
+
+
+@bp.route("/registry.js")
+def registry_module():
+    """The server's registries for the phone (job types, skills, mutation types, refusal
+    messages in both languages); imported by the phone's modules, precached with the shell.
+    Revalidated by its ETag: unchanged until the server's registries change."""
+    source = registry.served_source()
+    response = Response(source, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(hashlib.sha256(source.encode()).hexdigest()[:32])
+    return response.make_conditional(request)
 
 
 @bp.route("/rules.json")

@@ -1,4 +1,8 @@
 // The app's one message catalogue, zh-CN first (the technicians' language) and English.
+// What the server names (job types, skills, kinds of change, why a change was refused) is not
+// here: it comes from the server's registries, /app/registry.js, precached with the shell.
+import { REGISTRY } from "/app/registry.js";
+
 const MESSAGES = {
   "zh-CN": {
     app_name: "售后上门服务",
@@ -28,7 +32,8 @@ const MESSAGES = {
     storage_used: "已用 {used} / 可用 {quota}", storage_warn: "手机存储空间快满了（已用 {pct}%）。请尽快联网同步。",
     storage_persisted: "数据已设为持久保存", storage_not_persisted: "浏览器可能会清理数据：请把应用添加到主屏幕",
     update_ready: "有新版本。", update_now: "更新",
-    rejected: "服务器未接受：{reason}", conflict: "此工单已变更：您的记录已保留，调度员会处理。",
+    rejected: "服务器未接受：{reason}", rejected_change: "服务器未接受（{what}）：{reason}",
+    still_missing_items: "{reason}还缺：{items}", conflict: "此工单已变更：您的记录已保留，调度员会处理。",
     notices: "提醒", dismiss: "知道了", inbox: "办公室消息", got_it: "知道了", open_job: "打开工单", item_answered: "已记录",
     job_removed: "此工单已不再分配给您。", not_found: "没有此工单。",
     rework_comment: "返工意见", phone_hidden: "工单已审核，顾客联系方式已隐藏",
@@ -116,7 +121,8 @@ const MESSAGES = {
     storage_used: "{used} used of {quota}", storage_warn: "Phone storage is nearly full ({pct}% used). Sync soon.",
     storage_persisted: "Data is stored persistently", storage_not_persisted: "The browser may clear data: add the app to the home screen",
     update_ready: "A new version is ready.", update_now: "Update",
-    rejected: "Not accepted by the server: {reason}", conflict: "This job changed: your evidence was kept for the office.",
+    rejected: "Not accepted by the server: {reason}", rejected_change: "Not accepted by the server ({what}): {reason}",
+    still_missing_items: "{reason} Still missing: {items}", conflict: "This job changed: your evidence was kept for the office.",
     notices: "Notices", dismiss: "OK", inbox: "From the office", got_it: "Got it", open_job: "Open job", item_answered: "Recorded",
     job_removed: "This job is no longer assigned to you.", not_found: "No such job.",
     rework_comment: "Rework comment", phone_hidden: "Approved: customer contact hidden",
@@ -191,30 +197,6 @@ const MOVE = {
   en: { en_route: "On my way", on_site: "Arrived", in_progress: "Start work", paused: "Pause", completed: "Complete", unsuccessful: "Could not complete" },
 };
 
-const JOB_TYPE = {
-  "zh-CN": { delivery: "送货", installation: "安装", repair: "维修", inspection: "上门查看" },
-  en: { delivery: "Delivery", installation: "Installation", repair: "Repair", inspection: "Inspection" },
-};
-
-const REASONS = {
-  "zh-CN": { illegal_transition: "当前状态下不能这样操作", checklist_incomplete: "检查表未完成",
-    invalid_args: "数据无效", job_not_found: "没有此工单", job_closed: "工单已关闭", reason_required: "缺少原因",
-    unknown_item: "检查表中没有此项", seq_reused: "设备序号冲突",
-    check_needs_boolean: "只能回答是或否", text_too_long: "回答太长", photo_item_takes_photos: "拍照项请上传照片", unknown_kind: "检查项类型未知", empty_note: "备注不能为空", note_too_long: "备注太长", not_a_photo_item: "此项不需要照片",
-    bad_parts_kind: "配件类型只能是更换件或补件", bad_receipt_no: "收据号只能包含字母、数字和短横线", bad_sha256: "图片编号无效", blob_missing: "图片尚未上传", comment_required: "缺少审核意见", forbidden_transition: "您的角色无权进行此状态变更", part_name_required: "请填写配件名称", photo_not_found: "此工单没有这张照片", receipt_id_taken: "此收据编号已属于其他工单", request_id_taken: "此申请编号已属于其他工单", signature_not_png: "签名必须是 PNG 图片", too_many_photos: "照片太多", unknown_status: "未知状态",
-    already_returned: "此收据已送回", receipt_not_on_job: "收据不属于此工单", unknown_receipt: "没有此收据",
-    receipt_note_required: "收据未收回须写明原因", bad_cause: "原因无效", bad_items: "物品清单无效", condition_required: "缺少物品状况",
-    blob_not_yours: "这张图片不是您上传的，请重新拍摄", not_an_option: "不是可选的选项", number_needed: "请填写数字", text_needed: "请填写文字" },
-  en: { illegal_transition: "not possible from the current status", checklist_incomplete: "the checklist is not complete",
-    invalid_args: "invalid data", job_not_found: "no such job", job_closed: "the job is closed", reason_required: "a reason is required",
-    unknown_item: "no such checklist item", seq_reused: "device sequence clash",
-    check_needs_boolean: "only yes or no", text_too_long: "the answer is too long", photo_item_takes_photos: "a photo item takes photos", unknown_kind: "unknown kind of checklist item", empty_note: "the note is empty", note_too_long: "the note is too long", not_a_photo_item: "this item takes no photos",
-    bad_parts_kind: "a part is a replacement or a supplementary part", bad_receipt_no: "the receipt number may hold only letters, digits and dashes", bad_sha256: "not a valid image address", blob_missing: "the image is not uploaded yet", comment_required: "a comment is required", forbidden_transition: "your role may not make this status change", part_name_required: "name the part", photo_not_found: "no such photo on this job", receipt_id_taken: "this receipt id belongs to another job", request_id_taken: "this request id belongs to another job", signature_not_png: "a signature must be a PNG image", too_many_photos: "too many photos for one record", unknown_status: "unknown status",
-    already_returned: "this receipt was already brought back", receipt_not_on_job: "the receipt belongs to another job", unknown_receipt: "no such receipt",
-    receipt_note_required: "say why the receipt was not collected", bad_cause: "unknown cause", bad_items: "the item list is not valid", condition_required: "the condition is missing",
-    blob_not_yours: "this image was not uploaded from your account: take it again", not_an_option: "not one of the options", number_needed: "a number is needed", text_needed: "text is needed" },
-};
-
 // What the customer agrees to by signing, shown in both languages on the sign-off screen.
 export const STATEMENT = {
   "zh-CN": "本人确认：以上服务已完成，我已检查产品，现场已清理干净。",
@@ -244,8 +226,11 @@ export function t(key, vars = {}) {
 
 export const statusName = (s) => STATUS[current][s] || s;
 export const moveName = (s) => MOVE[current][s] || statusName(s);
-export const jobTypeName = (s) => JOB_TYPE[current][s] || s;
-export const reasonText = (code) => REASONS[current][code] || code;
+// Names the server's registries give (/app/registry.js), in the current language.
+export const jobTypeName = (key) => label(REGISTRY.job_types[key]?.label) || key;
+export const skillName = (key) => label(REGISTRY.skills[key]?.label) || key;
+export const changeName = (type) => label(REGISTRY.mutation_types[type]?.label) || type;
+export const reasonText = (code) => label(REGISTRY.reasons[code]) || code;
 
 // A {"zh-CN": ..., "en": ...} label from the server, in the current language.
 export function label(value) {

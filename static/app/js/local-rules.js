@@ -16,57 +16,60 @@ export function moveRequires(from, to) {
   return move ? move.requires : null;
 }
 
+// What each kind of change does to the phone's copy of its job, as the server's `apply` does,
+// keyed by the mutation type's name in the server's registry (/app/registry.js; a test keeps
+// these keys registered and every type the phone records here). A type with no entry changes
+// nothing locally; the server's copy after the next pull shows its effect.
+const EFFECTS = {
+  "job.status": (next, args) => {
+    next.status = args.status;
+    if (args.reason) next.status_reason = args.reason;
+  },
+  "checklist.answer": (next, args) => {
+    next.answers = { ...(next.answers || {}), [args.item_key]: { value: args.value, note: args.note ?? null, local: true } };
+  },
+  "job.note": (next, args, mutation) => {
+    next.notes = [...(next.notes || []), { id: mutation.id, text: args.text, author_role: "technician", created_at: mutation.at, local: true }];
+  },
+  "photo.attach": (next, args) => {
+    if (!(next.photos || []).some((p) => p.id === args.photo_id)) {
+      next.photos = [...(next.photos || []), { id: args.photo_id, sha256: args.sha256, item_key: args.item_key ?? null, caption: args.caption ?? null, taken_at: args.taken_at ?? null, local: true }];
+    }
+  },
+  "photo.remove": (next, args, mutation) => {
+    // Taken back before completion: no longer shown or counted; the server keeps it on record.
+    const removed = (next.photos || []).find((p) => p.id === args.photo_id);
+    if (removed) {
+      next.photos = next.photos.filter((p) => p.id !== args.photo_id);
+      next.removed_photos = [...(next.removed_photos || []), { ...removed, removed_at: mutation.at, local: true }];
+    }
+  },
+  "signature.capture": (next, args) => {
+    if (!(next.signatures || []).some((s) => s.id === args.signature_id)) {
+      next.signatures = [...(next.signatures || []), { id: args.signature_id, sha256: args.sha256, signer_name: args.signer_name, signer_relation: args.signer_relation, local: true }];
+    }
+  },
+  "parts.request": (next, args, mutation) => {
+    if (!(next.parts_requests || []).some((p) => p.id === args.request_id)) {
+      next.parts_requests = [...(next.parts_requests || []), { id: args.request_id, part_name: args.part_name, quantity: args.quantity, kind: args.kind, reason: args.reason, cause: args.cause ?? null, photo_sha256s: args.photo_sha256s || [], status: "pending", created_at: mutation.at, local: true }];
+    }
+  },
+  "takeback.receipt": (next, args, mutation) => {
+    if (!(next.takebacks || []).some((tb) => tb.receipt_id === args.receipt_id)) {
+      next.takebacks = [...(next.takebacks || []), { receipt_id: args.receipt_id, receipt_no: args.receipt_no ?? null, job_id: next.id, items: args.items, condition: args.condition, photo_sha256s: args.photo_sha256s || [], signer_name: args.signer_name ?? null, status: "out", taken_at: mutation.at, local: true }];
+    }
+  },
+  "takeback.return": (next, args, mutation) => {
+    next.takebacks = (next.takebacks || []).map((tb) => (tb.receipt_id === args.receipt_id && tb.status !== "returned" ? { ...tb, status: "returned", returned_at: mutation.at, receipt_retrieved: args.receipt_retrieved ?? true, local: true } : tb));
+  },
+};
+
 export function applyLocal(job, mutation) {
   if (!job) return job;
   const next = structuredClone(job);
-  const args = mutation.args;
   next.pending = (next.pending || 0) + 1;
-  switch (mutation.type) {
-    case "job.status":
-      next.status = args.status;
-      if (args.reason) next.status_reason = args.reason;
-      break;
-    case "checklist.answer":
-      next.answers = { ...(next.answers || {}), [args.item_key]: { value: args.value, note: args.note ?? null, local: true } };
-      break;
-    case "job.note":
-      next.notes = [...(next.notes || []), { id: mutation.id, text: args.text, author_role: "technician", created_at: mutation.at, local: true }];
-      break;
-    case "photo.attach":
-      if (!(next.photos || []).some((p) => p.id === args.photo_id)) {
-        next.photos = [...(next.photos || []), { id: args.photo_id, sha256: args.sha256, item_key: args.item_key ?? null, caption: args.caption ?? null, taken_at: args.taken_at ?? null, local: true }];
-      }
-      break;
-    case "photo.remove": {
-      // Taken back before completion: no longer shown or counted; the server keeps it on record.
-      const removed = (next.photos || []).find((p) => p.id === args.photo_id);
-      if (removed) {
-        next.photos = next.photos.filter((p) => p.id !== args.photo_id);
-        next.removed_photos = [...(next.removed_photos || []), { ...removed, removed_at: mutation.at, local: true }];
-      }
-      break;
-    }
-    case "signature.capture":
-      if (!(next.signatures || []).some((s) => s.id === args.signature_id)) {
-        next.signatures = [...(next.signatures || []), { id: args.signature_id, sha256: args.sha256, signer_name: args.signer_name, signer_relation: args.signer_relation, local: true }];
-      }
-      break;
-    case "parts.request":
-      if (!(next.parts_requests || []).some((p) => p.id === args.request_id)) {
-        next.parts_requests = [...(next.parts_requests || []), { id: args.request_id, part_name: args.part_name, quantity: args.quantity, kind: args.kind, reason: args.reason, cause: args.cause ?? null, photo_sha256s: args.photo_sha256s || [], status: "pending", created_at: mutation.at, local: true }];
-      }
-      break;
-    case "takeback.receipt":
-      if (!(next.takebacks || []).some((tb) => tb.receipt_id === args.receipt_id)) {
-        next.takebacks = [...(next.takebacks || []), { receipt_id: args.receipt_id, receipt_no: args.receipt_no ?? null, job_id: next.id, items: args.items, condition: args.condition, photo_sha256s: args.photo_sha256s || [], signer_name: args.signer_name ?? null, status: "out", taken_at: mutation.at, local: true }];
-      }
-      break;
-    case "takeback.return":
-      next.takebacks = (next.takebacks || []).map((tb) => (tb.receipt_id === args.receipt_id && tb.status !== "returned" ? { ...tb, status: "returned", returned_at: mutation.at, receipt_retrieved: args.receipt_retrieved ?? true, local: true } : tb));
-      break;
-    default:
-      break;
-  }
+  const effect = Object.prototype.hasOwnProperty.call(EFFECTS, mutation.type) ? EFFECTS[mutation.type] : null;
+  if (effect) effect(next, mutation.args, mutation);
   return next;
 }
 

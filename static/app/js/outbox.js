@@ -3,12 +3,15 @@
 // IndexedDB transaction, so either all of it is kept or none of it is.
 import { db, blobRecord } from "./storage.js";
 import { applyLocal } from "./local-rules.js";
+import { REGISTRY } from "/app/registry.js";
 
 const listeners = new Set();
 export const onOutboxChange = (fn) => { listeners.add(fn); return () => listeners.delete(fn); };
 const changed = () => listeners.forEach((fn) => fn());
 
 export async function record(type, jobId, args, blob = null) {
+  // A kind of change the server does not know would only come back rejected: a bug, said now.
+  if (!REGISTRY.mutation_types[type]) throw new Error(`unknown mutation type ${type}`);
   // Prepare everything that needs awaiting outside IndexedDB first: a transaction closes
   // when it waits on anything else. `blob` is one {sha256, data} or a list of them.
   const blobList = (Array.isArray(blob) ? blob : blob ? [blob] : []);
@@ -41,14 +44,12 @@ export async function pendingCount() {
   return (await db()).count("outbox");
 }
 
-// What is waiting, as a person counts it: photos, signatures, answers... (i18n.countThings).
-const THING_OF = { "photo.attach": "photo", "signature.capture": "signature", "checklist.answer": "answer",
-  "job.status": "status", "job.note": "note", "parts.request": "part", "takeback.receipt": "takeback", "takeback.return": "takeback" };
-
+// What is waiting, as a person counts it: photos, signatures, answers... (i18n.countThings);
+// each mutation type says what it counts as (`counts_as` in the server's registry).
 export function countByThing(mutations) {
   const counts = {};
   for (const m of mutations) {
-    const thing = THING_OF[m.type] || "other";
+    const thing = REGISTRY.mutation_types[m.type]?.counts_as || "other";
     counts[thing] = (counts[thing] || 0) + 1;
   }
   return counts;

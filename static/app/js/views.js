@@ -1,5 +1,5 @@
 // The screens. DOM is built with h() (text nodes only, never HTML strings from data).
-import { t, label, statusName, moveName, jobTypeName, reasonText, formatTime, formatBytes, language, setLanguage, businessTimeZone, countThings, STATEMENT } from "./i18n.js";
+import { t, label, statusName, moveName, jobTypeName, changeName, reasonText, formatTime, formatBytes, language, setLanguage, businessTimeZone, countThings, STATEMENT } from "./i18n.js";
 import { allJobs, getJob, getTemplate, getMeta, setMeta, unseenNotices, markNoticesSeen, storageEstimate, clearSession } from "./storage.js";
 import { record, pendingCount, pending, countByThing, pendingThings } from "./outbox.js";
 import { movesFrom, moveRequires, unmetItems, itemDone } from "./local-rules.js";
@@ -164,7 +164,7 @@ function mapLink(address) {
 function noticeList(notices, jobId, rerender) {
   return h("section", { class: "notices" },
     ...notices.map((n) => h("p", { class: `alert ${n.status === "conflict" ? "warn" : "error"}`, "data-notice": n.status },
-      n.status === "conflict" ? t("conflict") : t("rejected", { reason: reasonText(n.reason) + unmetSuffix(n) }))),
+      n.status === "conflict" ? t("conflict") : refusal(n))),
     h("button", { type: "button", class: "dismiss", onclick: async () => { await markNoticesSeen(jobId); rerender(); } }, t("dismiss")));
 }
 
@@ -181,9 +181,13 @@ function inboxList(messages) {
         h("button", { type: "button", class: "dismiss", onclick: async () => { await markRead(n.id); jobListView(); requestSync(); } }, t("got_it"))))));
 }
 
-function unmetSuffix(notice) {
+// Why the server refused a change, in its own words (/app/registry.js), which change it was,
+// and what the completion rule still misses.
+function refusal(notice) {
   const unmet = notice.details?.unmet;
-  return unmet?.length ? `: ${unmet.map((u) => label(u.label)).join("、")}` : "";
+  let reason = reasonText(notice.reason);
+  if (unmet?.length) reason = t("still_missing_items", { reason, items: unmet.map((u) => label(u.label)).join(t("list_sep")) });
+  return notice.type ? t("rejected_change", { what: changeName(notice.type), reason }) : t("rejected", { reason });
 }
 
 // --- one job -----------------------------------------------------------------------------
