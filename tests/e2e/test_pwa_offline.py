@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import func, select
 
+from fieldapp.core import job_types
 from fieldapp.messages import MESSAGES
 from sync import registry
 from tests.support.browser_kit import PHONE, shot
@@ -154,6 +155,9 @@ def test_whole_job_offline_then_sync(browser, live_server, app, big_photo):
     page.reload()  # the shell comes from the service worker
     page.wait_for_selector(".job-card")
     assert page.locator("#sync-badge").get_attribute("data-state") == "offline"
+    # The job type's name comes from the server's registry (/app/registry.js), precached too.
+    assert job_types.BY_KEY["repair"].label["zh-CN"] + " · FA" in \
+        page.locator(f"[data-job='{job_id}']").inner_text()
     page.click(f"[data-job='{job_id}'] .card-link")
     page.wait_for_selector(".checklist")
     shot(page, "pwa-job-zh-390")

@@ -8,7 +8,6 @@ import json
 import pathlib
 import re
 
-import pytest
 from flask_babel import force_locale
 
 from fieldapp.core import job_types, skills
@@ -58,19 +57,6 @@ def test_the_served_registry_is_what_the_server_registries_say(app, client):
     # Both languages really differ (a missing translation would show English twice).
     assert served["reasons"]["checklist_incomplete"]["zh-CN"] != \
         served["reasons"]["checklist_incomplete"]["en"]
-
-
-def test_every_job_type_needs_known_skills_named_in_both_languages():
-    for kind in job_types.TYPES:
-        assert kind.skills and set(kind.skills) <= set(skills.BY_KEY), kind.key
-    for skill in skills.SKILLS:
-        assert skill.label["zh-CN"] and skill.label["en"] and \
-            skill.label["zh-CN"] != skill.label["en"], skill.key
-
-
-def test_a_job_type_with_an_unknown_skill_is_refused():
-    with pytest.raises(ValueError, match="welding"):
-        job_types.JobType("x", {"zh-CN": "某", "en": "X"}, (1, "hours"), skills=("welding",))
 
 
 def test_the_registry_is_revalidated_not_refetched(client):
