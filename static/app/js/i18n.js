@@ -1,4 +1,4 @@
-// The app's one message catalogue, zh-CN first (the technicians' language) and English.
+// The phone's own words, zh-CN first (the technicians' language) and English.
 // What the server names (job types, skills, kinds of change, why a change was refused) is not
 // here: it comes from the server's registries, /app/registry.js, precached with the shell.
 import { REGISTRY } from "/app/registry.js";
@@ -228,7 +228,6 @@ export const statusName = (s) => STATUS[current][s] || s;
 export const moveName = (s) => MOVE[current][s] || statusName(s);
 // Names the server's registries give (/app/registry.js), in the current language.
 export const jobTypeName = (key) => label(REGISTRY.job_types[key]?.label) || key;
-export const skillName = (key) => label(REGISTRY.skills[key]?.label) || key;
 export const changeName = (type) => label(REGISTRY.mutation_types[type]?.label) || type;
 export const reasonText = (code) => label(REGISTRY.reasons[code]) || code;
 
