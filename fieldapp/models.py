@@ -4,7 +4,6 @@ from fieldapp.accounts.models import Device, LoginFailure, User  # noqa: F401
 from fieldapp.blobs.models import Blob, BlobUpload  # noqa: F401
 from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob  # noqa: F401
 from fieldapp.jobs.models import (  # noqa: F401
-    AuditTrailIsAppendOnly,
     ChecklistAnswer,
     ChecklistItem,
     ChecklistTemplate,
@@ -23,7 +22,7 @@ from fieldapp.jobs.models import (  # noqa: F401
     SyncRemoval,
 )
 from fieldapp.notifications.models import Delivery, Notification  # noqa: F401
-from fieldapp.orm import Base, UTCDateTime, new_id  # noqa: F401
+from fieldapp.orm import AuditTrailIsAppendOnly, Base, UTCDateTime, new_id  # noqa: F401
 from fieldapp.parts.models import PartsRequest, Takeback  # noqa: F401
 from fieldapp.scheduler.models import RuleFiring, SchedulerLease  # noqa: F401
 from fieldapp.sealing.models import Seal  # noqa: F401

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -12,13 +11,19 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.accounts.models import User
 from fieldapp.jobs.models import Customer, Job
-from fieldapp.orm import AuditTrailIsAppendOnly, Base, UTCDateTime, new_id
+from fieldapp.orm import (
+    AuditEventColumns,
+    Base,
+    RecordedByColumns,
+    UTCDateTime,
+    append_only,
+    new_id,
+)
 
 
 class Complaint(Base):
@@ -57,7 +62,7 @@ class Complaint(Base):
     about_technician: Mapped[User | None] = relationship(foreign_keys=[about_technician_id])
 
 
-class ComplaintContact(Base):
+class ComplaintContact(RecordedByColumns, Base):
     """Each call with the complainant, and whether they said they were satisfied."""
 
     __tablename__ = "complaint_contacts"
@@ -67,10 +72,6 @@ class ComplaintContact(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
-    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    by: Mapped[User] = relationship()
 
 
 class ComplaintJob(Base):
@@ -85,7 +86,8 @@ class ComplaintJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ComplaintEvent(Base):
+@append_only("complaint events")
+class ComplaintEvent(AuditEventColumns, Base):
     """The complaint's audit trail: append-only, like JobEvent."""
 
     __tablename__ = "complaint_events"
@@ -93,17 +95,3 @@ class ComplaintEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"))
-    type: Mapped[str] = mapped_column(String(40))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor_role: Mapped[str | None] = mapped_column(String(16))
-    device_id: Mapped[str | None] = mapped_column(String(36))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
-    server_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    actor: Mapped[User | None] = relationship()
-
-
-@event.listens_for(ComplaintEvent, "before_update")
-@event.listens_for(ComplaintEvent, "before_delete")
-def _refuse_complaint_event_change(mapper, connection, target):
-    raise AuditTrailIsAppendOnly("complaint events are never changed or deleted")

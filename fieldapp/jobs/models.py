@@ -15,12 +15,19 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.accounts.models import User
-from fieldapp.orm import AuditTrailIsAppendOnly, Base, UTCDateTime, new_id
+from fieldapp.orm import (
+    AuditEventColumns,
+    Base,
+    RecordedByColumns,
+    TimeOfRecordColumns,
+    UTCDateTime,
+    append_only,
+    new_id,
+)
 
 
 class Customer(Base):
@@ -154,7 +161,7 @@ class SyncRemoval(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger)
 
 
-class ChecklistAnswer(Base):
+class ChecklistAnswer(TimeOfRecordColumns, Base):
     __tablename__ = "checklist_answers"
     __table_args__ = (UniqueConstraint("job_id", "item_key"),)
 
@@ -166,9 +173,6 @@ class ChecklistAnswer(Base):
     answered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str | None] = mapped_column(String(36))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
-    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone's raw clock
-    # Issue 16: when it was answered (corrected device time).
-    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Photo(Base):
@@ -192,7 +196,7 @@ class Photo(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Signature(Base):
+class Signature(TimeOfRecordColumns, Base):
     __tablename__ = "signatures"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -203,12 +207,9 @@ class Signature(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
-    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Issue 16: when it was signed (corrected device time).
-    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Note(Base):
+class Note(TimeOfRecordColumns, Base):
     __tablename__ = "notes"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -218,14 +219,11 @@ class Note(Base):
     device_id: Mapped[str | None] = mapped_column(String(36))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (server)
-    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Issue 16: when it was written (corrected device time).
-    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship()
 
 
-class ContactAttempt(Base):
+class ContactAttempt(RecordedByColumns, Base):
     """A phone call to the customer; reaching them stops the first-contact clock."""
 
     __tablename__ = "contact_attempts"
@@ -234,8 +232,6 @@ class ContactAttempt(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SlaClock(Base):
@@ -264,7 +260,7 @@ class SlaClock(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Review(Base):
+class Review(RecordedByColumns, Base):
     """A supervisor's decision on a completed job."""
 
     __tablename__ = "reviews"
@@ -273,10 +269,6 @@ class Review(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
-    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    by: Mapped[User] = relationship()
 
 
 class Conflict(Base):
@@ -300,31 +292,15 @@ class Conflict(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
 
 
-class JobEvent(Base):
-    """The job's audit trail: append-only (see the guard below)."""
+@append_only("job events")
+class JobEvent(AuditEventColumns, TimeOfRecordColumns, Base):
+    """The job's audit trail: append-only."""
 
     __tablename__ = "job_events"
     __table_args__ = (Index("ix_events_job", "job_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
-    type: Mapped[str] = mapped_column(String(40))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor_role: Mapped[str | None] = mapped_column(String(16))
-    device_id: Mapped[str | None] = mapped_column(String(36))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
-    server_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Issue 16: when it happened (corrected device time; the server's for office changes).
-    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    actor: Mapped[User | None] = relationship()
-
-
-@event.listens_for(JobEvent, "before_update")
-@event.listens_for(JobEvent, "before_delete")
-def _refuse_event_change(mapper, connection, target):
-    raise AuditTrailIsAppendOnly("job events are never changed or deleted")
 
 
 class Counter(Base):

@@ -8,11 +8,10 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapp.orm import AuditTrailIsAppendOnly, Base, UTCDateTime
+from fieldapp.orm import Base, UTCDateTime, append_only
 
 
 class Setting(Base):
@@ -22,6 +21,7 @@ class Setting(Base):
     value: Mapped[object] = mapped_column(JSON)
 
 
+@append_only("setting changes")
 class SettingChange(Base):
     """Who changed a setting, when, from what to what (append-only)."""
 
@@ -33,9 +33,3 @@ class SettingChange(Base):
     new: Mapped[object] = mapped_column(JSON)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-@event.listens_for(SettingChange, "before_update")
-@event.listens_for(SettingChange, "before_delete")
-def _refuse_setting_change_change(mapper, connection, target):
-    raise AuditTrailIsAppendOnly("setting changes are never changed or deleted")
