@@ -149,6 +149,12 @@ def same_site_path(target: str | None, default: str, inside: tuple[str, ...] = (
     return target
 
 
+def document_language() -> str:
+    """The language a PDF (report, receipt, repair slip) is asked for: `?lang=`, else the
+    caller's, else Chinese."""
+    return request.args.get("lang") or str(get_locale() or "zh")
+
+
 @bp.route("/lang/<code>")
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:

@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,7 +29,7 @@ from fieldapp.notifications import service
 from fieldapp.notifications import service as notifications
 from fieldapp.parts.documents import pdf_response
 from fieldapp.parts.models import Takeback
-from fieldapp.web import domain_ctx
+from fieldapp.web import document_language, domain_ctx
 
 
 class ReadForm(FlaskForm):
@@ -83,7 +82,7 @@ def takeback_pdf_response(receipt_id: str, kind: str):
     if takeback is None:
         abort(404)
     return pdf_response(takeback, "receipt" if kind == "receipt" else "slip",
-                        request.args.get("lang") or str(get_locale() or "zh"))
+                        document_language())
 
 
 def email_customer(job: Job) -> str | None:

@@ -6,7 +6,6 @@ from fieldapp.accounts.models import LoginFailure
 from fieldapp.extensions import db, sign_in_limits
 from fieldapp.web import clock, domain_ctx
 
-from .auth_tokens import token_required
 from .errors import error_response
 from .parsing import ApiBlueprint as Blueprint
 from .schemas import LoginResultSchema, LoginSchema, MeSchema
@@ -38,9 +37,7 @@ def login(body):
     return jsonify({"token": token, "device_id": device.id, "user": user.public()})
 
 
-@blp.route("/logout", methods=["POST"])
-@token_required()
-@blp.response(204)
+@blp.endpoint("POST", "/logout", answers=(204,))
 def logout():
     """Revoke this device's token. When the call also carries the same user's web session
     (the phone app signing out in the browser it was signed in with), that session ends
@@ -55,9 +52,7 @@ def logout():
     return "", 204
 
 
-@blp.route("/me", methods=["GET"])
-@token_required()
-@blp.response(200, MeSchema)
+@blp.endpoint("GET", "/me", answers=(200, MeSchema))
 @blp.alt_response(401, description="Token missing, unknown or revoked")
 def me():
     """The signed-in user and device."""

@@ -14,10 +14,10 @@ from fieldapp.jobs.service import CONTACT_OUTCOMES, PRIORITIES
 from fieldapp.jobs.views import clocks_for, job_summary
 from fieldapp.web import clock, domain_ctx
 
-from .auth_tokens import api_actor, token_required
-from .errors import errors_doc
+from .auth_tokens import api_actor
+from .changes import changing
 from .parsing import ApiBlueprint as Blueprint
-from .schemas import JobSchema, RowId, SlaClockSchema, Strict, StrictBoolean
+from .schemas import AuditEventOutSchema, JobSchema, RowId, SlaClockSchema, Strict, StrictBoolean
 
 blp = Blueprint("api_complaints", __name__, url_prefix="/api/v1/complaints",
                 description="Complaints: intake, classification, escalation, contacts, "
@@ -135,13 +135,7 @@ class SpawnedJobSchema(Schema):
     status = fields.String()
 
 
-class ComplaintEventSchema(Schema):
-    id = fields.Integer()
-    type = fields.String()
-    data = fields.Dict()
-    actor_id = fields.Integer(allow_none=True)
-    actor_role = fields.String(allow_none=True)
-    actor = fields.String(allow_none=True)
+class ComplaintEventSchema(AuditEventOutSchema):
     server_at = fields.String()
 
 
@@ -162,6 +156,11 @@ class ComplaintListSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+# What a change to a complaint may answer besides its shape's errors.
+COMPLAINT_REFUSES = {409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
+                          "the complaint's status refuses this change"}
+
+
 def _detail(complaint: Complaint, status: int = 200):
     db.session.refresh(complaint)
     response = jsonify(complaint_service.detail(db.session, complaint, clock().now()))
@@ -169,11 +168,9 @@ def _detail(complaint: Complaint, status: int = 200):
     return response
 
 
-@blp.route("", methods=["POST"])
-@errors_doc({404: "job_not_found: no job with this job_id"})
-@token_required(DISPATCH_ROLES)
-@blp.arguments(ComplaintCreateSchema)
-@blp.response(201, ComplaintDetailSchema)
+@blp.endpoint("POST", "", roles=DISPATCH_ROLES, body=ComplaintCreateSchema,
+              answers=(201, ComplaintDetailSchema),
+              errors={404: "job_not_found: no job with this job_id"})
 def create_complaint(body):
     """Register a complaint; its clocks start now (major: escalation 1 h; coordination 24 h)."""
     complaint = complaint_service.intake(domain_ctx(), api_actor(), body)
@@ -184,11 +181,9 @@ def create_complaint(body):
     return response
 
 
-@blp.route("", methods=["GET"])
-@errors_doc({400: "bad_cursor: the page link is not valid; start from the first page"})
-@token_required(OFFICE_ROLES)
-@blp.arguments(ComplaintListQuerySchema, location="query")
-@blp.response(200, ComplaintListSchema)
+@blp.endpoint("GET", "", roles=OFFICE_ROLES, query=ComplaintListQuerySchema,
+              answers=(200, ComplaintListSchema),
+              errors={400: "bad_cursor: the page link is not valid; start from the first page"})
 def list_complaints(query):
     """Complaints, newest first, by status, severity, reference, phone or name."""
     ctx = domain_ctx()
@@ -202,9 +197,7 @@ def list_complaints(query):
                     "total": page.total, "next_cursor": page.next_cursor})
 
 
-@blp.route("/<complaint_id>", methods=["GET"])
-@token_required(OFFICE_ROLES)
-@blp.response(200, ComplaintDetailSchema)
+@blp.endpoint("GET", "/<complaint_id>", roles=OFFICE_ROLES, answers=(200, ComplaintDetailSchema))
 def get_complaint(complaint_id):
     """One complaint with its clocks, contacts, spawned jobs and audit trail (supervisors
     may read it too)."""
@@ -212,52 +205,32 @@ def get_complaint(complaint_id):
                                                    read_only=True))
 
 
-@blp.route("/<complaint_id>", methods=["PATCH"])
-@errors_doc({409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
-                  "the complaint's status refuses this change"})
-@token_required(DISPATCH_ROLES)
-@blp.arguments(ComplaintPatchSchema)
-@blp.response(200, ComplaintDetailSchema)
+@blp.endpoint("PATCH", "/<complaint_id>", roles=DISPATCH_ROLES, body=ComplaintPatchSchema,
+              answers=(200, ComplaintDetailSchema), errors=COMPLAINT_REFUSES)
 def patch_complaint(body, complaint_id):
     """Move the status (with a note), add a note, or reclassify as major."""
-    ctx = domain_ctx()
-    complaint = complaint_service.get_complaint(ctx, api_actor(), complaint_id,
-                                                for_update=True)
-    complaint_service.update(ctx, api_actor(), complaint, body)
-    db.session.commit()
+    with changing(complaint_service.get_complaint, complaint_id) as (ctx, actor, complaint):
+        complaint_service.update(ctx, actor, complaint, body)
     return _detail(complaint)
 
 
-@blp.route("/<complaint_id>/contacts", methods=["POST"])
-@errors_doc({409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
-                  "the complaint's status refuses this change"})
-@token_required(DISPATCH_ROLES)
-@blp.arguments(ComplaintContactSchema)
-@blp.response(201, ComplaintDetailSchema)
+@blp.endpoint("POST", "/<complaint_id>/contacts", roles=DISPATCH_ROLES, body=ComplaintContactSchema,
+              answers=(201, ComplaintDetailSchema), errors=COMPLAINT_REFUSES)
 def add_contact(body, complaint_id):
     """Log a call with the complainant (reached: whether they are satisfied)."""
-    ctx = domain_ctx()
-    complaint = complaint_service.get_complaint(ctx, api_actor(), complaint_id,
-                                                for_update=True)
-    complaint_service.record_contact(ctx, api_actor(), complaint, body["outcome"],
-                                     body.get("note"), body.get("satisfied"))
-    db.session.commit()
+    with changing(complaint_service.get_complaint, complaint_id) as (ctx, actor, complaint):
+        complaint_service.record_contact(ctx, actor, complaint, body["outcome"],
+                                         body.get("note"), body.get("satisfied"))
     return _detail(complaint, 201)
 
 
-@blp.route("/<complaint_id>/jobs", methods=["POST"])
-@errors_doc({409: "complaint_closed, illegal_complaint_transition, severity_downgrade: "
-                  "the complaint's status refuses this change"})
-@token_required(DISPATCH_ROLES)
-@blp.arguments(ComplaintJobSchema)
-@blp.response(201, SpawnResultSchema, description="The new job and the complaint it is linked to")
+@blp.endpoint("POST", "/<complaint_id>/jobs", roles=DISPATCH_ROLES, body=ComplaintJobSchema,
+              answers=(201, SpawnResultSchema),
+              description="The new job and the complaint it is linked to", errors=COMPLAINT_REFUSES)
 def spawn_job(body, complaint_id):
     """Create a return-visit job (inspection or repair) for the complainant."""
-    ctx = domain_ctx()
-    complaint = complaint_service.get_complaint(ctx, api_actor(), complaint_id,
-                                                for_update=True)
-    job = complaint_service.spawn_job(ctx, api_actor(), complaint, body)
-    db.session.commit()
+    with changing(complaint_service.get_complaint, complaint_id) as (ctx, actor, complaint):
+        job = complaint_service.spawn_job(ctx, actor, complaint, body)
     db.session.refresh(job)
     now = clock().now()
     out = {"job": job_summary(job, g.api_user, clocks_for(db.session, [job.id])[job.id], now),

@@ -1,7 +1,6 @@
 from datetime import datetime, time, timedelta
 
-from flask import g, jsonify, request, url_for
-from flask_babel import get_locale
+from flask import g, jsonify, url_for
 from marshmallow import RAISE
 from sqlalchemy import func, select
 
@@ -12,10 +11,10 @@ from fieldapp.faces.shared import email_customer
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.models import Job
 from fieldapp.jobs.views import clocks_for, job_detail, job_summary
-from fieldapp.web import clock, domain_ctx
+from fieldapp.web import clock, document_language, domain_ctx
 
-from .auth_tokens import api_actor, token_required
-from .errors import errors_doc
+from .auth_tokens import api_actor
+from .changes import changing
 from .parsing import ApiBlueprint as Blueprint
 from .schemas import (
     ContactSchema,
@@ -31,6 +30,9 @@ from .schemas import (
 blp = Blueprint("api_jobs", __name__, url_prefix="/api/v1/jobs",
                 description="Intake, the job list, dispatcher changes, contact log, review.")
 
+# What a change to a job may answer besides its shape's errors.
+JOB_REFUSES = {409: "job_closed, illegal_transition: the job's status refuses this change"}
+
 
 def _detail(job: Job, status: int = 200):
     db.session.refresh(job)
@@ -39,10 +41,8 @@ def _detail(job: Job, status: int = 200):
     return response
 
 
-@blp.route("", methods=["POST"])
-@token_required(DISPATCH_ROLES)
-@blp.arguments(JobCreateSchema)
-@blp.response(201, JobDetailSchema)
+@blp.endpoint("POST", "", roles=DISPATCH_ROLES, body=JobCreateSchema,
+              answers=(201, JobDetailSchema))
 def create_job(body):
     """Intake: the after-sales problem registration form becomes a job."""
     job = job_service.intake(domain_ctx(), api_actor(), body)
@@ -52,11 +52,9 @@ def create_job(body):
     return response
 
 
-@blp.route("", methods=["GET"])
-@token_required()
 # unknown=RAISE: a misspelt filter (?statuss=) is a 422 naming it, not the whole list.
-@blp.arguments(JobListQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, JobListSchema)
+@blp.endpoint("GET", "", query=JobListQuerySchema, query_options={"unknown": RAISE},
+              answers=(200, JobListSchema))
 def list_jobs(query):
     """Jobs, newest first; a technician sees only their own."""
     stmt = select(Job)
@@ -80,79 +78,56 @@ def list_jobs(query):
                     "total": total, "limit": query["limit"], "offset": query["offset"]})
 
 
-@blp.route("/<job_id>", methods=["GET"])
-@token_required()
-@blp.response(200, JobDetailSchema)
+@blp.endpoint("GET", "/<job_id>", answers=(200, JobDetailSchema))
 def get_job(job_id):
     """One job with its answers, photos, signatures, notes, events and conflicts."""
     job = job_service.get_job(domain_ctx(), api_actor(), job_id)
     return _detail(job)
 
 
-@blp.route("/<job_id>", methods=["PATCH"])
-@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
-@token_required(DISPATCH_ROLES)
-@blp.arguments(JobPatchSchema)
-@blp.response(200, JobDetailSchema)
+@blp.endpoint("PATCH", "/<job_id>", roles=DISPATCH_ROLES, body=JobPatchSchema,
+              answers=(200, JobDetailSchema), errors=JOB_REFUSES)
 def patch_job(body, job_id):
     """Dispatcher changes: assign or reassign, reschedule, cancel with a reason."""
-    ctx = domain_ctx()
-    job = job_service.get_job(ctx, api_actor(), job_id, for_update=True)
-    job_service.update_job(ctx, api_actor(), job, body)
-    db.session.commit()
+    with changing(job_service.get_job, job_id) as (ctx, actor, job):
+        job_service.update_job(ctx, actor, job, body)
     return _detail(job)
 
 
-@blp.route("/<job_id>/contact", methods=["POST"])
-@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
-@token_required(DISPATCH_ROLES)
-@blp.arguments(ContactSchema)
-@blp.response(201, JobDetailSchema)
+@blp.endpoint("POST", "/<job_id>/contact", roles=DISPATCH_ROLES, body=ContactSchema,
+              answers=(201, JobDetailSchema), errors=JOB_REFUSES)
 def contact(body, job_id):
     """Record a phone call to the customer; reaching them meets the first-contact clock."""
-    ctx = domain_ctx()
-    job = job_service.get_job(ctx, api_actor(), job_id, for_update=True)
-    job_service.record_contact(ctx, api_actor(), job, body["outcome"], body.get("note"))
-    db.session.commit()
+    with changing(job_service.get_job, job_id) as (ctx, actor, job):
+        job_service.record_contact(ctx, actor, job, body["outcome"], body.get("note"))
     return _detail(job, 201)
 
 
-@blp.route("/<job_id>/notes", methods=["POST"])
-@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
-@token_required(OFFICE_ROLES)
-@blp.arguments(NoteInSchema)
-@blp.response(201, JobDetailSchema)
+@blp.endpoint("POST", "/<job_id>/notes", roles=OFFICE_ROLES, body=NoteInSchema,
+              answers=(201, JobDetailSchema), errors=JOB_REFUSES)
 def add_note(body, job_id):
     """An office note on the job (the technician sees it on the phone)."""
-    ctx = domain_ctx()
-    job = job_service.get_job(ctx, api_actor(), job_id, for_update=True)
-    job_service.add_note(ctx, api_actor(), job, body["text"])
-    db.session.commit()
+    with changing(job_service.get_job, job_id) as (ctx, actor, job):
+        job_service.add_note(ctx, actor, job, body["text"])
     return _detail(job, 201)
 
 
-@blp.route("/<job_id>/review", methods=["POST"])
-@errors_doc({409: "job_closed, illegal_transition: the job's status refuses this change"})
-@token_required(REVIEW_ROLES)
-@blp.arguments(ReviewSchema)
-@blp.response(200, JobDetailSchema)
+@blp.endpoint("POST", "/<job_id>/review", roles=REVIEW_ROLES, body=ReviewSchema,
+              answers=(200, JobDetailSchema), errors=JOB_REFUSES)
 def review(body, job_id):
     """Supervisor decision: approve a completed job, or send it back with a comment."""
-    ctx = domain_ctx()
-    job = job_service.get_job(ctx, api_actor(), job_id, for_update=True)
-    job_service.review(ctx, api_actor(), job, body["decision"], body.get("comment"))
-    db.session.commit()
+    with changing(job_service.get_job, job_id) as (ctx, actor, job):
+        job_service.review(ctx, actor, job, body["decision"], body.get("comment"))
     if body["decision"] == "approve":
         email_customer(job)
     return _detail(job)
 
 
-@blp.route("/<job_id>/report.pdf", methods=["GET"])
-@token_required(OFFICE_ROLES)
-@blp.response(200, content_type="application/pdf")
+@blp.endpoint("GET", "/<job_id>/report.pdf", roles=OFFICE_ROLES, answers=(200,),
+              content_type="application/pdf")
 def report_pdf(job_id):
     """The service report (服务记录单) as a PDF; `?lang=en` or `zh` (else the caller's
     language). Office roles only."""
 
     job = job_service.get_job(domain_ctx(), api_actor(), job_id)
-    return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))
+    return pdf_response(job, document_language())

@@ -11,7 +11,6 @@ from fieldapp.notifications import service
 from fieldapp.notifications.models import Notification
 from fieldapp.web import domain_ctx
 
-from .auth_tokens import token_required
 from .parsing import ApiBlueprint as Blueprint
 from .schemas import QueryFlag, RowId, Strict
 
@@ -43,10 +42,7 @@ class NotificationQuerySchema(Strict):
                       metadata={"description": "the next page: older than this id"})
 
 
-@blp.route("", methods=["GET"])
-@token_required()
-@blp.arguments(NotificationQuerySchema, location="query")
-@blp.response(200, NotificationListSchema)
+@blp.endpoint("GET", "", query=NotificationQuerySchema, answers=(200, NotificationListSchema))
 def list_notifications(query):
     """The signed-in user's notifications, newest first, and how many are unread."""
     rows = service.for_user(db.session, g.api_user.id, unread_only=query["unread"],
@@ -55,9 +51,7 @@ def list_notifications(query):
                     "unread": service.unread_count(db.session, g.api_user.id)})
 
 
-@blp.route("/<int:notification_id>/read", methods=["POST"])
-@token_required()
-@blp.response(200, NotificationSchema)
+@blp.endpoint("POST", "/<int:notification_id>/read", answers=(200, NotificationSchema))
 def read_notification(notification_id):
     """Mark one of the user's notifications read (another user's is not found)."""
     begin_write(db.session)
@@ -70,9 +64,7 @@ def read_notification(notification_id):
     return jsonify(service.public(row))
 
 
-@blp.route("/read-all", methods=["POST"])
-@token_required()
-@blp.response(200, NotificationListSchema)
+@blp.endpoint("POST", "/read-all", answers=(200, NotificationListSchema))
 def read_all():
     """Mark all of the user's notifications read."""
     begin_write(db.session)

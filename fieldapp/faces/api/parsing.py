@@ -13,6 +13,9 @@ from webargs.core import is_json
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from .auth_tokens import token_required
+from .errors import errors_doc
+
 # Deeper than anything the phone or the desk sends (a mutation's args are 2-3 levels): a
 # body nested more deeply is refused before any code walks it (Python's own parser raises
 # RecursionError from about 1000 levels, and other recursive code gives up sooner).
@@ -114,6 +117,32 @@ class FieldParser(FlaskParser):
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
-    """Every API blueprint: its @arguments read bodies with FieldParser."""
+    """Every API blueprint: its @arguments read bodies with FieldParser, and `endpoint`
+    declares an operation in one place."""
 
     ARGUMENTS_PARSER = FieldParser()
+
+    def endpoint(self, method: str | list[str], rule: str, *, roles=None, query=None,
+                 body=None, answers: tuple = (200,), errors: dict | None = None,
+                 query_options: dict | None = None, parameters: list | None = None,
+                 **response_options):
+        """One API operation, the one way: its route (one method or a list); the errors it
+        gives beyond those its shape shows (`errors_doc`); a device token, and one of
+        `roles` unless None (any signed-in user); its query-string or JSON-body schema; its
+        answer (status, then schema). The same stack as writing each decorator by hand, in
+        the same order; `blp.doc` and `blp.alt_response` go below it."""
+
+        def declare(view):
+            view = self.response(*answers, **response_options)(view)
+            if body is not None:
+                view = self.arguments(body)(view)
+            if query is not None:
+                view = self.arguments(query, location="query", **(query_options or {}))(view)
+            view = token_required(roles)(view)
+            if errors:
+                view = errors_doc(errors)(view)
+            methods = [method] if isinstance(method, str) else list(method)
+            route_options = {} if parameters is None else {"parameters": parameters}
+            return self.route(rule, methods=methods, **route_options)(view)
+
+        return declare

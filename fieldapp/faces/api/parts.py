@@ -4,8 +4,7 @@
 PDFs. Technicians see only their own jobs' rows; decisions are supervisors' and admins'."""
 from datetime import timedelta
 
-from flask import g, jsonify, request
-from flask_babel import get_locale
+from flask import g, jsonify
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
@@ -15,12 +14,11 @@ from fieldapp.extensions import db
 from fieldapp.parts import service as parts_service
 from fieldapp.parts.documents import pdf_response
 from fieldapp.parts.models import PartsRequest, Takeback
-from fieldapp.web import clock, domain_ctx
+from fieldapp.web import clock, document_language, domain_ctx
 
-from .auth_tokens import api_actor, token_required
-from .errors import errors_doc
+from .auth_tokens import api_actor
 from .parsing import ApiBlueprint as Blueprint
-from .schemas import QueryFlag, Strict
+from .schemas import QueryFlag, Strict, offset_page_schema
 
 blp = Blueprint("api_parts", __name__, url_prefix="/api/v1/parts-requests",
                 description="Parts requests from the phone: the after-sales queue, decisions "
@@ -76,11 +74,7 @@ class PartsRequestSchema(Schema):
     released_by = fields.String(allow_none=True)
 
 
-class PartsListSchema(Schema):
-    items = fields.List(fields.Nested(PartsRequestSchema))
-    total = fields.Integer()
-    limit = fields.Integer()
-    offset = fields.Integer()
+PartsListSchema = offset_page_schema("PartsListSchema", PartsRequestSchema)
 
 
 class TakebackListQuerySchema(Strict):
@@ -130,10 +124,7 @@ def _page(stmt, order, limit, offset):
     return total, rows
 
 
-@blp.route("", methods=["GET"])
-@token_required()
-@blp.arguments(PartsListQuerySchema, location="query")
-@blp.response(200, PartsListSchema)
+@blp.endpoint("GET", "", query=PartsListQuerySchema, answers=(200, PartsListSchema))
 def list_parts(query):
     """Parts requests, oldest first (the queue's order); a technician sees only their jobs'."""
     stmt = parts_service.parts_query(g.api_user, query.get("status"), query.get("kind"),
@@ -144,20 +135,16 @@ def list_parts(query):
                     "limit": query["limit"], "offset": query["offset"]})
 
 
-@blp.route("/<request_id>", methods=["GET"])
-@token_required()
-@blp.response(200, PartsRequestSchema)
+@blp.endpoint("GET", "/<request_id>", answers=(200, PartsRequestSchema))
 def get_parts(request_id):
     """One parts request."""
     return jsonify(parts_service.parts_dict(
         parts_service.get_request(domain_ctx(), api_actor(), request_id)))
 
 
-@blp.route("/<request_id>/decision", methods=["POST"])
-@errors_doc({409: "already_decided: this parts request was already decided"})
-@token_required(REVIEW_ROLES)
-@blp.arguments(DecisionSchema)
-@blp.response(200, PartsRequestSchema)
+@blp.endpoint("POST", "/<request_id>/decision", roles=REVIEW_ROLES, body=DecisionSchema,
+              answers=(200, PartsRequestSchema),
+              errors={409: "already_decided: this parts request was already decided"})
 def decide(body, request_id):
     """Approve (with the cause) or refuse (with a reason); the approver is recorded."""
     parts = parts_service.decide(domain_ctx(), api_actor(), request_id, body["decision"],
@@ -166,11 +153,9 @@ def decide(body, request_id):
     return jsonify(parts_service.parts_dict(parts))
 
 
-@blp.route("/<request_id>/release", methods=["POST"])
-@errors_doc({409: "parts_not_approved, already_released: not released"})
-@token_required(OFFICE_ROLES)
-@blp.arguments(ReleaseSchema)
-@blp.response(200, PartsRequestSchema)
+@blp.endpoint("POST", "/<request_id>/release", roles=OFFICE_ROLES, body=ReleaseSchema,
+              answers=(200, PartsRequestSchema),
+              errors={409: "parts_not_approved, already_released: not released"})
 def release(body, request_id):
     """The warehouse release (出库): refused unless the request is approved."""
     parts = parts_service.release(domain_ctx(), api_actor(), request_id)
@@ -178,10 +163,7 @@ def release(body, request_id):
     return jsonify(parts_service.parts_dict(parts))
 
 
-@takeback_blp.route("", methods=["GET"])
-@token_required()
-@takeback_blp.arguments(TakebackListQuerySchema, location="query")
-@takeback_blp.response(200, TakebackListSchema)
+@takeback_blp.endpoint("GET", "", query=TakebackListQuerySchema, answers=(200, TakebackListSchema))
 def list_takebacks(query):
     """Take-back receipts, oldest first; `overdue=true` only those out too long."""
     now = clock().now()
@@ -208,9 +190,7 @@ def _takeback(receipt_id: str) -> Takeback:
     return takeback
 
 
-@takeback_blp.route("/<receipt_id>", methods=["GET"])
-@token_required()
-@takeback_blp.response(200, TakebackSchema)
+@takeback_blp.endpoint("GET", "/<receipt_id>", answers=(200, TakebackSchema))
 def get_takeback(receipt_id):
     """One receipt."""
     takeback = _takeback(receipt_id)
@@ -218,21 +198,17 @@ def get_takeback(receipt_id):
         takeback, clock().now(), parts_service.overdue_days(db.session))})
 
 
-@takeback_blp.route("/<receipt_id>/receipt.pdf", methods=["GET"])
-@token_required(OFFICE_ROLES)
-@takeback_blp.response(200, content_type="application/pdf")
+@takeback_blp.endpoint("GET", "/<receipt_id>/receipt.pdf", roles=OFFICE_ROLES, answers=(200,),
+                       content_type="application/pdf")
 def receipt_pdf(receipt_id):
     """The take-back receipt (取件收据) as a PDF; `?lang=en` or `zh`."""
 
-    return pdf_response(_takeback(receipt_id), "receipt",
-                        request.args.get("lang") or str(get_locale() or "zh"))
+    return pdf_response(_takeback(receipt_id), "receipt", document_language())
 
 
-@takeback_blp.route("/<receipt_id>/repair-slip.pdf", methods=["GET"])
-@token_required(OFFICE_ROLES)
-@takeback_blp.response(200, content_type="application/pdf")
+@takeback_blp.endpoint("GET", "/<receipt_id>/repair-slip.pdf", roles=OFFICE_ROLES, answers=(200,),
+                       content_type="application/pdf")
 def slip_pdf(receipt_id):
     """The repair slip (维修单) the customer signs on return, as a PDF."""
 
-    return pdf_response(_takeback(receipt_id), "slip",
-                        request.args.get("lang") or str(get_locale() or "zh"))
+    return pdf_response(_takeback(receipt_id), "slip", document_language())

@@ -9,8 +9,7 @@ from fieldapp.extensions import db
 from fieldapp.visits import service as visit_service
 from fieldapp.web import clock, domain_ctx
 
-from .auth_tokens import api_actor, token_required
-from .errors import errors_doc
+from .auth_tokens import api_actor
 from .parsing import ApiBlueprint as Blueprint
 from .schemas import Strict
 
@@ -66,10 +65,8 @@ class ReturnVisitListSchema(Schema):
     items = fields.List(fields.Nested(ReturnVisitSchema))
 
 
-@blp.route("", methods=["GET"])
-@token_required(OFFICE_ROLES)
-@blp.arguments(ReturnVisitQuerySchema, location="query")
-@blp.response(200, ReturnVisitListSchema)
+@blp.endpoint("GET", "", roles=OFFICE_ROLES, query=ReturnVisitQuerySchema,
+              answers=(200, ReturnVisitListSchema))
 def list_return_visits(query):
     """Return visits; unanswered (`status=due`) oldest due first, else newest first."""
     now = clock().now()
@@ -78,11 +75,9 @@ def list_return_visits(query):
     return jsonify({"items": [visit_service.as_dict(v, now) for v in visits]})
 
 
-@blp.route("/<int:visit_id>/result", methods=["POST"])
-@errors_doc({409: "return_visit_answered: the first answer stands"})
-@token_required(OFFICE_ROLES)
-@blp.arguments(ReturnVisitResultSchema)
-@blp.response(200, ReturnVisitSchema)
+@blp.endpoint("POST", "/<int:visit_id>/result", roles=OFFICE_ROLES, body=ReturnVisitResultSchema,
+              answers=(200, ReturnVisitSchema),
+              errors={409: "return_visit_answered: the first answer stands"})
 def record_result(body, visit_id):
     """Record the office's call: once. A score of 3 or less opens a complaint; open issues
     open a follow-up repair job; a second answer is refused (409) and changes nothing."""
@@ -94,10 +89,9 @@ def record_result(body, visit_id):
     return jsonify(visit_service.as_dict(visit, clock().now()))
 
 
-@blp.route("/<int:visit_id>/resend", methods=["POST"])
-@errors_doc({409: "return_visit_answered, no_customer_contact: no new link"})
-@token_required(OFFICE_ROLES)
-@blp.response(200, ReturnVisitSchema)
+@blp.endpoint("POST", "/<int:visit_id>/resend", roles=OFFICE_ROLES,
+              answers=(200, ReturnVisitSchema),
+              errors={409: "return_visit_answered, no_customer_contact: no new link"})
 def resend_survey(visit_id):
     """Send the customer a new survey link, valid 14 days; the old link stops working.
     Refused (409) once the visit is answered or when the customer has neither a phone

@@ -316,13 +316,19 @@ class NoteOutSchema(Schema):
     device_at = fields.String(allow_none=True)
 
 
-class EventOutSchema(Schema):
+class AuditEventOutSchema(Schema):
+    """An entry of an audit trail (a job's events, a complaint's): what the subclasses
+    share, first."""
+
     id = fields.Integer()
     type = fields.String()
     data = fields.Dict()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String(allow_none=True)
     actor = fields.String(allow_none=True)
+
+
+class EventOutSchema(AuditEventOutSchema):
     device_id = fields.String(allow_none=True)
     at = fields.String(allow_none=True, metadata=_AT)
     server_at = fields.String(metadata=_RECEIVED_AT)
@@ -343,11 +349,14 @@ class JobDetailSchema(JobSchema):
     seal = fields.Dict(allow_none=True)
 
 
-class JobListSchema(Schema):
-    items = fields.List(fields.Nested(JobSchema))
-    total = fields.Integer()
-    limit = fields.Integer()
-    offset = fields.Integer()
+def offset_page_schema(name: str, item: type[Schema]) -> type[Schema]:
+    """The schema of one page of a list read by limit and offset: `items`, `total` (all the
+    matching rows), `limit`, `offset`."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)), "total": fields.Integer(),
+                             "limit": fields.Integer(), "offset": fields.Integer()}, name=name)
+
+
+JobListSchema = offset_page_schema("JobListSchema", JobSchema)
 
 
 # --- sync

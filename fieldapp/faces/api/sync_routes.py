@@ -13,8 +13,7 @@ from sync import engine
 from sync import pull as pull_engine
 from sync.blobs import SHA256_RE, TooLarge
 
-from .auth_tokens import token_required
-from .errors import error_response, errors_doc
+from .errors import error_response
 from .parsing import ApiBlueprint as Blueprint
 from .schemas import PullQuerySchema, PullResultSchema, PushResultSchema, PushSchema
 
@@ -22,13 +21,11 @@ blp = Blueprint("api_sync", __name__, url_prefix="/api/v1",
                 description="The offline phone's sync protocol (docs/sync-protocol.md).")
 
 
-@blp.route("/sync/push", methods=["POST"])
-@errors_doc({400: "bad_request (not a JSON object, or not UTF-8 JSON nested at most 64 "
-                  "levels), bad_batch, batch_too_large, bad_seq, bad_mutation",
-             403: "device_mismatch: the token belongs to another device"})
-@token_required()
+@blp.endpoint("POST", "/sync/push", answers=(200, PushResultSchema),
+              errors={400: "bad_request (not a JSON object, or not UTF-8 JSON nested at most 64 "
+                           "levels), bad_batch, batch_too_large, bad_seq, bad_mutation",
+                      403: "device_mismatch: the token belongs to another device"})
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushSchema}}})
-@blp.response(200, PushResultSchema)
 @blp.alt_response(409, description="seq_gap: details.expected_seq says where to resume")
 def push():
     """Send the device's mutations; each answers applied, duplicate, rejected, conflict or
@@ -49,10 +46,7 @@ def push():
     return jsonify({"last_seq": outcome.last_seq, "results": outcome.results})
 
 
-@blp.route("/sync/pull", methods=["GET"])
-@token_required()
-@blp.arguments(PullQuerySchema, location="query")
-@blp.response(200, PullResultSchema)
+@blp.endpoint("GET", "/sync/pull", query=PullQuerySchema, answers=(200, PullResultSchema))
 def pull(query):
     """Changes to this user's jobs and the checklist templates since `cursor`."""
     device = g.api_device
@@ -74,14 +68,13 @@ SHA256_PARAMETER = {"in": "path", "name": "sha256", "schema": {
     "description": "the SHA-256 of the bytes, 64 lowercase hex digits"}}
 
 
-@blp.route("/blobs/<sha256>", methods=["PUT"], parameters=[SHA256_PARAMETER])
-@errors_doc({400: "bad_sha256: not a SHA-256 address (64 lowercase hex digits)",
-             404: None})
-@token_required()
+@blp.endpoint("PUT", "/blobs/<sha256>", parameters=[SHA256_PARAMETER], answers=(201,),
+              description="Stored",
+              errors={400: "bad_sha256: not a SHA-256 address (64 lowercase hex digits)",
+                      404: None})
 @blp.doc(requestBody={"required": True, "content": {
     t: {"schema": {"type": "string", "format": "binary"}}
     for t in ("image/jpeg", "image/png", "image/webp")}})
-@blp.response(201, description="Stored")
 @blp.alt_response(200, description="Already held (same bytes)")
 @blp.alt_response(413, description="Too large")
 @blp.alt_response(415, description="Not a JPEG, PNG or WebP image (checked on the bytes)")
@@ -132,9 +125,8 @@ def _blob_json(stored) -> dict:
             "width": stored.width, "height": stored.height}
 
 
-@blp.route("/blobs/<sha256>", methods=["GET", "HEAD"], parameters=[SHA256_PARAMETER])
-@token_required()
-@blp.response(200, description="The bytes (GET) or that they are held (HEAD)")
+@blp.endpoint(["GET", "HEAD"], "/blobs/<sha256>", parameters=[SHA256_PARAMETER], answers=(200,),
+              description="The bytes (GET) or that they are held (HEAD)")
 @blp.alt_response(404, description="Not held, or not visible to you")
 def get_blob(sha256):
     """Is a blob held (HEAD) and its bytes (GET), for users who uploaded it or may see a job
