@@ -1,6 +1,8 @@
 """Command-line tools: `flask --app app seed-demo`, `create-user`, `init-db`."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -34,6 +36,18 @@ def _refused(error: DomainError) -> click.ClickException:
     with force_locale("zh_CN"):
         chinese = str(text)
     return click.ClickException(f"{error.code}: {english} / {chinese}")
+
+
+@contextmanager
+def _committed_or_refused():
+    """The block's change is committed, or, refused by the rules, rolled back and told to
+    the operator in both languages."""
+    try:
+        yield
+    except DomainError as error:
+        db.session.rollback()
+        raise _refused(error) from None
+    db.session.commit()
 
 
 def _user_named(username: str) -> User:
@@ -73,13 +87,9 @@ def seed_demo_command(if_empty: bool, history: bool):
 def create_user_command(username, role, display_name, phone, email, password):
     """Create an account (the only way to get one in production)."""
     ctx = Ctx(session=db.session, clock=_clock())
-    try:
+    with _committed_or_refused():
         user = accounts.create_user(ctx, username, password, role, display_name or username,
                                     phone=phone, email=email)
-    except DomainError as error:
-        db.session.rollback()
-        raise _refused(error) from None
-    db.session.commit()
     click.echo(f"created {user.role} {user.username} (id {user.id})")
 
 
@@ -89,12 +99,8 @@ def create_user_command(username, role, display_name, phone, email, password):
 def set_password_command(username, password):
     """Give an account a new password; its web sessions end (sign in again)."""
     user = _user_named(username)
-    try:
+    with _committed_or_refused():
         accounts.set_password(user, password)
-    except DomainError as error:
-        db.session.rollback()
-        raise _refused(error) from None
-    db.session.commit()
     click.echo(f"new password set for {user.username}; their web sessions have ended")
 
 

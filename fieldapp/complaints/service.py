@@ -47,6 +47,13 @@ def next_ref(ctx: Ctx) -> str:
     return f"TS{local_day}-{number:04d}"
 
 
+def _require_open_for_dispatch(actor: Actor, complaint: Complaint) -> None:
+    """Only a dispatcher (or admin) changes a complaint, and a closed one no longer changes."""
+    require_role(actor, DISPATCH_ROLES)
+    if complaint.status == rules.CLOSED:
+        raise DomainError("complaint_closed", {"status": complaint.status}, status=409)
+
+
 def get_complaint(ctx: Ctx, actor: Actor, complaint_id: str, for_update: bool = False,
                   read_only: bool = False) -> Complaint:
     """The complaint, for the desk (dispatchers, admins); `read_only` lets supervisors read
@@ -144,9 +151,7 @@ def update(ctx: Ctx, actor: Actor, complaint: Complaint, changes: dict) -> Compl
     - `closed` only from `resolved` and only with the customer satisfied: `customer_satisfied:
       true` here, or the latest contact recorded them satisfied.
     """
-    require_role(actor, DISPATCH_ROLES)
-    if complaint.status == rules.CLOSED:
-        raise DomainError("complaint_closed", {"status": complaint.status}, status=409)
+    _require_open_for_dispatch(actor, complaint)
     now = ctx.now()
     note = (changes.get("note") or "").strip() or None
     changed = False
@@ -270,9 +275,7 @@ def record_contact(ctx: Ctx, actor: Actor, complaint: Complaint, outcome: str,
 
 def spawn_job(ctx: Ctx, actor: Actor, complaint: Complaint, data: dict) -> Job:
     """A return visit for the complainant (an inspection or repair job), linked both ways."""
-    require_role(actor, DISPATCH_ROLES)
-    if complaint.status == rules.CLOSED:
-        raise DomainError("complaint_closed", {"status": complaint.status}, status=409)
+    _require_open_for_dispatch(actor, complaint)
     if data.get("type") not in RETURN_JOB_TYPES:
         raise DomainError("bad_type", {"type": data.get("type"), "allowed": RETURN_JOB_TYPES})
     source = complaint.job
