@@ -101,7 +101,26 @@ class WindowMixin:
         return start, end
 
 
-class IntakeForm(FlaskForm, WindowMixin):
+def visit_fields(day_label) -> tuple:
+    """A form's technician (optional) and visit window fields, made where the form declares
+    them so that they keep their place among its fields."""
+    return (SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
+                        validators=[Optional()]),
+            DayField(day_label, validators=[Optional()]),
+            TimeField(_l("From"), validators=[Optional()]),
+            TimeField(_l("To"), validators=[Optional()]))
+
+
+class VisitForm(FlaskForm, WindowMixin):
+    """A form that may put a technician on a visit (`visit_fields`): with a technician, the
+    day and the start are needed."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self.check_window(need_start=self.technician_id.data is not None) and ok
+
+
+class IntakeForm(VisitForm):
     """The after-sales problem registration form (售后问题登记表)."""
 
     type = SelectField(_l("Job type"),
@@ -124,31 +143,15 @@ class IntakeForm(FlaskForm, WindowMixin):
     priority = RadioField(_l("Priority"),
                           choices=opts([(p, PRIORITY_LABELS[p]) for p in PRIORITIES]),
                           default="normal", validators=[DataRequired()])
-    technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
-                                validators=[Optional()])
-    day = DayField(_l("Visit date"), validators=[Optional()])
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        return self.check_window(need_start=self.technician_id.data is not None) and ok
+    technician_id, day, start, end = visit_fields(_l("Visit date"))
 
 
-class ScheduleForm(FlaskForm, WindowMixin):
+class ScheduleForm(VisitForm):
     """Assign, reassign, unassign or reschedule: one form, one click."""
 
-    technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
-                                validators=[Optional()])
-    day = DayField(_l("Date"), validators=[Optional()])
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
+    technician_id, day, start, end = visit_fields(_l("Date"))
     confirm_overlap = HiddenField()
     next = HiddenField()
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        return self.check_window(need_start=self.technician_id.data is not None) and ok
 
 
 class CancelForm(FlaskForm):
@@ -242,7 +245,7 @@ class ComplaintContactForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
-class ComplaintJobForm(FlaskForm, WindowMixin):
+class ComplaintJobForm(VisitForm):
     type = RadioField(_l("Visit type"),
                       choices=opts([(t, labels.JOB_TYPE[t]) for t in FOLLOW_UP_TYPES]),
                       default="inspection", validators=[DataRequired()])
@@ -251,15 +254,7 @@ class ComplaintJobForm(FlaskForm, WindowMixin):
     product_model = StringField(_l("Product model"), validators=[Optional(), Length(max=200)])
     problem = TextAreaField(_l("What to do"), validators=[
         DataRequired(_l("Describe the problem.")), Length(max=4000)])
-    technician_id = SelectField(_l("Technician"), coerce=optional_int, validate_choice=False,
-                                validators=[Optional()])
-    day = DayField(_l("Visit date"), validators=[Optional()])
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        return self.check_window(need_start=self.technician_id.data is not None) and ok
+    technician_id, day, start, end = visit_fields(_l("Visit date"))
 
 
 class MultiCheckboxField(SelectMultipleField):
