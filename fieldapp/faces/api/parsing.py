@@ -1,7 +1,8 @@
 """How the API reads what a client sends, before any schema sees it: one JSON body parser
 (strict UTF-8, bounded nesting) behind both `request.get_json()` and the flask-smorest
-arguments, and a blueprint whose arguments use it. Whatever a client sends, a malformed body
-is a 4xx JSON error (`bad_request` with a reason, or `json_required`), never a 500."""
+arguments, and a blueprint whose arguments use it (and whose `endpoint` declares an
+operation whole). Whatever a client sends, a malformed body is a 4xx JSON error
+(`bad_request` with a reason, or `json_required`), never a 500."""
 from __future__ import annotations
 
 from typing import Any
