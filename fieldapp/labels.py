@@ -1,4 +1,7 @@
-"""Display names for statuses, job types and roles, translated at render time."""
+"""Display names for statuses, job types and roles, and job events as sentences, translated
+at render time."""
+from datetime import datetime
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -78,3 +81,203 @@ WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), 
 CLOCK_LABELS = {"first_contact": _l("First contact"), "response": _l("Response"),
                 "resolution": _l("Resolution"), "escalation": _l("Escalation"),
                 "coordination": _l("Coordination")}
+
+# Parts requests' values (the review's parts pages, the parts log CSV, the job's timeline).
+PARTS_KIND = {"replacement": _l("Replacement part"), "supplementary": _l("Supplementary part")}
+PARTS_STATUS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"),
+                "refused": _l("Refused"), "released": _l("Released from the warehouse")}
+PARTS_CAUSE = {
+    "missing_in_delivery": _l("Missing in the delivery"),
+    "damaged_in_transit": _l("Damaged in transport"),
+    "manufacturing_defect": _l("Quality (manufacturing) defect"),
+    "installation_damage": _l("Damaged during installation"),
+    "wear": _l("Normal wear"),
+    "customer_damage": _l("Damaged in use (by people)"),
+    "other": _l("Other"),
+}
+REVIEW_DECISION = {"approve": _l("Approved and sealed"), "rework": _l("Sent back for rework")}
+
+
+# --- Events as sentences (issue 17) ---------------------------------------------------------
+# The office reads what happened to a job as one sentence in its own language; the stored
+# event (type, data) keeps its machine codes for the API. Unknown types fall back to their
+# label, never to the code or the raw data.
+
+def _zh() -> bool:
+    locale = get_locale()
+    return locale is None or str(locale).startswith("zh")
+
+
+def _item_labels(items) -> dict:
+    """key -> (label text in the reader's language, kind, options) of a template's items."""
+    out = {}
+    for item in items or ():
+        rule = item.as_rule() if hasattr(item, "as_rule") else item
+        out[rule["key"]] = rule
+    return out
+
+
+def _pick(label: dict | None) -> str:
+    if not label:
+        return ""
+    return label.get("zh-CN" if _zh() else "en") or label.get("en") or ""
+
+
+def _when(value, tz) -> str:
+    """An ISO time in the data as the reader's wall clock, to the minute."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return "—"
+    return (moment.astimezone(tz) if tz is not None else moment).strftime("%m-%d %H:%M")
+
+
+def _with_note(text, note) -> str:
+    note = (str(note).strip() if note is not None else "")
+    return str(_l("%(text)s (%(note)s)", text=text, note=note)) if note else str(text)
+
+
+def answer_value(rule: dict | None, value) -> str:
+    """A checklist answer's value as the reader reads it: 是/否, an option's label."""
+    kind = (rule or {}).get("kind")
+    if value is True:
+        return str(_l("Yes"))
+    if value is False:
+        return str(_l("No"))
+    if value is None:
+        return "—"
+    if kind == "choice":
+        for option in (rule or {}).get("options") or ():
+            if option.get("value") == value:
+                return _pick(option.get("label")) or str(value)
+    return str(value)
+
+
+def event_sentence(type_: str, data: dict | None, *, items=None, users=None, tz=None,
+                   event_labels=None, mutation_labels=None, reasons=None) -> str:
+    """One job event as a sentence in the current locale ("确认「穿鞋套」：是"): who did it is
+    shown beside it. `items` are the job's checklist items, `users` {id: user},
+    `event_labels` {type: label} (the registry's and the office's), `mutation_labels`
+    {mutation type: label}, `reasons` {error code: message}."""
+    d = data or {}
+    rules = _item_labels(items)
+    names = users or {}
+
+    def item(key):
+        return _pick((rules.get(key) or {}).get("label")) or str(_l("an item no longer listed"))
+
+    def user(uid):
+        found = names.get(uid)
+        return getattr(found, "display_name", None) or (
+            found.get("display_name") if isinstance(found, dict) else None) or "—"
+
+    def status(code):
+        return str(STATUS.get(code, _l("an unknown status")))
+
+    if type_ == "created":
+        if d.get("source_job_ref"):
+            return str(_l("Registered job %(ref)s to bring back the product of %(source)s",
+                          ref=d.get("ref", ""), source=d["source_job_ref"]))
+        return str(_l("Registered job %(ref)s", ref=d.get("ref", "")))
+    if type_ == "assigned":
+        if d.get("from_technician_id"):
+            return str(_l("Reassigned from %(old)s to %(new)s",
+                          old=user(d["from_technician_id"]), new=user(d.get("to_technician_id"))))
+        return str(_l("Assigned to %(name)s", name=user(d.get("to_technician_id"))))
+    if type_ == "unassigned":
+        return str(_l("Took the job off %(name)s", name=user(d.get("from_technician_id"))))
+    if type_ == "rescheduled":
+        to = d.get("to") or [None, None]
+        return str(_l("Moved the visit to %(start)s–%(end)s", start=_when(to[0], tz),
+                      end=_when(to[1], tz)[-5:]))
+    if type_ == "contact":
+        text = str(_l("Called the customer: %(outcome)s",
+                      outcome=OUTCOME_LABELS.get(d.get("outcome"), _l("no result noted"))))
+        return _with_note(text, d.get("note"))
+    if type_ == "status":
+        to = d.get("to")
+        if to == "approved":
+            text = str(_l("Approved and sealed the job"))
+        elif to == "rework":
+            text = str(_l("Sent the job back for rework"))
+        elif to == "cancelled":
+            text = str(_l("Cancelled the job"))
+        else:
+            text = str(_l("Changed the status from %(old)s to %(new)s",
+                          old=status(d.get("from")), new=status(to)))
+        return _with_note(text, d.get("reason") or d.get("comment"))
+    if type_ == "answer":
+        rule = rules.get(d.get("item_key"))
+        value = answer_value(rule, d.get("value"))
+        if (rule or {}).get("kind") == "check":
+            text = str(_l("Confirmed “%(item)s”: %(value)s", item=item(d.get("item_key")),
+                          value=value))
+        else:
+            text = str(_l("Recorded “%(item)s”: %(value)s", item=item(d.get("item_key")),
+                          value=value))
+        return _with_note(text, d.get("note"))
+    if type_ == "note":
+        return str(_l("Added a note: %(text)s", text=d.get("text") or d.get("note") or ""))
+    if type_ == "photo":
+        if d.get("item_key"):
+            return str(_l("Took a photo for “%(item)s”", item=item(d["item_key"])))
+        return str(_l("Took a photo"))
+    if type_ == "photo_removed":
+        if d.get("item_key"):
+            return str(_l("Took back a photo of “%(item)s”", item=item(d["item_key"])))
+        return str(_l("Took back a photo"))
+    if type_ == "signature":
+        return str(_l("Took the customer signature of %(name)s",
+                      name=_with_note(d.get("signer_name") or "—", d.get("signer_relation"))))
+    if type_ == "late_evidence":
+        kind = (mutation_labels or {}).get(d.get("mutation_type"))
+        reason = (reasons or {}).get(d.get("reason"))
+        return _with_note(str(_l("Late evidence from a phone: %(what)s",
+                                 what=kind or _l("a change"))), reason)
+    if type_ == "conflict_resolved":
+        return str(_l("Decided on late evidence: %(decision)s",
+                      decision=d.get("resolution") or "—"))
+    if type_ == "complaint":
+        return str(_l("Complaint %(ref)s registered (%(severity)s)", ref=d.get("ref", ""),
+                      severity=SEVERITY_LABELS.get(d.get("severity"), _l("Complaint"))))
+    if type_ == "from_complaint":
+        return str(_l("Registered for complaint %(ref)s", ref=d.get("ref", "")))
+    if type_ == "parts_request":
+        text = str(_l("Requested %(quantity)s × %(part)s (%(kind)s)",
+                      quantity=d.get("quantity", ""), part=d.get("part_name", ""),
+                      kind=PARTS_KIND.get(d.get("kind"), _l("Parts request"))))
+        return _with_note(text, d.get("reason"))
+    if type_ == "parts_decision":
+        if d.get("decision") == "approve" or d.get("status") == "approved":
+            text = str(_l("Approved the parts request for %(part)s", part=d.get("part_name", "")))
+        else:
+            text = str(_l("Refused the parts request for %(part)s", part=d.get("part_name", "")))
+        return _with_note(text, d.get("reason"))
+    if type_ == "parts_released":
+        return str(_l("Released %(quantity)s × %(part)s from the warehouse",
+                      quantity=d.get("quantity", ""), part=d.get("part_name", "")))
+    if type_ == "takeback_receipt":
+        return str(_l("Took the product away for repair: receipt %(no)s, follow-up job %(ref)s",
+                      no=d.get("receipt_no", ""), ref=d.get("followup_ref", "")))
+    if type_ == "takeback_return":
+        return _with_note(str(_l("Brought the product back: receipt %(no)s",
+                                 no=d.get("receipt_no", ""))), d.get("note"))
+    if type_ == "return_visit_created":
+        return str(_l("Return visit due by %(due)s", due=_when(d.get("due_at"), tz)))
+    if type_ == "return_visit_survey_resent":
+        return str(_l("Sent a new survey link, valid until %(until)s",
+                      until=_when(d.get("expires_at"), tz)))
+    if type_ == "return_visit_answered":
+        text = str(_l("Return visit answered: %(score)s of 5", score=d.get("score", "—")))
+        extra = "; ".join(str(v) for v in (d.get("comment"), d.get("issues")) if v)
+        return _with_note(text, extra)
+    if type_ == "return_visit_follow_up":
+        return str(_l("The return visit opened a follow-up"))
+    if type_ == "from_return_visit":
+        if d.get("ref"):
+            return str(_l("Registered after the return visit of %(ref)s", ref=d["ref"]))
+        return str(_l("Registered after a return visit"))
+    label = (event_labels or {}).get(type_) or EVENT.get(type_)
+    return str(label) if label is not None else str(_l("Other change"))

@@ -24,9 +24,10 @@ from werkzeug.routing import IntegerConverter
 
 from fieldapp import labels
 from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import User
 from fieldapp.core.clock import Clock
 from fieldapp.extensions import db
-from fieldapp.messages import http_error_response
+from fieldapp.messages import MESSAGES, http_error_response
 from sync import registry
 
 bp = Blueprint("web", __name__)
@@ -54,6 +55,25 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 # Every job event's label: the office's own (fieldapp/labels.py) and those of the mutation
 # types, declared with each type (sync/registry.py).
 EVENT_LABELS = {**labels.EVENT, **registry.EVENT_LABELS}
+
+
+# Each mutation type's name as the office reads it (a late change from a phone names its type).
+MUTATION_LABELS = {name: kind.label for name, kind in registry.TYPES.items()}
+
+
+def event_sentence(event, job=None, users=None, tz=None) -> str:
+    """A job event (a JobEvent or its JSON dict) as one sentence in the reader's language
+    (fieldapp/labels.py event_sentence): the timelines of the desk and the review."""
+    type_ = event["type"] if isinstance(event, dict) else event.type
+    data = (event["data"] if isinstance(event, dict) else event.data) or {}
+    if users is None:  # the review's timeline: only the technicians an assignment names
+        users = {uid: db.session.get(User, uid)
+                 for uid in (data.get("from_technician_id"), data.get("to_technician_id"))
+                 if isinstance(uid, int)}
+    items = job.template.items if job is not None and job.template is not None else None
+    return labels.event_sentence(type_, data, items=items, users=users, tz=tz,
+                                 event_labels=EVENT_LABELS, mutation_labels=MUTATION_LABELS,
+                                 reasons=MESSAGES)
 
 
 class DeskLabels:
@@ -189,7 +209,7 @@ def init_app(app) -> None:
     def template_globals():
         locale = str(get_locale() or "zh_CN")
         return {"locale": locale, "html_lang": "zh-CN" if locale.startswith("zh") else "en",
-                "labels": labels}
+                "labels": labels, "event_sentence": event_sentence}
 
     @app.template_filter("local")
     def local_time(value, tz, fmt="%Y-%m-%d %H:%M"):
