@@ -64,7 +64,7 @@ def test_installation_job_offline_with_one_thumb(browser, live_server, app, phot
     waiting = page.locator("#done-waiting")
     assert waiting.get_attribute("data-waiting") == "yes"
     text = waiting.inner_text()
-    assert "2 张照片" in text and "1 个签名" in text and "项回答" in text, text
+    assert "2 张照片" in text and "1 个签字" in text and "项回答" in text, text
     shot(page, "pwa-done-waiting-zh-390")
     badge = page.locator("#sync-badge").inner_text()
     assert "离线" in badge and "张照片" in badge and "待发送" in badge, badge

@@ -26,7 +26,7 @@ const MESSAGES = {
     signature_empty: "请先签字。", signer_needed: "请填写签字人姓名和关系。",
     relation_self: "本人", relation_family: "家属", relation_other: "其他",
     complete: "完工", complete_title: "完工检查", missing: "还缺以下内容：",
-    all_done: "所有必填项已完成，可以完工。", confirm_complete: "确认完工",
+    all_done: "所有必填项已填好，可以完工。", confirm_complete: "确认完工",
     reason: "原因", reason_needed: "请填写原因。", could_not_complete: "无法完成",
     back: "返回", settings: "设置", language: "语言", storage: "本机存储",
     storage_used: "已用 {used} / 可用 {quota}", storage_warn: "手机存储空间快满了（已用 {pct}%）。请尽快联网同步。",
@@ -91,7 +91,7 @@ const MESSAGES = {
     health_no_idb: "此浏览器不能在手机上保存工作（可能是无痕模式）。请用系统浏览器的普通模式打开本页。",
     health_not_controlled: "离线功能还没准备好：请保持联网，重新打开一次本页。",
     health_not_persisted: "浏览器可能会清理离线数据：请把本应用添加到主屏幕（浏览器菜单 →「添加到主屏幕」），并尽快联网同步。",
-    open_map: "地图：{address}", older_finished: "另有 {n} 个更早的已完成工单保存在手机上。", call_number: "拨打 {phone}",
+    open_map: "地图：{address}", older_finished: "另有 {n} 个更早的已完工工单保存在手机上。", call_number: "拨打 {phone}",
   },
   en: {
     app_name: "fieldapp",
@@ -199,7 +199,7 @@ const MOVE = {
 
 // What the customer agrees to by signing, shown in both languages on the sign-off screen.
 export const STATEMENT = {
-  "zh-CN": "本人确认：以上服务已完成，我已检查产品，现场已清理干净。",
+  "zh-CN": "本人确认：以上服务已完工，我已检查产品，现场已清理干净。",
   en: "I confirm that the work listed above has been done, I have checked the product, and the site has been left clean.",
 };
 
@@ -260,7 +260,7 @@ export function formatBytes(n) {
 // Things a person understands, counted: {photo: 2, signature: 1, answer: 5} →
 // "2 张照片、1 个签名、5 项回答" / "2 photos, 1 signature, 5 answers".
 const THINGS = {
-  "zh-CN": { photo: "{n} 张照片", signature: "{n} 个签名", answer: "{n} 项回答", status: "{n} 次状态变更",
+  "zh-CN": { photo: "{n} 张照片", signature: "{n} 个签字", answer: "{n} 项回答", status: "{n} 次状态变更",
     note: "{n} 条备注", part: "{n} 项配件申请", takeback: "{n} 张带回收据", other: "{n} 项其他记录" },
   en: { photo: ["{n} photo", "{n} photos"], signature: ["{n} signature", "{n} signatures"], answer: ["{n} answer", "{n} answers"],
     status: ["{n} status change", "{n} status changes"], note: ["{n} note", "{n} notes"], part: ["{n} parts request", "{n} parts requests"],
