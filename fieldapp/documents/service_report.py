@@ -191,7 +191,8 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
     company = current_app.config.get("COMPANY_NAME") or _("After-sales service department")
 
     pdf = new_document(
-        company, _("Service record"), f"{_('Reference')}: {job.ref}", title_ref=job.ref,
+        company, _("Service record"), _("%(label)s: %(value)s", label=_("Reference"), value=job.ref),
+        title_ref=job.ref,
         footer=lambda n: " · ".join((job.ref, _("Service record"),
                                      _("Page %(n)s of %(total)s", n=n, total="{nb}"))))
     width = pdf.epw
@@ -254,7 +255,7 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
                 row = table.row()
                 text = item.label_zh if lang == "zh" else item.label_en
                 if not item.required:
-                    text += f" ({_('optional')})"
+                    text += (" " + _("(optional)")) if lang == "en" else _("(optional)")
                 row.cell(text)
                 row.cell(_answer_text(item, answers.get(item.key),
                                       photo_counts.get(item.key, 0), lang))
@@ -309,10 +310,13 @@ def _build(session: Session, job: Job, lang: str, store, verify_url: str | None,
                                     "chained to the previous seal."),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, size=8.5)
-        pdf.multi_cell(text_w, 5, f"{_('Digest')}: {seal.digest}\n"
-                       f"{_('Previous')}: {seal.previous_digest}\n"
-                       f"{_('Seal no.')} {seal.seq} · {local_minute(seal.sealed_at, tz)}\n"
-                       f"{_('Verify')}: {verify_url}", new_x="LMARGIN", new_y="NEXT")
+        # why "%(label)s: %(value)s": Chinese puts a full-width colon after its label.
+        pdf.multi_cell(text_w, 5, "\n".join((
+            _("%(label)s: %(value)s", label=_("Digest"), value=seal.digest),
+            _("%(label)s: %(value)s", label=_("Previous"), value=seal.previous_digest),
+            f"{_('Seal no.')} {seal.seq} · {local_minute(seal.sealed_at, tz)}",
+            _("%(label)s: %(value)s", label=_("Verify"), value=verify_url))),
+            new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), y + 38))
     else:
         pdf.multi_cell(width, 6, _("Not signed off yet: this report has no seal."),

@@ -291,19 +291,18 @@ def _answer(ctx: Ctx, actor: Actor | None, visit: ReturnVisit, channel: str, sco
 def _follow_up(ctx: Ctx, actor: Actor, visit: ReturnVisit, job: Job) -> None:
     opened = []
     if visit.score <= LOW_SCORE:
-        words = [f"回访 {job.ref}：{visit.score}/5 分", f"Return visit {job.ref}: "
-                 f"score {visit.score}/5"]
-        if visit.comment:
-            words.append(visit.comment)
+        # The customer's own words only, in no language of ours (issue 17): where it came
+        # from is the `from_return_visit` event, worded in each reader's language.
+        words = f"{job.ref} · {visit.score}/5" + (f"\n{visit.comment}" if visit.comment else "")
         complaint = complaint_service.intake(ctx, actor, {
             "job_id": job.id, "about": "technician" if job.technician_id else "service",
-            "severity": "general", "content": "\n".join(words)})
+            "severity": "general", "content": words})
         complaint_service.record_event(ctx, actor, complaint, "from_return_visit", {
             "return_visit_id": visit.id, "score": visit.score, "channel": visit.channel})
         visit.complaint_id = complaint.id
         opened.append(("complaint", complaint.ref))
     if visit.issues:
-        problem = f"回访 {job.ref} 遗留问题 / open issue after return visit: {visit.issues}"
+        problem = visit.issues  # the customer's words; the job's event says where from
         if visit.complaint_id is not None:
             followup = complaint_service.spawn_job(ctx, actor, visit.complaint, {
                 "type": "repair", "problem": problem, "product_model": job.product_model,

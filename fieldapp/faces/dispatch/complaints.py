@@ -109,7 +109,7 @@ def complaints_csv():
                 return
             cursor = page.next_cursor
 
-    header = [_("Reference"), _("Intake time"), _("Status"), _("Class"), _("About"),
+    header = [_("Complaint no."), _("Intake time"), _("Status"), _("Class"), _("About"),
               _("Complainant"), _("Contact phone"), _("What the customer says"),
               _("Handling result"), _("Escalated"), _("Resolved"), _("Closed")]
     return csv_response(header, batches(), "complaints.csv")

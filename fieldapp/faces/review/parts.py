@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
+from fieldapp import labels as app_labels
 from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
 from fieldapp.core.errors import DomainError
@@ -30,18 +31,8 @@ from fieldapp.web import clock, domain_ctx, role_required, web_actor
 
 from . import bp
 
-KIND = {"replacement": _l("Replacement part"), "supplementary": _l("Supplementary part")}
-STATUS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"),
-          "refused": _l("Refused"), "released": _l("Released from the warehouse")}
-CAUSE = {
-    "missing_in_delivery": _l("Missing in the delivery"),
-    "damaged_in_transit": _l("Damaged in transport"),
-    "manufacturing_defect": _l("Quality (manufacturing) defect"),
-    "installation_damage": _l("Damaged during installation"),
-    "wear": _l("Normal wear"),
-    "customer_damage": _l("Damaged in use (by people)"),
-    "other": _l("Other"),
-}
+# Named once in fieldapp/labels.py (the job's timeline names them too).
+KIND, STATUS, CAUSE = app_labels.PARTS_KIND, app_labels.PARTS_STATUS, app_labels.PARTS_CAUSE
 
 
 def labels() -> dict:
@@ -169,11 +160,15 @@ def parts_log_csv():
                               ).scalars().all()
     tz = _tz()
     fmt = lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else ""  # noqa: E731
-    header = ["requested_at", "job", "part", "quantity", "kind", "reason", "cause", "status",
-              "decided_by", "decided_at", "decision_reason", "released_at", "released_by"]
+    # Column names and values in the reader's language; the codes are the API's (issue 17).
+    header = [_("Requested"), _("Job"), _("Part"), _("Quantity"), _("Kind"), _("Reason"),
+              _("Cause"), _("Status"), _("Decided by"), _("Decided"), _("Decision reason"),
+              _("Released"), _("Released by")]
     return csv_response(header, [[
-        [fmt(p.created_at), p.job.ref, p.part_name, p.quantity, p.kind, p.reason,
-         p.cause or "", p.status, p.decided_by.display_name if p.decided_by else "",
+        [fmt(p.created_at), p.job.ref, p.part_name, p.quantity, str(KIND.get(p.kind, "")),
+         p.reason, str(CAUSE.get(p.cause, "")) if p.cause else "",
+         str(STATUS.get("released" if p.released_at else p.status, "")),
+         p.decided_by.display_name if p.decided_by else "",
          fmt(p.decided_at), p.decision_reason or "", fmt(p.released_at),
          p.released_by.display_name if p.released_by else ""] for p in rows]],
         "parts-log.csv")
