@@ -270,9 +270,11 @@ def event_sentence(type_: str, data: dict | None, *, items=None, users=None, tz=
         return str(_l("Sent a new survey link, valid until %(until)s",
                       until=_when(d.get("expires_at"), tz)))
     if type_ == "return_visit_answered":
-        text = str(_l("Return visit answered: %(score)s of 5", score=d.get("score", "—")))
-        extra = "; ".join(str(v) for v in (d.get("comment"), d.get("issues")) if v)
-        return _with_note(text, extra)
+        text = _with_note(str(_l("Return visit answered: %(score)s of 5",
+                                 score=d.get("score", "—"))), d.get("comment"))
+        if d.get("issues"):
+            text = str(_l("%(text)s; still open: %(issues)s", text=text, issues=d["issues"]))
+        return text
     if type_ == "return_visit_follow_up":
         return str(_l("The return visit opened a follow-up"))
     if type_ == "from_return_visit":
