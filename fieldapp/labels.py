@@ -95,6 +95,13 @@ PARTS_CAUSE = {
     "customer_damage": _l("Damaged in use (by people)"),
     "other": _l("Other"),
 }
+# What `flask verify` and the review's seal page found, in words (core/seal.py's codes).
+SEAL_PROBLEM = {
+    "record_changed": _l("The record was changed after sign-off."),
+    "job_deleted": _l("The sealed job is gone from the database."),
+    "chain_broken": _l("The link to the seal before does not match: seals were changed."),
+    "seq_gap": _l("A seal is missing from the chain."),
+}
 REVIEW_DECISION = {"approve": _l("Approved and sealed"), "rework": _l("Sent back for rework")}
 
 
