@@ -131,9 +131,11 @@ def decide(job_id):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-
-        flash(str(MESSAGES.get(error.code, error.code)), "error")
-        return redirect(url_for("review.job_page", job_id=job_id))
+        # A missing comment is shown under the comment field, at the foot of the page.
+        field = error.code == "comment_required"
+        flash(str(MESSAGES.get(error.code, error.code)), "field-comment" if field else "error")
+        return redirect(url_for("review.job_page", job_id=job_id,
+                                _anchor="decide" if field else None))
     if form.decision.data == "approve":
         email_customer(job)
         flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
