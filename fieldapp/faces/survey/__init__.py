@@ -54,7 +54,20 @@ def _facts(visit):
     return {"company": company,
             "ref": job.ref, "product": job.product_model,
             "date": day.astimezone(tz).strftime("%Y-%m-%d") if day else "",
-            "technician": visit.technician.display_name if visit.technician else ""}
+            "technician": customer_facing_name(visit.technician)}
+
+
+def customer_facing_name(user) -> str:
+    """The technician as the customer knows them: the display name without the sign-in name
+    some accounts carry in brackets ("张师傅 Zhang (tech1)" -> "张师傅 Zhang"); nothing when
+    the display name is only the sign-in name."""
+    if user is None:
+        return ""
+    name = (user.display_name or "").strip()
+    for suffix in (f"({user.username})", f"（{user.username}）"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)].strip()
+    return "" if name == user.username else name
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
