@@ -9,9 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from fieldapp.complaints.models import Complaint
+from fieldapp.extensions import db
+from fieldapp.sealing.models import Seal
 from tests.e2e.test_pwa_screens import axe_violations
 from tests.support.browser_kit import DESKTOP, PHONE, web_sign_in
-from tests.support.helpers import new_uuid, sync_push
+from tests.support.helpers import complete_job, new_uuid, sync_push
 from tests.support.review_kit import tech_jobs
 from tests.support.visitkit import approve, run_create_due
 
@@ -34,10 +37,6 @@ def _pages(app) -> list[tuple[str, str]]:
 
 def _world(app, api, demo, clock) -> dict:
     """A job under review, a sealed one, a complaint, a parts request and two survey links."""
-    from fieldapp.complaints.models import Complaint
-    from fieldapp.extensions import db
-    from fieldapp.sealing.models import Seal
-
     sealed = approve(api, demo, "repair")
     answered = approve(api, demo, "installation", seed=1)
     delivery = tech_jobs(api, demo)["delivery"]
@@ -126,3 +125,22 @@ def test_every_office_and_survey_page_passes_axe(browser, live_server, app, api,
     context.close()
     expected = {endpoint for endpoint, _rule in _pages(app)}
     assert expected <= set(walked), sorted(expected - set(walked))
+
+
+def test_a_refused_send_back_scrolls_to_its_field(browser, live_server, app, api, demo):
+    """The comment field sits at the foot of a long page: the browser lands on it, with the
+    message under it and the cursor in it."""
+    job = tech_jobs(api, demo)["repair"]
+    complete_job(api, job["id"])
+    page = browser.new_page(viewport=DESKTOP)
+    web_sign_in(page, live_server, "supervisor1")
+    page.wait_for_url(live_server + "/review/")
+    page.goto(f"{live_server}/review/jobs/{job['id']}")
+    assert page.evaluate("document.scrollingElement.scrollHeight") > DESKTOP["height"] * 2
+    page.click("button[value=rework]")
+    page.wait_for_selector("#comment-error")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'comment'")
+    box = page.locator("#comment-error").bounding_box()
+    assert 0 <= box["y"] <= DESKTOP["height"] - box["height"], box
+    assert page.evaluate("window.scrollY") > 0
+    page.close()
