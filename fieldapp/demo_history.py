@@ -160,7 +160,7 @@ def _signature(api: _Api, job: dict, who: str, seed: int, name: str) -> tuple:
     digest = api.upload(who, image_bytes(seed, "PNG"), "image/png")
     return ("signature.capture", job["id"], {"signature_id": str(uuid.uuid4()),
                                              "sha256": digest, "signer_name": name,
-                                             "signer_relation": "customer"})
+                                             "signer_relation": "本人"})
 
 
 def seed_history(app) -> dict:

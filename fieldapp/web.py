@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -214,6 +215,14 @@ def init_app(app) -> None:
     @app.template_filter("local")
     def local_time(value, tz, fmt="%Y-%m-%d %H:%M"):
         return value.astimezone(tz).strftime(fmt) if value else "—"
+
+    @app.template_filter("paren")
+    def paren(value):
+        """An aside in brackets as the page's language writes it: "（2/5）" in Chinese, with
+        no space before it; " (2/5)" in English (issue 17: no ASCII brackets in Chinese)."""
+        zh = str(get_locale() or "zh_CN").startswith("zh")
+        text = escape(value)
+        return Markup(f"（{text}）" if zh else f" ({text})")
 
     @app.template_filter("label")
     def label(value: dict):
