@@ -80,7 +80,9 @@ def test_parts_queue_decisions_on_the_web(app, api, loop):
     types = [t for t, *_ in events(app, loop["job"]["id"])]
     assert types.count("parts_decision") == 2 and types.count("parts_released") == 1
     csv = web.get("/review/parts/log.csv").get_data(as_text=True)
-    assert "铰链 hinge" in csv and "manufacturing_defect" in csv
+    # The cause by its name in the reader's language; its code is the API's (issue 17).
+    assert "铰链 hinge" in csv and "Quality (manufacturing) defect" in csv
+    assert "manufacturing_defect" not in csv
 
 
 def test_who_may_open_the_office_pages(app, loop):
