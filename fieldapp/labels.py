@@ -102,6 +102,13 @@ SEAL_PROBLEM = {
     "chain_broken": _l("The link to the seal before does not match: seals were changed."),
     "seq_gap": _l("A seal is missing from the chain."),
 }
+# Why a phone's change was kept aside, not applied (sync/engine.py's conflict reasons).
+CONFLICT_REASON = {
+    "reassigned": _l("the job had been given to another technician"),
+    "not_yours": _l("the job was never this technician's"),
+    "cancelled": _l("the job had been cancelled"),
+    "approved": _l("the job had already been signed off"),
+}
 REVIEW_DECISION = {"approve": _l("Approved and sealed"), "rework": _l("Sent back for rework")}
 
 

@@ -74,7 +74,25 @@ def event_sentence(event, job=None, users=None, tz=None) -> str:
     items = job.template.items if job is not None and job.template is not None else None
     return labels.event_sentence(type_, data, items=items, users=users, tz=tz,
                                  event_labels=EVENT_LABELS, mutation_labels=MUTATION_LABELS,
-                                 reasons=MESSAGES)
+                                 reasons={**MESSAGES, **labels.CONFLICT_REASON})
+
+
+def mutation_sentence(type_: str, args: dict | None, job=None, users=None, tz=None) -> str:
+    """A change a phone sent that was kept, not applied (a conflict), worded as the event it
+    would have written: "确认「穿鞋套」：是"."""
+    kind = registry.TYPES.get(type_)
+    if kind is None:
+        return str(MUTATION_LABELS.get(type_) or labels.event_sentence("", {}))
+    data = dict(args or {})
+    if kind.event == "status":  # the phone names only where it wanted to go
+        data = {"to": data.get("status"), "reason": data.get("reason")}
+    return event_sentence({"type": kind.event, "data": data}, job, users, tz)
+
+
+def reason_text(code: str | None) -> str:
+    """Why a change was refused or kept aside, in words (a MESSAGES code)."""
+    text = labels.CONFLICT_REASON.get(code or "") or MESSAGES.get(code or "")
+    return str(text) if text is not None else "—"
 
 
 class DeskLabels:
@@ -210,7 +228,8 @@ def init_app(app) -> None:
     def template_globals():
         locale = str(get_locale() or "zh_CN")
         return {"locale": locale, "html_lang": "zh-CN" if locale.startswith("zh") else "en",
-                "labels": labels, "event_sentence": event_sentence}
+                "labels": labels, "event_sentence": event_sentence,
+                "mutation_sentence": mutation_sentence, "reason_text": reason_text}
 
     @app.template_filter("local")
     def local_time(value, tz, fmt="%Y-%m-%d %H:%M"):

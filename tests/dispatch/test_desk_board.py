@@ -199,7 +199,8 @@ def test_late_evidence_is_flagged_and_decided(app, api, demo, clock):
     assert card["needs_review"] is True
     assert "Late evidence from a phone: decide" in desk.html("/dispatch/")
     page = desk.html(f"/dispatch/jobs/{job['id']}")
-    assert "记录 0" in page and "reassigned" in page
+    # What the phone sent and why it was kept aside, in words (issue 17).
+    assert "Added a note: 记录 0" in page and "given to another technician" in page
     first, second = [c["id"] for c in job_of(api, job["id"])["conflicts"]]
     clock.advance(minutes=10)
     url = f"/dispatch/jobs/{job['id']}/conflicts/{{}}/resolve"
