@@ -49,8 +49,12 @@ def test_job_actions_on_the_desk_are_in_the_jobs_trail(app, api, demo, clock, wh
     assert types == ["created", "contact", "contact", "rescheduled", "assigned", "rescheduled",
                      "assigned", "unassigned", "status"]
     page = Desk(app, "dispatcher1").html(f"/dispatch/jobs/{job_id}")
-    for label in ("Registered", "Call", "Assigned", "Rescheduled", "Unassigned", "顾客取消"):
-        assert label in page
+    # Each event as a sentence (issue 17).
+    for sentence in ("Registered job FA", "Called the customer: No answer",
+                     "Called the customer: Reached (约明天)", "Moved the visit to 11-25 13:00–14:00",
+                     "Reassigned from 张师傅", "Took the job off 李师傅",
+                     "Cancelled the job (顾客取消)"):
+        assert sentence in page, sentence
 
 
 def test_deciding_late_evidence_is_in_the_trail(app, api, demo, clock):
