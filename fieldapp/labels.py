@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from fieldapp.core import job_types
+from fieldapp.core.clock import ensure_aware
 
 STATUS = {
     "new": _l("New"), "scheduled": _l("Scheduled"), "en_route": _l("En route"),
@@ -137,14 +138,16 @@ def _pick(label: dict | None) -> str:
     return label.get("zh-CN" if _zh() else "en") or label.get("en") or ""
 
 
-def _when(value, tz) -> str:
-    """An ISO time in the data as the reader's wall clock, to the minute."""
+def iso_local(value, tz, unreadable: str | None = "—") -> str:
+    """An ISO time from a record (an event's data) as the reader's wall clock, to the minute
+    ("11-24 13:00"); a time without a zone is UTC. Unreadable: `unreadable`, or the value
+    itself when that is None."""
     if not value:
         return "—"
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = ensure_aware(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except ValueError:
-        return "—"
+        return str(value) if unreadable is None else unreadable
     return (moment.astimezone(tz) if tz is not None else moment).strftime("%m-%d %H:%M")
 
 
@@ -204,8 +207,8 @@ def event_sentence(type_: str, data: dict | None, *, items=None, users=None, tz=
         return str(_l("Took the job off %(name)s", name=user(d.get("from_technician_id"))))
     if type_ == "rescheduled":
         to = d.get("to") or [None, None]
-        return str(_l("Moved the visit to %(start)s–%(end)s", start=_when(to[0], tz),
-                      end=_when(to[1], tz)[-5:]))
+        return str(_l("Moved the visit to %(start)s–%(end)s", start=iso_local(to[0], tz),
+                      end=iso_local(to[1], tz)[-5:]))
     if type_ == "contact":
         text = str(_l("Called the customer: %(outcome)s",
                       outcome=OUTCOME_LABELS.get(d.get("outcome"), _l("no result noted"))))
@@ -279,10 +282,10 @@ def event_sentence(type_: str, data: dict | None, *, items=None, users=None, tz=
         return _with_note(str(_l("Brought the product back: receipt %(no)s",
                                  no=d.get("receipt_no", ""))), d.get("note"))
     if type_ == "return_visit_created":
-        return str(_l("Return visit due by %(due)s", due=_when(d.get("due_at"), tz)))
+        return str(_l("Return visit due by %(due)s", due=iso_local(d.get("due_at"), tz)))
     if type_ == "return_visit_survey_resent":
         return str(_l("Sent a new survey link, valid until %(until)s",
-                      until=_when(d.get("expires_at"), tz)))
+                      until=iso_local(d.get("expires_at"), tz)))
     if type_ == "return_visit_answered":
         text = _with_note(str(_l("Return visit answered: %(score)s of 5",
                                  score=d.get("score", "—"))), d.get("comment"))

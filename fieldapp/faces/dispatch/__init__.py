@@ -143,11 +143,5 @@ def desk_labels():
 @bp.app_template_filter("isotime")
 def isotime(value: str | None) -> str:
     """An ISO time from an audit record, in the business's local time."""
-    if not value:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    return ensure_aware(moment).astimezone(
-        current_app.extensions["fieldapp.policy"].tz).strftime("%m-%d %H:%M")
+    return labels.iso_local(value, current_app.extensions["fieldapp.policy"].tz,
+                            unreadable=None)
