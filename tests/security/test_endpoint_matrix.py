@@ -58,7 +58,7 @@ ACCESS: dict[str, frozenset | str] = {
     "static": PUBLIC, "auth.index": PUBLIC, "auth.login": PUBLIC, "auth.logout": PUBLIC,
     "web.set_language": PUBLIC, "survey.survey": PUBLIC, "verify.seal_page": PUBLIC,
     # the phone: the shell loads offline and signed out; data only through the API
-    "pwa.shell": PUBLIC, "pwa.manifest": PUBLIC, "pwa.rules": PUBLIC,
+    "pwa.shell": PUBLIC, "pwa.manifest": PUBLIC, "pwa.rules": PUBLIC, "pwa.registry_module": PUBLIC,
     "pwa.service_worker": PUBLIC, "pwa.version": PUBLIC, "pwa.web_session": PUBLIC,
     "pwa.device_token": TECHS,
 }
