@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from fieldapp.jobs.search_index import include_name
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -107,6 +109,9 @@ def run_migrations_online():
     with connectable.connect() as connection:
         conf_args.setdefault("render_item", render_item)
         conf_args.setdefault("compare_type", True)
+        # The search index's FTS5 table and trigram indexes are not in the models' metadata:
+        # autogenerate must not propose to drop them.
+        conf_args.setdefault("include_name", include_name)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -3,7 +3,9 @@ time left, double bookings, searches and lists that stay fast at 100,000 jobs, b
 returning customer's history; and the one desk-only change, resolving late evidence.
 
 Lists page by keyset (the last row's sort key), never by OFFSET, on indexed columns
-(`ix_jobs_created`, `ix_jobs_scheduled_start`, `customers.phone_key`, `jobs.ref`).
+(`ix_jobs_created`, `ix_jobs_scheduled_start`, `customers.phone_key`, `jobs.ref`); names and
+phone fragments through the search index made for them (fieldapp/jobs/search_index.py:
+FTS5 on SQLite, pg_trgm on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from fieldapp.core import states
 from fieldapp.core.clock import ensure_aware
 from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import DISPATCH_ROLES, TECHNICIAN
+from fieldapp.jobs import search_index
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.models import Conflict, Customer, Job, SlaClock
 from fieldapp.jobs.views import clocks_for
@@ -380,8 +383,9 @@ def _like(value: str) -> str:
 def _customer_ids_for_phone(digits: str):
     """Customers by phone. A whole number (11 digits and more) through the phone_key index;
     7 to 10 digits as the start of a number (an index range: digits sort the same in every
-    collation) or its ending; 4 to 6 digits as the number's ending (尾号), a scan of the
-    customers."""
+    collation) or its ending; 4 to 6 digits as the number's ending (尾号): on PostgreSQL
+    through the phone_key trigram index, on SQLite a scan of the customers (the jobs list
+    uses the FTS5 index instead: `_job_phone_condition`)."""
     ending = Customer.phone_key.like("%" + digits)
     if len(digits) >= 11:
         return select(Customer.id).where(Customer.phone_key == digits)
@@ -403,16 +407,24 @@ def query_kind(q: str) -> str:
     return "name"
 
 
-def job_conditions(f: JobFilter, policy: sla_rules.SlaPolicy) -> list:
+def _job_phone_condition(digits: str, dialect: str):
+    if dialect == "sqlite" and len(digits) < 11:  # a fragment: the FTS5 index's phone column
+        return search_index.phone_fragment_condition(Job.__table__, digits,
+                                                     ending_only=len(digits) < 7)
+    return Job.customer_id.in_(_customer_ids_for_phone(digits))
+
+
+def job_conditions(f: JobFilter, policy: sla_rules.SlaPolicy, dialect: str = "sqlite") -> list:
+    """`dialect`: the database's (the search index differs: FTS5 or pg_trgm)."""
     cond = []
     q = f.q.strip()
     kind = query_kind(q)
     if kind == "ref":
         cond.append(Job.ref == q.upper())
     elif kind == "phone":
-        cond.append(Job.customer_id.in_(_customer_ids_for_phone(phone_digits(q))))
+        cond.append(_job_phone_condition(phone_digits(q), dialect))
     elif kind == "name":
-        cond.append(Job.contact_name.like(_like(q), escape="\\"))
+        cond.append(search_index.name_condition(Job.__table__, dialect, q))
     if f.status:
         cond.append(Job.status == f.status)
     if f.technician == "none":
@@ -468,16 +480,20 @@ def _order(f: JobFilter):
     return (Job.created_at, Job.id), True
 
 
-def job_statement(f: JobFilter, policy: sla_rules.SlaPolicy):
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def job_statement(f: JobFilter, policy: sla_rules.SlaPolicy, dialect: str = "sqlite"):
     (first, second), descending = _order(f)
-    stmt = select(Job).where(*job_conditions(f, policy))
+    stmt = select(Job).where(*job_conditions(f, policy, dialect))
     order = (first.desc(), second.desc()) if descending else (first, second)
     return stmt.order_by(*order)
 
 
 def _job_page(session: Session, f: JobFilter, policy, cursor: str, limit: int) -> Page:
     (first, second), descending = _order(f)
-    stmt = job_statement(f, policy)
+    stmt = job_statement(f, policy, dialect_of(session))
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(_after(first, second, after, descending))
@@ -495,7 +511,8 @@ def search_jobs(session: Session, f: JobFilter, policy: sla_rules.SlaPolicy,
     """One page of the list, and how many match in all (counted up to COUNT_CAP)."""
     page = _job_page(session, f, policy, cursor, limit)
     total = session.execute(select(func.count()).select_from(
-        select(Job.id).where(*job_conditions(f, policy)).limit(COUNT_CAP + 1).subquery())
+        select(Job.id).where(*job_conditions(f, policy, dialect_of(session)))
+        .limit(COUNT_CAP + 1).subquery())
     ).scalar()
     page.total, page.total_capped = min(total, COUNT_CAP), total > COUNT_CAP
     return page

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.accounts.models import User
+from fieldapp.jobs import search_index
 from fieldapp.orm import (
     AuditEventColumns,
     Base,
@@ -133,6 +134,10 @@ class Job(Base):
     customer: Mapped[Customer] = relationship()
     technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])
     template: Mapped[ChecklistTemplate] = relationship()
+
+
+# The desk's search index (FTS5 / pg_trgm) is made with these tables, as the migration makes it.
+search_index.attach(Customer.__table__, Job.__table__)
 
 
 class JobAssignment(Base):

@@ -1,0 +1,177 @@
+"""The desk's text search index over jobs: a job's contact name and its customer's phone
+number, searched by fragments (issue 17, "Fast at 100,000 jobs"; docs/desk.md, "Search").
+
+- SQLite: an FTS5 table `job_search` (trigram tokenizer, SQLite >= 3.34) holding each job's
+  contact name and its customer's `phone_key`, kept in step with `jobs` and `customers` by
+  triggers. Its rowids come from `job_search_map` (job id -> integer), because the jobs
+  table's own rowid is not stable (its key is a string; VACUUM may renumber it). A 1-2
+  character name has no trigram: it is matched as the start of the name through
+  `ix_jobs_name_prefix` (NOCASE, so LIKE 'q%' uses it).
+- PostgreSQL: `pg_trgm` GIN indexes on `jobs.contact_name` and `customers.phone_key`, which
+  PostgreSQL keeps in step itself; ILIKE '%q%' (and 'q%' for 1-2 characters: pg_trgm pads the
+  start of a word, so a prefix has trigrams) uses them.
+
+The same objects come from two paths: `attach()` hooks them to the tables' CREATE, so
+`create_all` (tests, the benches) makes them, and migration c4e1f2a9b7d3 makes them for a
+migrated database. Neither is in the models' metadata (SQLAlchemy cannot describe a virtual
+table, a trigger or an operator class), so Alembic's comparison skips them by name
+(`include_name`, used by migrations/env.py and tests/test_migrations.py).
+"""
+from __future__ import annotations
+
+from sqlalchemy import Table, and_, column, event, literal_column, or_, select, table
+
+MIN_TRIGRAM = 3  # a trigram index finds fragments of three characters and more
+
+# SQLite: the FTS5 table (and the shadow tables FTS5 makes for it), its rowid map, the
+# prefix index for short names.
+FTS_TABLE = "job_search"
+MAP_TABLE = "job_search_map"
+SQLITE_TABLES = frozenset({FTS_TABLE, MAP_TABLE} | {
+    f"{FTS_TABLE}_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config")})
+SQLITE_INDEXES = frozenset({"ix_jobs_name_prefix"})
+# PostgreSQL: the trigram indexes.
+PG_INDEXES = frozenset({"ix_jobs_contact_name_trgm", "ix_customers_phone_key_trgm"})
+
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, phone, "
+    "tokenize = 'trigram')",
+    f"CREATE TABLE IF NOT EXISTS {MAP_TABLE} (id INTEGER PRIMARY KEY, "
+    "job_id VARCHAR(36) NOT NULL UNIQUE)",
+    "CREATE INDEX IF NOT EXISTS ix_jobs_name_prefix ON jobs (contact_name COLLATE NOCASE)",
+    f"""CREATE TRIGGER IF NOT EXISTS job_search_insert AFTER INSERT ON jobs BEGIN
+  INSERT INTO {MAP_TABLE} (job_id) VALUES (new.id);
+  INSERT INTO {FTS_TABLE} (rowid, name, phone) VALUES (
+    (SELECT id FROM {MAP_TABLE} WHERE job_id = new.id), new.contact_name,
+    (SELECT phone_key FROM customers WHERE id = new.customer_id));
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS job_search_update AFTER UPDATE OF contact_name, customer_id
+ON jobs WHEN old.contact_name IS NOT new.contact_name OR old.customer_id IS NOT new.customer_id
+BEGIN
+  UPDATE {FTS_TABLE} SET name = new.contact_name,
+    phone = (SELECT phone_key FROM customers WHERE id = new.customer_id)
+  WHERE rowid = (SELECT id FROM {MAP_TABLE} WHERE job_id = new.id);
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS job_search_delete AFTER DELETE ON jobs BEGIN
+  DELETE FROM {FTS_TABLE} WHERE rowid = (SELECT id FROM {MAP_TABLE} WHERE job_id = old.id);
+  DELETE FROM {MAP_TABLE} WHERE job_id = old.id;
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS job_search_phone AFTER UPDATE OF phone_key ON customers
+WHEN old.phone_key IS NOT new.phone_key BEGIN
+  UPDATE {FTS_TABLE} SET phone = new.phone_key WHERE rowid IN (
+    SELECT m.id FROM {MAP_TABLE} m JOIN jobs j ON j.id = m.job_id
+    WHERE j.customer_id = new.id);
+END""",
+)
+# Fills the index from the rows already there (the migration on an existing database).
+SQLITE_BACKFILL = (
+    f"INSERT INTO {MAP_TABLE} (job_id) SELECT id FROM jobs ORDER BY created_at, id",
+    f"""INSERT INTO {FTS_TABLE} (rowid, name, phone)
+SELECT m.id, j.contact_name, c.phone_key FROM {MAP_TABLE} m JOIN jobs j ON j.id = m.job_id
+LEFT JOIN customers c ON c.id = j.customer_id""",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS job_search_insert", "DROP TRIGGER IF EXISTS job_search_update",
+    "DROP TRIGGER IF EXISTS job_search_delete", "DROP TRIGGER IF EXISTS job_search_phone",
+    "DROP INDEX IF EXISTS ix_jobs_name_prefix",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {MAP_TABLE}",
+)
+
+PG_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+# The operator class lives in the schema pg_trgm was installed in, which need not be on this
+# connection's search_path (a database may hold the app in a schema of its own).
+PG_OPCLASS_SCHEMA = ("SELECT n.nspname FROM pg_opclass o JOIN pg_namespace n "
+                     "ON n.oid = o.opcnamespace WHERE o.opcname = 'gin_trgm_ops'")
+PG_INDEX_DDL = {
+    "jobs": "CREATE INDEX IF NOT EXISTS ix_jobs_contact_name_trgm ON jobs "
+            "USING gin (contact_name {schema}.gin_trgm_ops)",
+    "customers": "CREATE INDEX IF NOT EXISTS ix_customers_phone_key_trgm ON customers "
+                 "USING gin (phone_key {schema}.gin_trgm_ops)",
+}
+
+
+def pg_opclass_schema(connection) -> str:
+    """The quoted schema of pg_trgm's operator classes (the extension is made if missing)."""
+    connection.exec_driver_sql(PG_EXTENSION)
+    schema = connection.exec_driver_sql(PG_OPCLASS_SCHEMA).scalar_one()
+    return '"' + schema.replace('"', '""') + '"'
+
+
+def _after_create(target: Table, connection, **_kw) -> None:
+    name = connection.dialect.name
+    if name == "sqlite" and target.name == "jobs":
+        for statement in SQLITE_DDL:
+            connection.exec_driver_sql(statement)
+    elif name == "postgresql" and target.name in PG_INDEX_DDL:
+        schema = pg_opclass_schema(connection)
+        connection.exec_driver_sql(PG_INDEX_DDL[target.name].format(schema=schema))
+
+
+def _before_drop(target: Table, connection, **_kw) -> None:
+    if connection.dialect.name == "sqlite" and target.name == "jobs":
+        for statement in SQLITE_DROP:  # else a create_all after drop_all finds them there
+            connection.exec_driver_sql(statement)
+
+
+def attach(*tables: Table) -> None:
+    """Make the index with these tables (jobs, customers) wherever they are created."""
+    for target in tables:
+        event.listen(target, "after_create", _after_create)
+        event.listen(target, "before_drop", _before_drop)
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """For Alembic's comparison: leave the search index's own objects out."""
+    if type_ == "table":
+        return name not in SQLITE_TABLES
+    if type_ == "index":
+        return name not in SQLITE_INDEXES | PG_INDEXES
+    return True
+
+
+# --- the conditions the desk's search uses ---------------------------------------------------
+
+JOB_SEARCH = table(FTS_TABLE, column("rowid"), column("name"), column("phone"))
+SEARCH_MAP = table(MAP_TABLE, column("id"), column("job_id"))
+
+
+def escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(column_name: str, text: str) -> str:
+    """An FTS5 query for `text` as a substring of one column (a quoted phrase: no operator
+    inside it is read as one)."""
+    return f'{column_name} : "' + text.replace('"', '""') + '"'
+
+
+def _fts_job_ids(*conditions):
+    """The ids of the jobs whose index row meets `conditions` (an FTS5 MATCH first)."""
+    rowids = select(JOB_SEARCH.c.rowid).where(*conditions)
+    return select(SEARCH_MAP.c.job_id).where(SEARCH_MAP.c.id.in_(rowids))
+
+
+def _match(expression: str):
+    return literal_column(FTS_TABLE).op("MATCH")(expression)
+
+
+def name_condition(job_table, dialect: str, q: str):
+    """Jobs whose contact name holds `q` (any case); a query shorter than a trigram matches
+    the start of the name (张三 finds 张三 and 张三丰), by an index on both databases."""
+    name = job_table.c.contact_name
+    if len(q) < MIN_TRIGRAM:
+        pattern = escape_like(q) + "%"
+        return name.ilike(pattern, escape="\\") if dialect == "postgresql" else \
+            name.like(pattern, escape="\\")
+    if dialect == "sqlite":
+        return job_table.c.id.in_(_fts_job_ids(_match(_fts_phrase("name", q))))
+    return name.ilike("%" + escape_like(q) + "%", escape="\\")
+
+
+def phone_fragment_condition(job_table, digits: str, ending_only: bool):
+    """SQLite: jobs whose customer's number ends with `digits` (or, when not `ending_only`,
+    starts with them), by the FTS5 index (digits only: no LIKE escaping needed)."""
+    like = JOB_SEARCH.c.phone.like("%" + digits)
+    if not ending_only:
+        like = or_(like, JOB_SEARCH.c.phone.like(digits + "%"))
+    return job_table.c.id.in_(_fts_job_ids(and_(_match(_fts_phrase("phone", digits)), like)))
