@@ -31,7 +31,7 @@ if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the proj
 
     use_project_python()
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc)  # 10:30 in Shanghai, a Tuesday
@@ -101,20 +101,52 @@ class Desk:
             db.session.execute(text("ANALYZE"))  # fresh statistics, as a live database has
             db.session.commit()
 
-    def time(self, url: str, runs: int) -> list[float]:
-        self.get(url)  # warm: templates compiled, caches filled
-        out = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            self.get(url)
-            out.append((time.perf_counter() - started) * 1000)
-        return out
+    def time_once(self, url: str) -> float:
+        started = time.perf_counter()
+        self.get(url)
+        return (time.perf_counter() - started) * 1000
 
     def get(self, url: str):
         response = self.client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         response.get_data()  # a streamed CSV is produced in full
         return response
+
+    def explain(self, url: str) -> list[str]:
+        """The database's plan for the list queries one request of `url` runs (its page and
+        its count: the statements that read jobs or the search index with a LIMIT), as
+        EXPLAIN prints it."""
+        from fieldapp.extensions import db
+
+        with self.app.app_context():
+            engine = db.engine
+        seen = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if ("FROM jobs" in statement or "FROM job_search" in statement) and \
+                    "LIMIT" in statement:
+                seen.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            self.get(url)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        out = []
+        with engine.connect() as conn:
+            for statement, parameters in seen:
+                out.append("  " + " ".join(statement.split())[:300] +
+                           (" ..." if len(" ".join(statement.split())) > 300 else ""))
+                if engine.dialect.name == "sqlite":
+                    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                    depth = {0: 0}
+                    for node, parent, _unused, detail in rows:
+                        depth[node] = depth.get(parent, 0) + 1
+                        out.append("    " + "  " * depth[node] + detail)
+                else:
+                    for (line,) in conn.exec_driver_sql("EXPLAIN " + statement, parameters):
+                        out.append("      " + line)
+        return out
 
     def deep_page_url(self, pages: int) -> str:
         """The URL of page `pages` of the unfiltered list (followed by its own links)."""
@@ -150,6 +182,7 @@ def cases(desk: Desk) -> list[tuple[str, str]]:
         ("search: phone number", f"/dispatch/jobs?q={phone}"),
         ("search: phone ending", f"/dispatch/jobs?q={phone[-4:]}"),
         ("search: name", "/dispatch/jobs?q=陈女士"),
+        ("search: name, 2 characters", "/dispatch/jobs?q=陈女"),
         ("search: status new", "/dispatch/jobs?status=new"),
         ("search: visit date", "/dispatch/jobs?date_field=scheduled&date_from=2026-11-20"
                                "&date_to=2026-11-20"),
@@ -172,19 +205,30 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="fieldapp-desk-bench-")
     results: dict[int, dict[str, list[float]]] = {}
     fills = {}
+    plans: dict[str, list[str]] = {}
+    desks: dict[int, Desk] = {}
     try:
         for size in (args.small, args.large):
             print(f"filling {size:,} jobs ...", flush=True)
-            desk = Desk(size, args.db, tmp)
-            fills[size] = desk.fill_seconds
+            desks[size] = Desk(size, args.db, tmp)
+            fills[size] = desks[size].fill_seconds
             results[size] = {}
-            try:
-                for label, url in cases(desk):
-                    url = url or desk.deep_page_url(10)
-                    results[size][label] = desk.time(url, args.runs)
-            finally:
-                desk.close()
+        # The two sizes' requests alternate, so a busy (shared) machine slows both alike.
+        urls = {size: cases(desk) for size, desk in desks.items()}
+        for i, (label, _url) in enumerate(urls[args.small]):
+            page = {size: urls[size][i][1] or desks[size].deep_page_url(10) for size in desks}
+            for size, desk in desks.items():
+                desk.get(page[size])  # warm: templates compiled, caches filled
+                results[size][label] = []
+            for _ in range(args.runs):
+                for size, desk in desks.items():
+                    results[size][label].append(desk.time_once(page[size]))
+            if label.startswith("search:"):
+                plans[f"{label}: {page[args.large]}"] = desks[args.large].explain(
+                    page[args.large])
     finally:
+        for desk in desks.values():
+            desk.close()
         shutil.rmtree(tmp, ignore_errors=True)
     small, large = args.small, args.large
     store = "PostgreSQL" if args.db else "SQLite (file)"
@@ -202,6 +246,11 @@ def main() -> None:
 
         ratio = statistics.median(b) / statistics.median(a)
         print(f"{label:28} {cell(a):>17} {cell(b):>17} {ratio:6.2f}x")
+    print(f"\nThe searches' plans at {large:,} jobs (EXPLAIN{' QUERY PLAN' if not args.db else ''}"
+          " of the page and the count each one runs):")
+    for label, lines in plans.items():
+        print(f"\n{label}")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

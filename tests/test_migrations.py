@@ -3,7 +3,6 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from sqlalchemy import create_engine, text
 
 from fieldapp import create_app

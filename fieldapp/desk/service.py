@@ -407,24 +407,53 @@ def query_kind(q: str) -> str:
     return "name"
 
 
-def _job_phone_condition(digits: str, dialect: str):
-    if dialect == "sqlite" and len(digits) < 11:  # a fragment: the FTS5 index's phone column
-        return search_index.phone_fragment_condition(Job.__table__, digits,
-                                                     ending_only=len(digits) < 7)
-    return Job.customer_id.in_(_customer_ids_for_phone(digits))
+def _text_condition(q: str, dialect: str):
+    """The search box's condition: a reference, a phone number or part of one, a name."""
+    kind = query_kind(q)
+    if kind == "ref":
+        return Job.ref == q.upper()
+    text = phone_digits(q) if kind == "phone" else q
+    if search_index.uses_fts(dialect, kind, text):
+        return Job.id.in_(search_index.fts_job_ids(search_index.fts_conditions(kind, text)))
+    if kind == "phone":
+        return Job.customer_id.in_(_customer_ids_for_phone(text))
+    return search_index.name_condition(Job.__table__, dialect, q)
+
+
+def _index_alone(f: JobFilter, dialect: str) -> tuple | None:
+    """SQLite, when the search box is the list's only filter and holds a name or part of a
+    phone number: (the FTS5 conditions, or None for a name shorter than a trigram). Then a
+    page's ids come from the search index alone (its entries carry the list's sort key) and
+    only those jobs are read; otherwise every matching job would be read to sort them."""
+    q = f.q.strip()
+    kind = query_kind(q)
+    text = phone_digits(q) if kind == "phone" else q
+    others = (f.status, f.technician, f.needs_review, f.date_from, f.date_to)
+    if dialect != "sqlite" or any(others) or f.by_schedule:
+        return None
+    if search_index.uses_fts(dialect, kind, text):
+        return (search_index.fts_conditions(kind, text),)
+    if kind == "name":  # ix_jobs_name_prefix: (name, created_at, id)
+        return (None,)
+    return None
+
+
+def _newest_ids(f: JobFilter, dialect: str, fts: list | None, after, limit: int):
+    if fts is not None:
+        return search_index.fts_newest_job_ids(fts, after, limit)
+    (first, second), descending = _order(f)
+    stmt = select(Job.id).where(search_index.name_condition(Job.__table__, dialect, f.q.strip()))
+    if after is not None:
+        stmt = stmt.where(_after(first, second, after, descending))
+    return stmt.order_by(first.desc(), second.desc()).limit(limit)
 
 
 def job_conditions(f: JobFilter, policy: sla_rules.SlaPolicy, dialect: str = "sqlite") -> list:
     """`dialect`: the database's (the search index differs: FTS5 or pg_trgm)."""
     cond = []
     q = f.q.strip()
-    kind = query_kind(q)
-    if kind == "ref":
-        cond.append(Job.ref == q.upper())
-    elif kind == "phone":
-        cond.append(_job_phone_condition(phone_digits(q), dialect))
-    elif kind == "name":
-        cond.append(search_index.name_condition(Job.__table__, dialect, q))
+    if q:
+        cond.append(_text_condition(q, dialect))
     if f.status:
         cond.append(Job.status == f.status)
     if f.technician == "none":
@@ -493,10 +522,16 @@ def job_statement(f: JobFilter, policy: sla_rules.SlaPolicy, dialect: str = "sql
 
 def _job_page(session: Session, f: JobFilter, policy, cursor: str, limit: int) -> Page:
     (first, second), descending = _order(f)
-    stmt = job_statement(f, policy, dialect_of(session))
+    dialect = dialect_of(session)
     after = decode_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(_after(first, second, after, descending))
+    alone = _index_alone(f, dialect)
+    if alone is not None:  # the page's ids from the index, then those jobs
+        stmt = select(Job).where(Job.id.in_(_newest_ids(f, dialect, alone[0], after, limit + 1))
+                                 ).order_by(first.desc(), second.desc())
+    else:
+        stmt = job_statement(f, policy, dialect)
+        if after is not None:
+            stmt = stmt.where(_after(first, second, after, descending))
     rows = session.execute(stmt.options(selectinload(Job.technician)).limit(limit + 1)
                            ).scalars().all()
     more = len(rows) > limit
@@ -510,10 +545,13 @@ def search_jobs(session: Session, f: JobFilter, policy: sla_rules.SlaPolicy,
                 cursor: str = "", limit: int = PAGE_SIZE) -> Page:
     """One page of the list, and how many match in all (counted up to COUNT_CAP)."""
     page = _job_page(session, f, policy, cursor, limit)
-    total = session.execute(select(func.count()).select_from(
-        select(Job.id).where(*job_conditions(f, policy, dialect_of(session)))
-        .limit(COUNT_CAP + 1).subquery())
-    ).scalar()
+    dialect = dialect_of(session)
+    alone = _index_alone(f, dialect)
+    fts = alone and alone[0]
+    count = search_index.fts_count(fts, COUNT_CAP + 1) if fts else \
+        select(func.count()).select_from(select(Job.id).where(
+            *job_conditions(f, policy, dialect)).limit(COUNT_CAP + 1).subquery())
+    total = session.execute(count).scalar()
     page.total, page.total_capped = min(total, COUNT_CAP), total > COUNT_CAP
     return page
 

@@ -6,7 +6,8 @@ number, searched by fragments (issue 17, "Fast at 100,000 jobs"; docs/desk.md, "
   triggers. Its rowids come from `job_search_map` (job id -> integer), because the jobs
   table's own rowid is not stable (its key is a string; VACUUM may renumber it). A 1-2
   character name has no trigram: it is matched as the start of the name through
-  `ix_jobs_name_prefix` (NOCASE, so LIKE 'q%' uses it).
+  `ix_jobs_name_prefix` (NOCASE, so LIKE 'q%' uses it; with the list's sort key, so a page
+  of the newest matches is read from the index alone).
 - PostgreSQL: `pg_trgm` GIN indexes on `jobs.contact_name` and `customers.phone_key`, which
   PostgreSQL keeps in step itself; ILIKE '%q%' (and 'q%' for 1-2 characters: pg_trgm pads the
   start of a word, so a prefix has trigrams) uses them.
@@ -19,7 +20,9 @@ table, a trigger or an operator class), so Alembic's comparison skips them by na
 """
 from __future__ import annotations
 
-from sqlalchemy import Table, and_, column, event, literal_column, or_, select, table
+from sqlalchemy import Table, and_, column, event, func, literal_column, or_, select, table
+
+from fieldapp.orm import UTCDateTime
 
 MIN_TRIGRAM = 3  # a trigram index finds fragments of three characters and more
 
@@ -37,20 +40,22 @@ SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, phone, "
     "tokenize = 'trigram')",
     f"CREATE TABLE IF NOT EXISTS {MAP_TABLE} (id INTEGER PRIMARY KEY, "
-    "job_id VARCHAR(36) NOT NULL UNIQUE)",
-    "CREATE INDEX IF NOT EXISTS ix_jobs_name_prefix ON jobs (contact_name COLLATE NOCASE)",
+    "job_id VARCHAR(36) NOT NULL UNIQUE, created_at DATETIME NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_jobs_name_prefix ON jobs "
+    "(contact_name COLLATE NOCASE, created_at, id)",
     f"""CREATE TRIGGER IF NOT EXISTS job_search_insert AFTER INSERT ON jobs BEGIN
-  INSERT INTO {MAP_TABLE} (job_id) VALUES (new.id);
+  INSERT INTO {MAP_TABLE} (job_id, created_at) VALUES (new.id, new.created_at);
   INSERT INTO {FTS_TABLE} (rowid, name, phone) VALUES (
     (SELECT id FROM {MAP_TABLE} WHERE job_id = new.id), new.contact_name,
     (SELECT phone_key FROM customers WHERE id = new.customer_id));
 END""",
-    f"""CREATE TRIGGER IF NOT EXISTS job_search_update AFTER UPDATE OF contact_name, customer_id
-ON jobs WHEN old.contact_name IS NOT new.contact_name OR old.customer_id IS NOT new.customer_id
-BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS job_search_update AFTER UPDATE OF contact_name, customer_id,
+created_at ON jobs WHEN old.contact_name IS NOT new.contact_name
+OR old.customer_id IS NOT new.customer_id OR old.created_at IS NOT new.created_at BEGIN
   UPDATE {FTS_TABLE} SET name = new.contact_name,
     phone = (SELECT phone_key FROM customers WHERE id = new.customer_id)
   WHERE rowid = (SELECT id FROM {MAP_TABLE} WHERE job_id = new.id);
+  UPDATE {MAP_TABLE} SET created_at = new.created_at WHERE job_id = new.id;
 END""",
     f"""CREATE TRIGGER IF NOT EXISTS job_search_delete AFTER DELETE ON jobs BEGIN
   DELETE FROM {FTS_TABLE} WHERE rowid = (SELECT id FROM {MAP_TABLE} WHERE job_id = old.id);
@@ -65,7 +70,8 @@ END""",
 )
 # Fills the index from the rows already there (the migration on an existing database).
 SQLITE_BACKFILL = (
-    f"INSERT INTO {MAP_TABLE} (job_id) SELECT id FROM jobs ORDER BY created_at, id",
+    f"INSERT INTO {MAP_TABLE} (job_id, created_at) SELECT id, created_at FROM jobs "
+    "ORDER BY created_at, id",
     f"""INSERT INTO {FTS_TABLE} (rowid, name, phone)
 SELECT m.id, j.contact_name, c.phone_key FROM {MAP_TABLE} m JOIN jobs j ON j.id = m.job_id
 LEFT JOIN customers c ON c.id = j.customer_id""",
@@ -132,27 +138,66 @@ def include_name(name, type_, parent_names) -> bool:
 # --- the conditions the desk's search uses ---------------------------------------------------
 
 JOB_SEARCH = table(FTS_TABLE, column("rowid"), column("name"), column("phone"))
-SEARCH_MAP = table(MAP_TABLE, column("id"), column("job_id"))
+# created_at: the list's sort key, so the newest matches are found without reading jobs.
+SEARCH_MAP = table(MAP_TABLE, column("id"), column("job_id"),
+                   column("created_at", UTCDateTime()))
 
 
 def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _fts_phrase(column_name: str, text: str) -> str:
-    """An FTS5 query for `text` as a substring of one column (a quoted phrase: no operator
-    inside it is read as one)."""
-    return f'{column_name} : "' + text.replace('"', '""') + '"'
+def _phrase(column_name: str, text: str):
+    """An FTS5 MATCH for `text` as a substring of one column (a quoted phrase: nothing in
+    it is read as an operator)."""
+    query = f'{column_name} : "' + text.replace('"', '""') + '"'
+    return literal_column(FTS_TABLE).op("MATCH")(query)
 
 
-def _fts_job_ids(*conditions):
-    """The ids of the jobs whose index row meets `conditions` (an FTS5 MATCH first)."""
-    rowids = select(JOB_SEARCH.c.rowid).where(*conditions)
-    return select(SEARCH_MAP.c.job_id).where(SEARCH_MAP.c.id.in_(rowids))
+def uses_fts(dialect: str, kind: str, text: str) -> bool:
+    """Whether this search goes through the SQLite FTS5 table (else the jobs' own columns)."""
+    if dialect != "sqlite":
+        return False
+    if kind == "name":
+        return len(text) >= MIN_TRIGRAM
+    return kind == "phone" and MIN_TRIGRAM <= len(text) < 11
 
 
-def _match(expression: str):
-    return literal_column(FTS_TABLE).op("MATCH")(expression)
+def fts_conditions(kind: str, text: str) -> list:
+    """SQLite: the FTS5 rows a name (substring) or a phone fragment matches. Digits: 4-6 the
+    number's ending (尾号), 7-10 its start or its ending (digits need no LIKE escaping)."""
+    if kind == "name":
+        return [_phrase("name", text)]
+    like = JOB_SEARCH.c.phone.like("%" + text)
+    if len(text) >= 7:
+        like = or_(like, JOB_SEARCH.c.phone.like(text + "%"))
+    return [_phrase("phone", text), like]
+
+
+def _matching_map(conditions: list):
+    return SEARCH_MAP.c.id.in_(select(JOB_SEARCH.c.rowid).where(*conditions))
+
+
+def fts_job_ids(conditions: list):
+    """The ids of the jobs whose index row meets `conditions`."""
+    return select(SEARCH_MAP.c.job_id).where(_matching_map(conditions))
+
+
+def fts_newest_job_ids(conditions: list, after: list | None, limit: int):
+    """The newest `limit` matching job ids in list order (created_at, id descending), after
+    the keyset cursor `after`: read from the index's own rows, never from jobs."""
+    created, job_id = SEARCH_MAP.c.created_at, SEARCH_MAP.c.job_id
+    stmt = select(job_id).where(_matching_map(conditions))
+    if after is not None:
+        a, b = after
+        stmt = stmt.where(and_(created <= a, or_(created < a, job_id < b)))
+    return stmt.order_by(created.desc(), job_id.desc()).limit(limit)
+
+
+def fts_count(conditions: list, cap: int):
+    """How many jobs match (up to `cap`), counted in the FTS5 index alone."""
+    return select(func.count()).select_from(
+        select(JOB_SEARCH.c.rowid).where(*conditions).limit(cap).subquery())
 
 
 def name_condition(job_table, dialect: str, q: str):
@@ -164,14 +209,5 @@ def name_condition(job_table, dialect: str, q: str):
         return name.ilike(pattern, escape="\\") if dialect == "postgresql" else \
             name.like(pattern, escape="\\")
     if dialect == "sqlite":
-        return job_table.c.id.in_(_fts_job_ids(_match(_fts_phrase("name", q))))
+        return job_table.c.id.in_(fts_job_ids(fts_conditions("name", q)))
     return name.ilike("%" + escape_like(q) + "%", escape="\\")
-
-
-def phone_fragment_condition(job_table, digits: str, ending_only: bool):
-    """SQLite: jobs whose customer's number ends with `digits` (or, when not `ending_only`,
-    starts with them), by the FTS5 index (digits only: no LIKE escaping needed)."""
-    like = JOB_SEARCH.c.phone.like("%" + digits)
-    if not ending_only:
-        like = or_(like, JOB_SEARCH.c.phone.like(digits + "%"))
-    return job_table.c.id.in_(_fts_job_ids(and_(_match(_fts_phrase("phone", digits)), like)))

@@ -28,20 +28,22 @@ SQLITE_CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS job_search USING fts5(name, phone, "
     "tokenize = 'trigram')",
     "CREATE TABLE IF NOT EXISTS job_search_map (id INTEGER PRIMARY KEY, "
-    "job_id VARCHAR(36) NOT NULL UNIQUE)",
-    "CREATE INDEX IF NOT EXISTS ix_jobs_name_prefix ON jobs (contact_name COLLATE NOCASE)",
+    "job_id VARCHAR(36) NOT NULL UNIQUE, created_at DATETIME NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_jobs_name_prefix ON jobs "
+    "(contact_name COLLATE NOCASE, created_at, id)",
     """CREATE TRIGGER IF NOT EXISTS job_search_insert AFTER INSERT ON jobs BEGIN
-  INSERT INTO job_search_map (job_id) VALUES (new.id);
+  INSERT INTO job_search_map (job_id, created_at) VALUES (new.id, new.created_at);
   INSERT INTO job_search (rowid, name, phone) VALUES (
     (SELECT id FROM job_search_map WHERE job_id = new.id), new.contact_name,
     (SELECT phone_key FROM customers WHERE id = new.customer_id));
 END""",
-    """CREATE TRIGGER IF NOT EXISTS job_search_update AFTER UPDATE OF contact_name, customer_id
-ON jobs WHEN old.contact_name IS NOT new.contact_name OR old.customer_id IS NOT new.customer_id
-BEGIN
+    """CREATE TRIGGER IF NOT EXISTS job_search_update AFTER UPDATE OF contact_name, customer_id,
+created_at ON jobs WHEN old.contact_name IS NOT new.contact_name
+OR old.customer_id IS NOT new.customer_id OR old.created_at IS NOT new.created_at BEGIN
   UPDATE job_search SET name = new.contact_name,
     phone = (SELECT phone_key FROM customers WHERE id = new.customer_id)
   WHERE rowid = (SELECT id FROM job_search_map WHERE job_id = new.id);
+  UPDATE job_search_map SET created_at = new.created_at WHERE job_id = new.id;
 END""",
     """CREATE TRIGGER IF NOT EXISTS job_search_delete AFTER DELETE ON jobs BEGIN
   DELETE FROM job_search WHERE rowid = (SELECT id FROM job_search_map WHERE job_id = old.id);
@@ -54,7 +56,8 @@ WHEN old.phone_key IS NOT new.phone_key BEGIN
     WHERE j.customer_id = new.id);
 END""",
     # the jobs already there
-    "INSERT INTO job_search_map (job_id) SELECT id FROM jobs ORDER BY created_at, id",
+    "INSERT INTO job_search_map (job_id, created_at) SELECT id, created_at FROM jobs "
+    "ORDER BY created_at, id",
     """INSERT INTO job_search (rowid, name, phone)
 SELECT m.id, j.contact_name, c.phone_key FROM job_search_map m JOIN jobs j ON j.id = m.job_id
 LEFT JOIN customers c ON c.id = j.customer_id""",
