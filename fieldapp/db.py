@@ -38,6 +38,10 @@ def configure_engine(engine: Engine) -> Engine:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Pages kept in memory, up to 64 MiB (the default is 2 MiB): a search reads
+            # thousands of index rows spread over the file, and with 100,000 jobs their pages
+            # no longer fit the default (issue 17; a name's page went from 12 to 2 ms).
+            cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @event.listens_for(engine, "begin")
