@@ -74,9 +74,9 @@ PG_OPCLASS_SCHEMA = ("SELECT n.nspname FROM pg_opclass o JOIN pg_namespace n "
                      "ON n.oid = o.opcnamespace WHERE o.opcname = 'gin_trgm_ops'")
 PG_INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_customers_phone_key_trgm ON customers "
-    "USING gin (phone_key {schema}.gin_trgm_ops)",
+    "USING gin (phone_key {schema}.gin_trgm_ops) WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_jobs_contact_name_trgm ON jobs "
-    "USING gin (contact_name {schema}.gin_trgm_ops)",
+    "USING gin (contact_name {schema}.gin_trgm_ops) WITH (fastupdate = off)",
 )
 
 
