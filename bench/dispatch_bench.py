@@ -110,10 +110,12 @@ class Desk:
         html = self.get(url).get_data(as_text=True)
         return len(re.findall(r'<a href="/dispatch/jobs/[0-9a-f-]{36}">FA', html))
 
-    def time_once(self, url: str) -> float:
-        started = time.perf_counter()
+    def time_once(self, url: str) -> tuple[float, float]:
+        """Wall-clock and this process's CPU time of one request, ms (on SQLite the whole
+        request runs in this process, so its CPU time is what a busy machine cannot inflate)."""
+        started, cpu = time.perf_counter(), time.process_time()
         self.get(url)
-        return (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
     def get(self, url: str):
         response = self.client.get(url)
@@ -217,6 +219,7 @@ def main() -> None:
     plans: dict[str, list[str]] = {}
     desks: dict[int, Desk] = {}
     shown: dict[int, dict[str, int | None]] = {args.small: {}, args.large: {}}
+    cpu: dict[int, dict[str, list[float]]] = {args.small: {}, args.large: {}}
     try:
         for size in (args.small, args.large):
             print(f"filling {size:,} jobs ...", flush=True)
@@ -232,9 +235,12 @@ def main() -> None:
                 results[size][label] = []
             for size, desk in desks.items():
                 shown[size][label] = desk.rows(page[size])
+                cpu[size][label] = []
             for _ in range(args.runs):
                 for size, desk in desks.items():
-                    results[size][label].append(desk.time_once(page[size]))
+                    wall, used = desk.time_once(page[size])
+                    results[size][label].append(wall)
+                    cpu[size][label].append(used)
             if label.startswith("search:"):
                 plans[f"{label}: {page[args.large]}"] = desks[args.large].explain(
                     page[args.large])
@@ -247,7 +253,7 @@ def main() -> None:
     print(f"\nDispatcher's desk, {store}: median (p95) of {args.runs} requests, ms")
     print(f"bulk fill: {small:,} jobs in {fills[small]:.1f} s, {large:,} in {fills[large]:.1f} s")
     head = (f"{'page':28} {f'{small:,} jobs':>17} {f'{large:,} jobs':>17} {'ratio':>7}"
-            f" {'rows listed':>12}")
+            f" {'rows listed':>12}" + ("" if args.db else f" {'CPU ms':>13} {'ratio':>6}"))
     print(head)
     print("-" * len(head))
     for label in results[small]:
@@ -260,7 +266,11 @@ def main() -> None:
         ratio = statistics.median(b) / statistics.median(a)
         listed = "" if shown[small][label] is None else \
             f"{shown[small][label]} / {shown[large][label]}"
-        print(f"{label:28} {cell(a):>17} {cell(b):>17} {ratio:6.2f}x {listed:>12}")
+        line = f"{label:28} {cell(a):>17} {cell(b):>17} {ratio:6.2f}x {listed:>12}"
+        if not args.db:  # PostgreSQL's share of the work runs in its own processes
+            ca, cb = statistics.median(cpu[small][label]), statistics.median(cpu[large][label])
+            line += f" {ca:6.1f} {cb:6.1f} {cb / ca:5.2f}x"
+        print(line)
     print(f"\nThe searches' plans at {large:,} jobs (EXPLAIN{' QUERY PLAN' if not args.db else ''}"
           " of the page and the count each one runs):")
     for label, lines in plans.items():
