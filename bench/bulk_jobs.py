@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import insert, select, update
 
+from fieldapp.jobs import search_index
 from fieldapp.jobs.service import active_template
 from fieldapp.models import Counter, Customer, Job, SlaClock
 
@@ -113,9 +114,10 @@ def make_jobs(session, n: int, *, today: date, tz, technician_ids: list[int],
                            # as services.jobs.transition does when a job closes
                            "stopped_at": job["updated_at"]
                            if met is None and status in ("approved", "cancelled") else None})
-    for rows, model in ((facts.customers, Customer), (facts.jobs, Job), (clocks, SlaClock)):
-        for k in range(0, len(rows), batch):
-            session.execute(insert(model), rows[k:k + batch])
+    with search_index.bulk_insert(session):
+        for rows, model in ((facts.customers, Customer), (facts.jobs, Job), (clocks, SlaClock)):
+            for k in range(0, len(rows), batch):
+                session.execute(insert(model), rows[k:k + batch])
     session.execute(update(Counter).where(Counter.name == "change").values(value=change_seq))
     session.commit()
     return facts
