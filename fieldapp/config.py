@@ -59,6 +59,10 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BLOB_ROOT": os.environ.get("FIELDAPP_BLOB_DIR", os.path.join(instance_path, "blobs")),
+        # "file" (BLOB_ROOT) or "s3://bucket/prefix" (fieldapp/blobstore.py); boto3 reads the
+        # AWS_ENDPOINT_URL and AWS_* credentials itself.
+        "BLOB_STORE_URL": os.environ.get("FIELDAPP_BLOB_STORE", "file"),
+        "AWS_REGION": os.environ.get("AWS_REGION") or None,
         "BLOB_MAX_BYTES": int(os.environ.get("FIELDAPP_BLOB_MAX_BYTES", 15 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "FIELDAPP_TIMEZONE": os.environ.get("FIELDAPP_TIMEZONE", "Asia/Shanghai"),

@@ -2,11 +2,12 @@
 
 Bytes are hashed as they arrive, checked against the address, checked to be a JPEG, PNG or
 WebP by their own bytes (and decoded by Pillow, which refuses decompression bombs), and only
-then moved into place with an atomic rename: a half-written file is never served. The same
-bytes are stored once however often they are uploaded or referenced.
+then published: moved into place with an atomic rename, fsynced with its directory (a
+half-written file is never served, and a power cut loses no blob that was acknowledged), or
+put to an S3-compatible object store in one request (`sync/objectstore.py`). The same bytes
+are stored once however often they are uploaded or referenced.
 
-`BlobStore` is the small interface an object store can implement instead of the local
-directory.
+`BlobStore` is the small interface both stores implement.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -110,6 +113,94 @@ class BlobStore(Protocol):
     def delete(self, sha256: str) -> None: ...
 
 
+@dataclass
+class Received:
+    """An upload spooled to a local file and checked: its bytes hash to their address, are a
+    JPEG, PNG or WebP by their own bytes and decode. Only now may a store publish it."""
+    path: str
+    sha256: str
+    size: int
+    md5: bytes  # for the object store's own integrity check of what it received
+    content_type: str
+    width: int
+    height: int
+
+    def stored(self, created: bool) -> StoredBlob:
+        return StoredBlob(self.sha256, self.size, self.content_type, self.width, self.height,
+                          created)
+
+
+@contextmanager
+def receive(stream: BinaryIO, sha256: str, max_bytes: int, incoming: str
+            ) -> Iterator[Received]:
+    """Stream the body into a temporary file in `incoming` (CHUNK bytes in memory at a time),
+    hashing as it comes; refuse it (TooLarge, HashMismatch, NotAnImage) before anything is
+    published. The file is removed on the way out unless the caller moved it away."""
+    digest = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
+    size = 0
+    head = b""
+    fd, tmp = tempfile.mkstemp(dir=incoming, prefix="up-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge({"max_bytes": max_bytes})
+                if len(head) < 16:
+                    head = (head + chunk)[:16]
+                digest.update(chunk)
+                md5.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        actual = digest.hexdigest()
+        if actual != sha256:
+            raise HashMismatch({"expected": sha256, "actual": actual, "size": size})
+        content_type = sniff_type(head)
+        if content_type is None:
+            raise NotAnImage({"reason": "not_jpeg_png_webp", "allowed": CONTENT_TYPES})
+        width, height = inspect_image(tmp, content_type)
+        yield Received(tmp, sha256, size, md5.digest(), content_type, width, height)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def fsync_dir(path: str) -> None:
+    """Make a directory's entries durable: after a rename the file's bytes are on disk (the
+    file was fsynced), but its name is only in the directory, which a power cut may lose."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sweep_stale(incoming: str, older_than: float) -> int:
+    """Remove temporary files an upload left behind when its process was killed (a live
+    upload keeps touching its file, so only ones untouched since `older_than`, a POSIX
+    timestamp, go). Answers how many were removed."""
+    removed = 0
+    for entry in os.scandir(incoming):
+        try:
+            if entry.is_file() and entry.stat().st_mtime < older_than:
+                os.remove(entry.path)
+                removed += 1
+        except FileNotFoundError:  # finished or swept by another process meanwhile
+            pass
+    return removed
+
+
+def check_address(sha256: str) -> str:
+    if not SHA256_RE.match(sha256 or ""):
+        raise BadAddress({"sha256": sha256})
+    return sha256
+
+
 class LocalBlobStore:
     """Blobs as files under `root/ab/cdef...`; temporary files in `root/.incoming`."""
 
@@ -119,8 +210,7 @@ class LocalBlobStore:
         os.makedirs(self.incoming, exist_ok=True)
 
     def path(self, sha256: str) -> str:
-        if not SHA256_RE.match(sha256 or ""):
-            raise BadAddress({"sha256": sha256})
+        check_address(sha256)
         return os.path.join(self.root, sha256[:2], sha256[2:])
 
     def exists(self, sha256: str) -> bool:
@@ -136,54 +226,18 @@ class LocalBlobStore:
             pass
 
     def sweep_incoming(self, older_than: float) -> int:
-        """Remove temporary files an upload left behind when its process was killed (a live
-        upload keeps touching its file, so only ones untouched since `older_than`, a POSIX
-        timestamp, go). Answers how many were removed."""
-        removed = 0
-        for entry in os.scandir(self.incoming):
-            try:
-                if entry.is_file() and entry.stat().st_mtime < older_than:
-                    os.remove(entry.path)
-                    removed += 1
-            except FileNotFoundError:  # finished or swept by another process meanwhile
-                pass
-        return removed
+        return sweep_stale(self.incoming, older_than)
 
     def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES
                ) -> StoredBlob:
         final = self.path(sha256)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        fd, tmp = tempfile.mkstemp(dir=self.incoming, prefix="up-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while True:
-                    chunk = stream.read(CHUNK)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge({"max_bytes": max_bytes})
-                    if len(head) < 16:
-                        head = (head + chunk)[:16]
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            actual = digest.hexdigest()
-            if actual != sha256:
-                raise HashMismatch({"expected": sha256, "actual": actual, "size": size})
-            content_type = sniff_type(head)
-            if content_type is None:
-                raise NotAnImage({"reason": "not_jpeg_png_webp", "allowed": CONTENT_TYPES})
-            width, height = inspect_image(tmp, content_type)
-            created = not os.path.exists(final)
-            if created:
-                os.makedirs(os.path.dirname(final), exist_ok=True)
-                os.replace(tmp, final)  # atomic: readers see no file or the whole file
-                tmp = None
-            return StoredBlob(sha256, size, content_type, width, height, created)
-        finally:
-            if tmp is not None and os.path.exists(tmp):
-                os.remove(tmp)
+        with receive(stream, sha256, max_bytes, self.incoming) as got:
+            if os.path.exists(final):
+                return got.stored(created=False)
+            folder = os.path.dirname(final)
+            if not os.path.isdir(folder):
+                os.makedirs(folder, exist_ok=True)
+                fsync_dir(self.root)  # the new ab/ folder's name, too, must survive a power cut
+            os.replace(got.path, final)  # atomic: readers see no file or the whole file
+            fsync_dir(folder)  # and the rename itself survives a power cut, not only SIGKILL
+            return got.stored(created=True)

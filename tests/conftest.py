@@ -17,7 +17,7 @@ from fieldapp.core.clock import FixedClock
 from fieldapp.extensions import db, limiter
 from fieldapp.models import Base, User
 from fieldapp.seed import seed_demo
-from tests.support import database
+from tests.support import database, services
 from tests.support.helpers import ROOT, T0, ApiClient, app_config
 from tests.support.synckit import Phone, job_of_type
 
@@ -98,9 +98,47 @@ def clock():
     return FixedClock(T0)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3-compatible server: FIELDAPP_TEST_S3_ENDPOINT (.ci/run starts one), else a moto
+    server started here for the session; its bucket made."""
+    if not services.s3_available():
+        pytest.skip("no S3 server: set FIELDAPP_TEST_S3_ENDPOINT or install moto[server]")
+    services.use_fake_credentials()
+    endpoint = os.environ.get("FIELDAPP_TEST_S3_ENDPOINT")
+    if endpoint:
+        services.make_bucket(endpoint)
+        yield endpoint
+        return
+    with services.moto_server() as endpoint:
+        services.make_bucket(endpoint)
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis: FIELDAPP_TEST_REDIS_URL, else a private redis-server for the session."""
+    if os.environ.get("FIELDAPP_TEST_REDIS_URL"):
+        yield os.environ["FIELDAPP_TEST_REDIS_URL"]
+        return
+    if not services.redis_available():
+        pytest.skip("no Redis: set FIELDAPP_TEST_REDIS_URL or install redis-server")
+    with services.redis_server() as url:
+        yield url
+
+
 @pytest.fixture
-def app(db_url, tmp_path, clock):
-    app = create_app(app_config(db_url, str(tmp_path / "blobs"), clock))
+def blob_store_config(request):
+    """The app's blob store: files (the default), or, where a module parametrizes this
+    fixture with "s3" (`BOTH_BLOB_STORES`), a fresh prefix in the S3 server's bucket."""
+    if getattr(request, "param", "file") == "s3":
+        return {"BLOB_STORE_URL": services.s3_store_url(request.getfixturevalue("s3_endpoint"))}
+    return {}
+
+
+@pytest.fixture
+def app(db_url, tmp_path, clock, blob_store_config):
+    app = create_app(app_config(db_url, str(tmp_path / "blobs"), clock, **blob_store_config))
     with app.app_context():
         if PG_URL:  # SQLite files come from a template that has them
             install_fixed_rows()

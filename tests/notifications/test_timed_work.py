@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from tests.support.helpers import T0, intake_body, jpeg_bytes, new_uuid, sync_push, upload_blob
 from tests.support.notify_kit import counts, notes, run, sh
+from tests.support.services import both_blob_stores
 
 SECOND = timedelta(seconds=1)
 
@@ -181,11 +182,11 @@ def test_a_silent_device_without_field_work_is_left_alone(app, api, demo, clock)
     assert notes(app, "device_stale") == []
 
 
+@both_blob_stores()
 def test_unreferenced_blobs_go_after_the_retention_period_and_referenced_ones_stay(
         app, api, demo, clock):
     from fieldapp.extensions import db
     from fieldapp.models import Blob
-    from sync.blobs import LocalBlobStore
 
     jobs = api.get(f"/api/v1/jobs?technician_id={demo['tech1']}", as_="dispatcher1"
                    ).get_json()["items"]
@@ -199,7 +200,7 @@ def test_unreferenced_blobs_go_after_the_retention_period_and_referenced_ones_st
         "customer": {"name": "郑女士", "phone": "13912340005"}, "about": "product",
         "content": "桌面划痕", "severity": "general", "evidence_sha256": evidence}
     ).status_code == 201
-    store = LocalBlobStore(app.config["BLOB_ROOT"])
+    store = app.extensions["fieldapp.blobs"]  # files, or the S3 server's bucket
 
     def present():
         with app.app_context():
@@ -236,10 +237,11 @@ def test_a_blob_uploaded_again_starts_its_retention_period_again(app, api, demo,
         assert db.session.get(Blob, sha) is None
 
 
+@both_blob_stores()
 def test_uploads_cut_off_by_a_crash_are_swept_after_an_hour(app, demo, clock):
     import os
 
-    incoming = os.path.join(app.config["BLOB_ROOT"], ".incoming")
+    incoming = app.extensions["fieldapp.blobs"].incoming  # local on S3 too
     os.makedirs(incoming, exist_ok=True)
     dead, live = os.path.join(incoming, "up-dead"), os.path.join(incoming, "up-live")
     for path, age in ((dead, timedelta(minutes=61)), (live, timedelta(minutes=10))):

@@ -207,6 +207,15 @@ def blob_files(root: str) -> list[str]:
     return sorted(found)
 
 
+def stored_files(store) -> list[str]:
+    """What a blob store holds (`ab/cdef...`) and what uploads left in its `.incoming`,
+    on files or on S3 alike."""
+    if hasattr(store, "names"):  # S3: the objects, and the local temporary files
+        left = [os.path.join(".incoming", n) for n in os.listdir(store.incoming)]
+        return sorted(store.names() + left)
+    return blob_files(store.root)
+
+
 # --- jobs ----------------------------------------------------------------------------------
 
 def tech_jobs(phone: Phone) -> dict[str, dict]:

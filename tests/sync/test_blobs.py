@@ -1,27 +1,31 @@
 """PUT/HEAD/GET /api/v1/blobs/<sha256>: content-addressed, checked on the bytes, stored
-atomically, readable only by who may see a job that uses it."""
+atomically, readable only by who may see a job that uses it. Every test runs on the file
+store and on a real S3-compatible server (tests/support/services.py)."""
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.services import both_blob_stores
 from tests.support.synckit import (
     Phone,
-    blob_files,
     job_of_type,
     jpeg_bytes,
     png_bytes,
     sha,
     statuses,
+    stored_files,
 )
+
+pytestmark = both_blob_stores()
 
 
 @pytest.fixture
 def root(app):
-    return app.config["BLOB_ROOT"]
+    """The app's blob store (files or S3)."""
+    return app.extensions["fieldapp.blobs"]
 
 
 def blob_rows(app) -> int:
@@ -35,12 +39,12 @@ def blob_rows(app) -> int:
 
 
 def stored_path(sha256: str) -> str:
-    return os.path.join(sha256[:2], sha256[2:])
+    return f"{sha256[:2]}/{sha256[2:]}"
 
 
 def assert_nothing_stored(app, phone, root, sha256):
     assert phone.head_blob(sha256).status_code == 404
-    assert blob_files(root) == []  # nothing in place, nothing left in .incoming
+    assert stored_files(root) == []  # nothing in place, nothing left in .incoming
     assert blob_rows(app) == 0
 
 
@@ -57,7 +61,7 @@ def test_put_new_then_same_again(app, tech1, root):
     head = tech1.head_blob(sha(data))
     assert head.status_code == 200
     assert int(head.headers["Content-Length"]) == len(data)
-    assert blob_files(root) == [stored_path(sha(data))]
+    assert stored_files(root) == [stored_path(sha(data))]
     assert blob_rows(app) == 1
     got = tech1.get_blob(sha(data))  # the uploader may read it back
     assert got.status_code == 200 and got.data == data
@@ -188,7 +192,7 @@ def test_upload_cut_off_midway_leaves_nothing_then_retry_succeeds(app, tech1, ro
     assert retry.status_code == 201
     assert tech1.head_blob(sha(data)).status_code == 200
     assert tech1.get_blob(sha(data)).data == data
-    assert blob_files(root) == [stored_path(sha(data))]
+    assert stored_files(root) == [stored_path(sha(data))]
 
 
 def test_get_only_for_who_may_see_a_job_using_it(app, api, client, tech1):
@@ -237,7 +241,7 @@ def test_same_bytes_as_two_photos_are_stored_once(app, api, tech1, root):
     detail = api.get(f"/api/v1/jobs/{job['id']}", as_="dispatcher1").get_json()
     assert [p["sha256"] for p in detail["photos"]] == [digest, digest]
     assert len({p["id"] for p in detail["photos"]}) == 2
-    assert blob_files(root) == [stored_path(digest)]
+    assert stored_files(root) == [stored_path(digest)]
     assert blob_rows(app) == 1
 
 
