@@ -75,7 +75,12 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # memory:// counts per process; redis://host:6379/0 shares the counts between app
+        # servers (docs/reliability.md). Were Redis down, each process counts on its own
+        # meanwhile rather than every sign-in failing.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("FIELDAPP_RATELIMIT_KEY_PREFIX", "fieldapp"),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         # Scripts, styles and JSON go out compressed (Flask-Compress); HTML pages do not, as
         # they carry CSRF tokens beside text a visitor can choose (BREACH).
