@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +53,14 @@ if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the proj
 
 from devices import Device, GaveUp, Http  # noqa: E402
 from faultproxy import KINDS, FaultProxy  # noqa: E402
+
+from tests.support.services import (  # noqa: E402
+    make_bucket,
+    moto_server,
+    redis_server,
+    s3_store_url,
+    use_fake_credentials,
+)
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 JOB_TYPES = ("installation", "repair", "inspection", "delivery")
@@ -80,10 +89,12 @@ def drop_database(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def server_env(url: str, blob_dir: str) -> dict:
+def server_env(url: str, blob_dir: str, scale: dict | None = None) -> dict:
     """Production settings (no demo seeding, secure cookies, a fixed SECRET_KEY), no
-    in-process scheduler (its timed work is not under test and would add noise)."""
+    in-process scheduler (its timed work is not under test and would add noise). `scale`:
+    the shared services' settings (FIELDAPP_BLOB_STORE, RATELIMIT_STORAGE_URI)."""
     env = dict(os.environ)
+    env.update(scale or {})
     env.update({
         "DATABASE_URL": url, "FIELDAPP_ENV": "production",
         "SECRET_KEY": "chaos-bench-" + hashlib.sha256(url.encode()).hexdigest()[:32],
@@ -98,10 +109,10 @@ def server_env(url: str, blob_dir: str) -> dict:
     return env
 
 
-def migrate(url: str, blob_dir: str, log):
+def migrate(url: str, blob_dir: str, log, scale: dict | None = None):
     """`flask db upgrade`, then create any model table the migrations do not have yet
     (models added during this session without a migration). Answers the tables created."""
-    env = server_env(url, blob_dir)
+    env = server_env(url, blob_dir, scale)
     done = subprocess.run([os.path.join(ROOT, ".venv/bin/flask"), "--app", "app", "db",
                            "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -117,6 +128,7 @@ def migrate(url: str, blob_dir: str, log):
     # process's environment (the test suite calls main() in-process).
     # Its accounts get cheap password hashes: the bench measures sync, not scrypt.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "BLOB_ROOT": blob_dir,
+                      "BLOB_STORE_URL": (scale or {}).get("FIELDAPP_BLOB_STORE", "file"),
                       "SCHEDULER_ENABLED": False, "AUTO_SEED_DEMO": False,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
@@ -239,9 +251,11 @@ class Run:
         self.idle = [False] * args.devices
 
     # the actors ------------------------------------------------------------------------
-    def killer(self, server: Server) -> None:
+    def killer(self, servers: list[Server]) -> None:
+        """SIGKILL one server at a time, chosen at random (the others keep serving)."""
         rng = random.Random(self.args.seed + 1)
         while not self.stop.wait(rng.uniform(self.args.kill_min, self.args.kill_max)):
+            server = rng.choice(servers)
             server.kill()
             time.sleep(rng.uniform(0.0, 0.5))
             server.start()
@@ -285,7 +299,8 @@ class Run:
                 job = rng.choice(todo)
                 worked.add(job["id"])
                 seed = (index + 1) * 100_000 + len(worked) * 100
-                phone.work_job(job, seed, rng, batch=rng.randint(3, 12), halfway=phone.pull)
+                phone.work_job(job, seed, rng, batch=rng.randint(3, 12), halfway=phone.pull,
+                               extras=self.args.extras)
                 phone.pull()
         except Exception as error:  # noqa: BLE001
             self.errors.append(f"device {index} ({phone.username}): {error!r}")
@@ -311,12 +326,28 @@ def main(argv=None, log=print) -> dict:
                         help="a SQLite file instead of PostgreSQL (use --workers 1)")
     parser.add_argument("--db-name", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the database and blobs")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="app server processes (gunicorn each) behind the proxy")
+    parser.add_argument("--s3", action="store_true",
+                        help="blobs in an S3-compatible store (a moto server started here)")
+    parser.add_argument("--redis", action="store_true",
+                        help="the rate limits in Redis (a redis-server started here)")
+    parser.add_argument("--extras", action="store_true",
+                        help="phones also take photos back, ask for parts, take products "
+                             "away and bring them back")
+    parser.add_argument("--scale-out", action="store_true",
+                        help="issue 18: --servers 2 --s3 --redis --extras")
     args = parser.parse_args(argv)
+    if args.scale_out:
+        args.servers = max(args.servers, 2)
+        args.s3 = args.redis = args.extras = True
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 10**6)
     name = args.db_name or f"chaos_{os.getpid()}"
     log(f"chaos: seed {args.seed}, {args.devices} devices, {args.duration:.0f} s, "
-        f"database {name}")
+        f"database {name}, {args.servers} server(s)"
+        f"{', S3' if args.s3 else ''}{', Redis' if args.redis else ''}"
+        f"{', parts/take-back/photo removals' if args.extras else ''}")
 
     workdir = tempfile.mkdtemp(prefix="chaos-")
     blob_dir = os.path.join(workdir, "blobs")
@@ -325,22 +356,28 @@ def main(argv=None, log=print) -> dict:
         url = "sqlite:///" + os.path.join(workdir, f"{name}.db")
     else:
         url = create_database(args.pg, name)
-    server = proxy = None
+    servers: list[Server] = []
+    proxy = None
     run = Run(args, log)
+    services = ExitStack()
     try:
-        app, created = migrate(url, blob_dir, log)
+        scale = start_services(services, args, log)
+        app, created = migrate(url, blob_dir, log, scale)
         if created:
             log(f"schema built from the models (`flask db upgrade` lacks "
                 f"{', '.join(created)})")
         people = seed_people(app, args.devices)
-        port = free_port()
-        server = Server(port, server_env(url, blob_dir), os.path.join(workdir, "gunicorn.log"),
-                        args.workers, args.threads)
-        server.start()
-        server.wait_ready()
-        jobs = make_jobs(port, people, args)
-        proxy = FaultProxy(port, args.seed, rate=args.fault_rate).start()
-        log(f"server on {port}, proxy on {proxy.port}, {len(jobs)} jobs")
+        for n in range(args.servers):
+            servers.append(Server(free_port(), server_env(url, blob_dir, scale),
+                                  os.path.join(workdir, f"gunicorn{n}.log"),
+                                  args.workers, args.threads))
+            servers[-1].start()
+        for server in servers:
+            server.wait_ready()
+        ports = [server.port for server in servers]
+        jobs = make_jobs(ports[0], people, args)
+        proxy = FaultProxy(ports, args.seed, rate=args.fault_rate).start()
+        log(f"servers on {ports}, proxy on {proxy.port}, {len(jobs)} jobs")
 
         phones = [Device(Http("127.0.0.1", proxy.port, timeout=10, deadline=180),
                          f"chaostech{n:03d}", name=f"phone-{n:03d}")
@@ -351,7 +388,7 @@ def main(argv=None, log=print) -> dict:
         threads += [threading.Thread(target=run.dispatcher,
                                      args=(n, proxy.port, list(jobs), techs),
                                      daemon=True) for n in range(args.dispatchers)]
-        killer = threading.Thread(target=run.killer, args=(server,), daemon=True)
+        killer = threading.Thread(target=run.killer, args=(servers,), daemon=True)
         started = time.monotonic()
         for t in threads:
             t.start()
@@ -368,9 +405,11 @@ def main(argv=None, log=print) -> dict:
         # The clean drain: no more faults, the server up; every phone empties its outbox
         # and pulls to the end.
         proxy.enabled = False
-        if server.proc is None:
-            server.start()
-        server.wait_ready()
+        for server in servers:
+            if server.proc is None:
+                server.start()
+        for server in servers:
+            server.wait_ready()
         for phone in phones:
             try:
                 if not phone.token:
@@ -379,13 +418,19 @@ def main(argv=None, log=print) -> dict:
                 phone.pull()
             except (GaveUp, RuntimeError) as error:
                 run.errors.append(f"drain {phone.username}: {error!r}")
-        server.stop()
+        for server in servers:
+            server.stop()
         result = check(app, phones, blob_dir, log)
         result.update({
             "seed": args.seed, "devices": args.devices, "jobs": len(jobs),
             "chaos_seconds": round(chaos_s, 1), "requests_through_proxy": proxy.requests,
             "faults": dict(sorted(proxy.faults.items())),
-            "faults_total": sum(proxy.faults.values()), "restarts": server.restarts,
+            "faults_total": sum(proxy.faults.values()),
+            "restarts": sum(server.restarts for server in servers),
+            "servers": len(servers),
+            "restarts_by_server": [server.restarts for server in servers],
+            "forwarded_by_server": [proxy.forwarded[p] for p in ports],
+            "s3": args.s3, "redis": args.redis,
             "reassigned": run.reassigned, "reassign_refused": run.reassign_refused,
             "refusals": dict(run.refusals),
             "errors": run.errors,
@@ -397,7 +442,7 @@ def main(argv=None, log=print) -> dict:
     finally:
         if proxy is not None:
             proxy.stop()
-        if server is not None:
+        for server in servers:
             server.stop()
         try:
             from fieldapp.extensions import db
@@ -412,6 +457,24 @@ def main(argv=None, log=print) -> dict:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             log(f"kept database {name} and {workdir}")
+        services.close()  # the moto server and Redis, if started (nothing of them is kept)
+
+
+def start_services(stack: ExitStack, args, log) -> dict:
+    """The shared services the app servers need: an S3-compatible object store (moto's
+    standalone server) and Redis, each on a free port, stopped when `stack` closes. Answers
+    the app servers' settings for them."""
+    scale = {}
+    if args.s3:
+        use_fake_credentials()
+        endpoint = stack.enter_context(moto_server())
+        make_bucket(endpoint)
+        scale["FIELDAPP_BLOB_STORE"] = f"{s3_store_url(endpoint)}"
+        log(f"object store: moto server at {endpoint}, {scale['FIELDAPP_BLOB_STORE']}")
+    if args.redis:
+        scale["RATELIMIT_STORAGE_URI"] = stack.enter_context(redis_server())
+        log(f"rate limits: Redis at {scale['RATELIMIT_STORAGE_URI']}")
+    return scale
 
 
 def make_jobs(port: int, people: dict, args) -> list[str]:
@@ -442,11 +505,21 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
     from sqlalchemy import select
 
     from fieldapp.extensions import db
-    from fieldapp.models import Conflict, Job, JobEvent, MutationRecord, Note, Photo, Signature
+    from fieldapp.models import (
+        Conflict,
+        Job,
+        JobEvent,
+        MutationRecord,
+        Note,
+        PartsRequest,
+        Photo,
+        Signature,
+        Takeback,
+    )
     from fieldapp.models import Device as DeviceRow
 
     lost, duplicated, corrupted = [], [], []
-    statuses = Counter()
+    statuses, by_type = Counter(), Counter()
     with app.app_context():
         s = db.session
         records = defaultdict(list)
@@ -461,6 +534,10 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
         for g in s.execute(select(Signature)).scalars():
             signatures[g.id].append(g.sha256)
         conflicts = Counter(s.execute(select(Conflict.mutation_id)).scalars())
+        removed = {p.id for p in s.execute(select(Photo).where(Photo.removed_at.is_not(None))
+                                           ).scalars()}
+        parts = Counter(s.execute(select(PartsRequest.id)).scalars())
+        takebacks = {t.id: t for t in s.execute(select(Takeback)).scalars()}
         events = Counter()
         for e in s.execute(select(JobEvent).where(JobEvent.device_id.is_not(None))).scalars():
             data = e.data or {}
@@ -474,11 +551,20 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
                 events[("photo", data.get("photo_id"))] += 1
             elif e.type == "signature":
                 events[("signature", data.get("signature_id"))] += 1
+            elif e.type == "photo_removed":
+                events[("photo_removed", data.get("photo_id"))] += 1
+            elif e.type == "parts_request":
+                events[("parts_request", data.get("request_id"))] += 1
+            elif e.type == "created" and data.get("from_receipt_id"):
+                events[("followup", data["from_receipt_id"])] += 1
+            elif e.type in ("takeback_receipt", "takeback_return"):
+                events[(e.type, data.get("receipt_id"), e.job_id)] += 1
         expected_events = Counter()
         for phone in phones:
             for seq, outcome in sorted(phone.acked.items()):
                 m = outcome.mutation
                 statuses[outcome.status] += 1
+                by_type[m["type"]] += 1
                 held = records.get(m["id"], [])
                 if len(held) == 0:
                     lost.append(("record", m["id"]))
@@ -513,6 +599,33 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
                 elif t == "job.status":
                     expected_events[("status", phone.device_id, m["job_id"],
                                      args["status"])] += 1
+                elif t == "photo.remove":
+                    if args["photo_id"] not in removed:
+                        lost.append(("photo_removed", args["photo_id"]))
+                    expected_events[("photo_removed", args["photo_id"])] += 1
+                elif t == "parts.request":
+                    _once(parts[args["request_id"]], ("parts", args["request_id"]), lost,
+                          duplicated)
+                    expected_events[("parts_request", args["request_id"])] += 1
+                elif t == "takeback.receipt":
+                    takeback = takebacks.get(args["receipt_id"])
+                    if takeback is None:
+                        lost.append(("takeback", args["receipt_id"]))
+                    else:
+                        if takeback.receipt_signature_sha256 != args["signature_sha256"]:
+                            corrupted.append(("receipt_signature", args["receipt_id"]))
+                    expected_events[("takeback_receipt", args["receipt_id"],
+                                     m["job_id"])] += 1
+                    # Exactly one follow-up job per receipt, however often it came.
+                    expected_events[("followup", args["receipt_id"])] += 1
+                elif t == "takeback.return":
+                    takeback = takebacks.get(args["receipt_id"])
+                    if takeback is None or takeback.status != "returned":
+                        lost.append(("takeback_return", args["receipt_id"]))
+                    elif takeback.return_signature_sha256 != args["signature_sha256"]:
+                        corrupted.append(("return_signature", args["receipt_id"]))
+                    expected_events[("takeback_return", args["receipt_id"],
+                                     m["job_id"])] += 1
             # No mutation stored that the phone did not get an answer for, nothing left over.
             if per_device_records[phone.device_id] != len(phone.acked):
                 duplicated.append(("records_for_device", phone.username,
@@ -530,24 +643,29 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
             elif have > want:
                 duplicated.append(("event",) + key + (want, have))
 
-        # Blobs: every file's bytes hash to its name; every photo / signature has its bytes.
-        blob_files = 0
-        for dirpath, _dirs, files in os.walk(blob_dir):
-            if ".incoming" in dirpath.split(os.sep):
-                continue
-            for fname in files:
-                path = os.path.join(dirpath, fname)
-                digest = os.path.basename(dirpath) + fname
-                with open(path, "rb") as handle:
-                    if hashlib.sha256(handle.read()).hexdigest() != digest:
-                        corrupted.append(("blob", digest))
-                blob_files += 1
+        # Blobs: every stored blob's bytes hash to its name (files, or objects in the
+        # bucket); every photo, signature, receipt signature and Blob row has its bytes.
+        store = app.extensions["fieldapp.blobs"]
+        if hasattr(store, "names"):  # S3
+            names = {name.replace("/", "") for name in store.names()}
+        else:
+            names = set()
+            for dirpath, _dirs, files in os.walk(blob_dir):
+                if ".incoming" not in dirpath.split(os.sep):
+                    names.update(os.path.basename(dirpath) + f for f in files)
+        for digest in sorted(names):
+            with store.open(digest) as handle:
+                if hashlib.sha256(handle.read()).hexdigest() != digest:
+                    corrupted.append(("blob", digest))
+        blob_files = len(names)
         from fieldapp.models import Blob
 
         held = list(s.execute(select(Blob.sha256)).scalars())
-        for shas in list(photos.values()) + list(signatures.values()) + [held]:
+        for shas in list(photos.values()) + list(signatures.values()) + [held] + \
+                [[t.receipt_signature_sha256, t.return_signature_sha256]
+                 for t in takebacks.values()]:
             for digest in shas:
-                if not os.path.exists(os.path.join(blob_dir, digest[:2], digest[2:])):
+                if digest is not None and digest not in names:
                     corrupted.append(("blob_missing", digest))
         leftovers = len(os.listdir(os.path.join(blob_dir, ".incoming"))) \
             if os.path.isdir(os.path.join(blob_dir, ".incoming")) else 0
@@ -567,6 +685,7 @@ def check(app, phones: list[Device], blob_dir: str, log) -> dict:
         s.remove()
     return {
         "mutations": sum(statuses.values()), "by_status": dict(statuses),
+        "by_type": dict(sorted(by_type.items())),
         "mutation_records": sum(len(r) for r in records.values()),
         "lost": len(lost), "duplicated": len(duplicated), "corrupted": len(corrupted),
         "diverged": len(diverged), "blob_files": blob_files, "incoming_leftovers": leftovers,
@@ -592,8 +711,12 @@ def report(r: dict, log) -> None:
     log(f"mutations             {r['mutations']} acknowledged "
         f"({', '.join(f'{k} {v}' for k, v in sorted(r['by_status'].items()))})")
     kinds = ", ".join(f"{k} {r['faults'].get(k, 0)}" for k in KINDS)
+    log(f"by type               {json.dumps(r['by_type'])}")
     log(f"faults injected       {r['faults_total']} ({kinds})")
-    log(f"restarts (SIGKILL)    {r['restarts']}")
+    log(f"servers               {r['servers']}: requests forwarded "
+        f"{r['forwarded_by_server']}; blobs on {'S3 (moto server)' if r['s3'] else 'files'}"
+        f"; rate limits in {'Redis' if r['redis'] else 'memory'}")
+    log(f"restarts (SIGKILL)    {r['restarts']} {r['restarts_by_server']}")
     log(f"phones                {json.dumps(r['device_counts'])}")
     log(f"blob files            {r['blob_files']} (temporary leftovers in .incoming: "
         f"{r['incoming_leftovers']})")

@@ -247,10 +247,11 @@ class Device:
 
     # --- doing a job ---------------------------------------------------------------------
     def work_job(self, job: dict, seed: int, rng: random.Random, batch: int = 10,
-                 halfway=None) -> None:
+                 halfway=None, extras: bool = False) -> None:
         """Everything a technician records on one job, offline first, in two halves with a
         sync after each: status moves to in_progress, answers, photos (min per item),
-        notes, the customer's signature, completed."""
+        notes, the customer's signature, completed. With `extras`, also a photo taken
+        back, a part asked for, and a product taken away and brought back (`_extras`)."""
         job_id = job["id"]
         path = {"scheduled": ["en_route", "on_site", "in_progress"],
                 "en_route": ["on_site", "in_progress"], "on_site": ["in_progress"],
@@ -271,6 +272,8 @@ class Device:
                 if halfway is not None:
                     halfway()
             self._evidence(job_id, item, seed * 1000 + n)
+        if extras:
+            self._extras(job_id, seed)
         self.record("job.note", job_id, {"text": f"完工 done {seed}"})
         data = png_bytes(seed)
         digest = sha(data)
@@ -294,3 +297,26 @@ class Device:
         if kind == "choice":
             value = item["options"][0]["value"]
         self.record("checklist.answer", job_id, {"item_key": item["key"], "value": value})
+
+    def _extras(self, job_id: str, seed: int) -> None:
+        """The other mutation types (issue 18's chaos run): a photo beyond the checklist's
+        attached and taken back, a replacement part asked for, a product taken away for
+        repair (the customer signs the receipt) and brought back (the repair slip)."""
+        data = jpeg_bytes(seed * 10 + 7)
+        photo_id = str(uuid.uuid4())
+        self.record("photo.attach", job_id, {"photo_id": photo_id, "sha256": sha(data),
+                                             "caption": f"多拍的 extra {seed}"},
+                    blob=(sha(data), data, "image/jpeg"))
+        self.record("photo.remove", job_id, {"photo_id": photo_id})
+        self.record("parts.request", job_id, {
+            "request_id": str(uuid.uuid4()), "part_name": "扶手螺丝 M6", "quantity": 2,
+            "kind": "replacement", "reason": f"螺丝滑丝 stripped {seed}"})
+        receipt_id = str(uuid.uuid4())
+        taken, back = png_bytes(seed * 10 + 8), png_bytes(seed * 10 + 9)
+        self.record("takeback.receipt", job_id, {
+            "receipt_id": receipt_id, "items": [{"name": "沙发扶手 armrest", "quantity": 1}],
+            "condition": f"表面轻微划痕 light scratches {seed}",
+            "signature_sha256": sha(taken)}, blob=(sha(taken), taken, "image/png"))
+        self.record("takeback.return", job_id, {
+            "receipt_id": receipt_id, "signature_sha256": sha(back)},
+            blob=(sha(back), back, "image/png"))

@@ -13,13 +13,14 @@ The proxy reads the whole request (headers and `Content-Length` body), then, by 
   that later one first, then the held one;
 - otherwise forwards it untouched.
 
-A server that is down (killed, restarting) shows up as a closed connection, like the real
-network. Faults are counted by kind. `enabled = False` turns every fault off (the final
+With several upstream servers the proxy forwards to each in turn (round robin). A server
+that is down (killed, restarting) shows up as a closed connection, like the real network. Faults are counted by kind. `enabled = False` turns every fault off (the final
 drain and the checks run through a clean proxy).
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import threading
 from collections import Counter
@@ -28,9 +29,14 @@ KINDS = ("drop_request", "drop_response", "delay", "duplicate", "reorder")
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int, seed: int, rate: float = 0.25,
+    def __init__(self, upstream_port: int | list[int], seed: int, rate: float = 0.25,
                  weights: dict | None = None, host: str = "127.0.0.1"):
-        self.upstream = (host, upstream_port)
+        ports = upstream_port if isinstance(upstream_port, list) else [upstream_port]
+        # Several app servers: each forward goes to the next in turn (round robin), so a
+        # duplicated request reaches two servers, and a killed one is met every other time.
+        self.upstreams = [(host, port) for port in ports]
+        self._next = itertools.cycle(self.upstreams)
+        self.forwarded: Counter = Counter()
         self.host = host
         self.rng = random.Random(seed)
         self.rate = rate
@@ -120,9 +126,11 @@ class FaultProxy:
             held.set_result(None)
 
     async def _forward(self, request: bytes) -> bytes | None:
+        upstream = next(self._next)
+        self.forwarded[upstream[1]] += 1
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(*self.upstream), 5)
+                asyncio.open_connection(*upstream), 5)
         except (OSError, asyncio.TimeoutError):
             return None
         try:
