@@ -58,6 +58,8 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: FULL makes every acknowledged commit survive a power cut (fieldapp/db.py).
+        "SQLITE_SYNCHRONOUS": os.environ.get("FIELDAPP_SQLITE_SYNCHRONOUS", "FULL").upper(),
         "BLOB_ROOT": os.environ.get("FIELDAPP_BLOB_DIR", os.path.join(instance_path, "blobs")),
         # "file" (BLOB_ROOT) or "s3://bucket/prefix" (fieldapp/blobstore.py); boto3 reads the
         # AWS_ENDPOINT_URL and AWS_* credentials itself.

@@ -1,6 +1,7 @@
 """Engine set-up that the rules depend on, and the one "insert unless it exists" statement.
 
-SQLite: WAL (readers never wait for the writer), foreign keys on, a busy timeout, and
+SQLite: WAL (readers never wait for the writer), synchronous=FULL by default (a commit
+survives a power cut, see SQLITE_SYNCHRONOUS), foreign keys on, a busy timeout, and
 transactions begun by us so that a sync push can take the write lock up front with
 BEGIN IMMEDIATE (pysqlite's own implicit BEGIN cannot do that). PostgreSQL needs nothing
 here: the push locks the device row with SELECT ... FOR UPDATE.
@@ -24,7 +25,19 @@ IMMEDIATE = "fieldapp_immediate"
 write_request = contextvars.ContextVar("fieldapp_write_request", default=False)
 
 
-def configure_engine(engine: Engine) -> Engine:
+# What each setting promises in WAL mode (https://sqlite.org/pragma.html#pragma_synchronous):
+# FULL: the WAL is fsynced at every commit, so a committed transaction survives a power cut
+# or an OS crash. NORMAL: fsynced only at checkpoints; the database stays consistent, but
+# the last commits before a power cut may be rolled back. A phone drops a mutation from its
+# outbox once the server acknowledged it, so losing an acknowledged commit loses the work:
+# FULL is the default. EXTRA adds a directory fsync, which WAL mode does not need.
+SQLITE_SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
+
+
+def configure_engine(engine: Engine, synchronous: str = "FULL") -> Engine:
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise RuntimeError(f"FIELDAPP_SQLITE_SYNCHRONOUS must be one of {SQLITE_SYNCHRONOUS}, "
+                           f"not {synchronous!r}")
     if engine.dialect.name != "sqlite" or getattr(engine, "_fieldapp_configured", False):
         return engine
     engine._fieldapp_configured = True
@@ -37,7 +50,7 @@ def configure_engine(engine: Engine) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             # Pages kept in memory, up to 64 MiB (the default is 2 MiB): a search reads
             # thousands of index rows spread over the file, and with 100,000 jobs their pages
             # no longer fit the default (issue 17; a name's page went from 12 to 2 ms).

@@ -71,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["SQLITE_SYNCHRONOUS"])
     init_db_hooks(app)
 
     settings_service.init_app(app)

@@ -20,10 +20,12 @@ CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1000"
 
 def app_config(db_url: str, blob_root: str, clock, **overrides) -> dict:
     """The configuration of every app the tests make (fixtures and the tests' own)."""
+    # SQLite without an fsync per commit (FULL costs ~8 ms a commit on this disk): no test
+    # cuts the power; tests/sync/test_object_store.py checks the default is FULL.
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "CLOCK": clock,
             "BLOB_ROOT": blob_root, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True,
             "SECRET_KEY": "test-secret", "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
-            **overrides}
+            "SQLITE_SYNCHRONOUS": "NORMAL", **overrides}
 
 
 class ApiClient:

@@ -144,3 +144,23 @@ def test_the_file_store_makes_the_rename_durable(tmp_path, monkeypatch):
     assert any(path.startswith(store.incoming) for _, path in before)  # the bytes
     assert ("fsync", root) in before  # the new ab/ folder's entry
     assert calls[at + 1:] == [("fsync", os.path.dirname(final))]
+
+
+def test_sqlite_commits_survive_a_power_cut_by_default(tmp_path, clock):
+    """WAL with synchronous=FULL (fieldapp/db.py says what each setting promises); an
+    unknown setting stops the start."""
+    from sqlalchemy import text
+
+    from fieldapp.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'power.db'}"
+    settings = app_config(url, str(tmp_path / "b"), clock)
+    del settings["SQLITE_SYNCHRONOUS"]  # the tests' own choice; here the app's default
+    app = create_app(settings)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        db.engine.dispose()
+    with pytest.raises(RuntimeError, match="FIELDAPP_SQLITE_SYNCHRONOUS"):
+        create_app(app_config(url, str(tmp_path / "b"), clock, SQLITE_SYNCHRONOUS="OFF"))
