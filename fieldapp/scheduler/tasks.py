@@ -2,11 +2,15 @@
 what the rules enqueued goes out in the same run."""
 from __future__ import annotations
 
+import logging
+
 from fieldapp.blobstore import store
 from fieldapp.notifications.service import deliver_due
 from fieldapp.scheduler import timed
 from fieldapp.scheduler.registry import task
 from fieldapp.visits.service import create_due
+
+log = logging.getLogger("fieldapp.scheduler")
 
 
 @task("sla_escalations")
@@ -50,14 +54,19 @@ def blob_retention(app, ctx):
     """Remove blobs nothing references, after the retention period, and what uploads cut
     off by a crash left in the store's `.incoming` folder (untouched for an hour)."""
     removed = timed.remove_old_blobs(ctx, timed.settings_from_config(app.config))
+    failed = 0
     if removed:
         ctx.session.commit()  # the rows are gone for good before the files go
         for sha in removed:
             try:
-                store().delete(sha)
-            except OSError:  # already gone: nothing to do
-                pass
+                store().delete(sha)  # deleting what is gone is no error, on files or S3
+            except Exception:  # noqa: BLE001 - an object store's error is no OSError
+                # One that failed (the object store unreachable) must not keep the others.
+                log.exception("blob_retention: could not delete %s from the blob store", sha)
+                failed += 1
     out = {"removed": len(removed)}
+    if failed:
+        out["delete_failed"] = failed
     sweep = getattr(store(), "sweep_incoming", None)
     if sweep is not None:
         swept = sweep(ctx.now().timestamp() - INCOMING_GRACE_SECONDS)

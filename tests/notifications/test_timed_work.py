@@ -238,6 +238,30 @@ def test_a_blob_uploaded_again_starts_its_retention_period_again(app, api, demo,
 
 
 @both_blob_stores()
+def test_a_blob_the_store_fails_to_delete_does_not_keep_the_others(app, api, demo, clock):
+    """The object store unreachable for one delete: the rest still go, the run says so."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from sync.blobs import BlobError
+
+    shas = [upload_blob(api, "tech1", jpeg_bytes(n), "image/jpeg") for n in (11, 12, 13)]
+    store = app.extensions["fieldapp.blobs"]
+    real_delete = store.delete
+    broken = sorted(shas)[1]
+
+    def delete(sha256):
+        if sha256 == broken:
+            raise (EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+                   if hasattr(store, "bucket") else BlobError())
+        real_delete(sha256)
+
+    store.delete = delete
+    clock.set(T0 + timedelta(days=30))
+    assert run(app)["blob_retention"] == {"removed": 3, "delete_failed": 1}
+    assert [s for s in shas if store.exists(s)] == [broken]
+
+
+@both_blob_stores()
 def test_uploads_cut_off_by_a_crash_are_swept_after_an_hour(app, demo, clock):
     import os
 
