@@ -11,8 +11,7 @@ def make_store(config) -> BlobStore:
     if url == "file":
         return LocalBlobStore(config["BLOB_ROOT"])
     if url.startswith("s3://"):
-        # why: boto3 costs a third of a second to import; only an app that uses S3 pays it.
-        from sync.objectstore import S3BlobStore
+        from sync.objectstore import S3BlobStore  # why: boto3 is slow to import; S3 only
 
         # The upload's temporary file stays local, beside where the files would be.
         incoming = config.get("BLOB_INCOMING") or f"{config['BLOB_ROOT']}/.incoming"

@@ -4,6 +4,9 @@ nothing the second time."""
 import json
 from datetime import timedelta
 
+from botocore.exceptions import EndpointConnectionError
+
+from sync.blobs import BlobError
 from tests.support.helpers import T0, intake_body, jpeg_bytes, new_uuid, sync_push, upload_blob
 from tests.support.notify_kit import counts, notes, run, sh
 from tests.support.services import both_blob_stores
@@ -240,10 +243,6 @@ def test_a_blob_uploaded_again_starts_its_retention_period_again(app, api, demo,
 @both_blob_stores()
 def test_a_blob_the_store_fails_to_delete_does_not_keep_the_others(app, api, demo, clock):
     """The object store unreachable for one delete: the rest still go, the run says so."""
-    from botocore.exceptions import EndpointConnectionError
-
-    from sync.blobs import BlobError
-
     shas = [upload_blob(api, "tech1", jpeg_bytes(n), "image/jpeg") for n in (11, 12, 13)]
     store = app.extensions["fieldapp.blobs"]
     real_delete = store.delete

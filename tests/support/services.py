@@ -99,8 +99,7 @@ def use_fake_credentials() -> None:
 
 
 def make_bucket(endpoint: str) -> None:
-    # why: boto3 only where the S3 leg runs; the rest of the suite does not import it.
-    from sync.objectstore import client_for
+    from sync.objectstore import client_for  # why: boto3 only where S3 tests run
 
     client_for(endpoint).create_bucket(Bucket=S3_BUCKET)  # again: answers as before
 

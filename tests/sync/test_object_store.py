@@ -9,9 +9,11 @@ import random
 
 import pytest
 from PIL import Image
+from sqlalchemy import text
 
 from fieldapp import create_app
 from fieldapp.documents.service_report import image_for_pdf
+from fieldapp.extensions import db
 from sync.blobs import HashMismatch, LocalBlobStore
 from sync.objectstore import BadStoreUrl, S3BlobStore
 from tests.support.helpers import app_config
@@ -149,10 +151,6 @@ def test_the_file_store_makes_the_rename_durable(tmp_path, monkeypatch):
 def test_sqlite_commits_survive_a_power_cut_by_default(tmp_path, clock):
     """WAL with synchronous=FULL (fieldapp/db.py says what each setting promises); an
     unknown setting stops the start."""
-    from sqlalchemy import text
-
-    from fieldapp.extensions import db
-
     url = f"sqlite:///{tmp_path / 'power.db'}"
     settings = app_config(url, str(tmp_path / "b"), clock)
     del settings["SQLITE_SYNCHRONOUS"]  # the tests' own choice; here the app's default
