@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.helpers import jpeg_bytes, new_uuid, png_bytes, sha
-from tests.support.synckit import Phone, job_of_type, statuses
+from tests.support.services import both_blob_stores
+from tests.support.synckit import Phone, job_of_type, statuses, stored_files
 
 
 @pytest.fixture
@@ -126,17 +127,16 @@ def test_a_late_mutation_naming_another_jobs_blob_is_no_conflict(api, demo, tech
     assert (result["status"], result["reason"]) == ("rejected", "blob_not_yours")
 
 
+@both_blob_stores()
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_a_truncated_jpeg_is_415_and_nothing_stored(app, tech1, cut):
-    from tests.support.synckit import blob_files
-
     data = jpeg_bytes(3, size=(320, 240))
     part = data[:int(len(data) * cut)]
     response = tech1.put_blob(part, content_type="image/jpeg")
     assert response.status_code == 415, response.get_json()
     assert response.get_json()["error"] == "unsupported_media_type"
     assert tech1.head_blob(sha(part)).status_code == 404
-    assert blob_files(app.config["BLOB_ROOT"]) == []
+    assert stored_files(app.extensions["fieldapp.blobs"]) == []  # on files or in the bucket
     assert tech1.put_blob(data, content_type="image/jpeg").status_code == 201
 
 
