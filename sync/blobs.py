@@ -201,7 +201,32 @@ def check_address(sha256: str) -> str:
     return sha256
 
 
-class LocalBlobStore:
+class ReceivingStore:
+    """What both stores share: an upload is received into the local folder `incoming` and
+    checked there (`receive`), and only then published by the store itself (`_publish`)."""
+
+    incoming: str
+
+    def exists(self, sha256: str) -> bool:
+        raise NotImplementedError
+
+    def _publish(self, got: Received) -> None:
+        raise NotImplementedError
+
+    def sweep_incoming(self, older_than: float) -> int:
+        return sweep_stale(self.incoming, older_than)
+
+    def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES
+               ) -> StoredBlob:
+        check_address(sha256)
+        with receive(stream, sha256, max_bytes, self.incoming) as got:
+            if self.exists(sha256):
+                return got.stored(created=False)
+            self._publish(got)
+            return got.stored(created=True)
+
+
+class LocalBlobStore(ReceivingStore):
     """Blobs as files under `root/ab/cdef...`; temporary files in `root/.incoming`."""
 
     def __init__(self, root: str):
@@ -225,19 +250,11 @@ class LocalBlobStore:
         except FileNotFoundError:
             pass
 
-    def sweep_incoming(self, older_than: float) -> int:
-        return sweep_stale(self.incoming, older_than)
-
-    def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES
-               ) -> StoredBlob:
-        final = self.path(sha256)
-        with receive(stream, sha256, max_bytes, self.incoming) as got:
-            if os.path.exists(final):
-                return got.stored(created=False)
-            folder = os.path.dirname(final)
-            if not os.path.isdir(folder):
-                os.makedirs(folder, exist_ok=True)
-                fsync_dir(self.root)  # the new ab/ folder's name, too, must survive a power cut
-            os.replace(got.path, final)  # atomic: readers see no file or the whole file
-            fsync_dir(folder)  # and the rename itself survives a power cut, not only SIGKILL
-            return got.stored(created=True)
+    def _publish(self, got: Received) -> None:
+        final = self.path(got.sha256)
+        folder = os.path.dirname(final)
+        if not os.path.isdir(folder):
+            os.makedirs(folder, exist_ok=True)
+            fsync_dir(self.root)  # the new ab/ folder's name, too, must survive a power cut
+        os.replace(got.path, final)  # atomic: readers see no file or the whole file
+        fsync_dir(folder)  # and the rename itself survives a power cut, not only SIGKILL

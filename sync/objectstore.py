@@ -1,7 +1,7 @@
 """The blob store on S3-compatible object storage (AWS S3, MinIO, Aliyun OSS, ...), so that
 several app servers share one store: `FIELDAPP_BLOB_STORE=s3://bucket/prefix`.
 
-An upload is received exactly as on files (`sync.blobs.receive`: streamed into a local
+An upload is received exactly as on files (`sync.blobs.ReceivingStore`: streamed into a local
 temporary file, hashed, sniffed, decoded) and only then put, in one PUT request with its
 Content-MD5: the object store refuses bytes that differ from what was checked, and a PUT is
 atomic (a reader sees no object or the whole one). So no object ever exists under an address
@@ -25,14 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sync.blobs import (
-    CHUNK,
-    DEFAULT_MAX_BYTES,
-    StoredBlob,
-    check_address,
-    receive,
-    sweep_stale,
-)
+from sync.blobs import CHUNK, Received, ReceivingStore, check_address
 
 NOT_FOUND = ("404", "NoSuchKey", "NotFound")
 
@@ -99,7 +92,7 @@ class ObjectReader(io.RawIOBase):
         super().close()
 
 
-class S3BlobStore:
+class S3BlobStore(ReceivingStore):
     """Blobs as objects `prefix/ab/cdef...` in one bucket; the upload's temporary file in
     `incoming`, a local folder."""
 
@@ -164,19 +157,10 @@ class S3BlobStore:
             found.extend(item["Key"][len(start):] for item in page.get("Contents", ()))
         return sorted(found)
 
-    def sweep_incoming(self, older_than: float) -> int:
-        return sweep_stale(self.incoming, older_than)
-
-    def ingest(self, stream: BinaryIO, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES
-               ) -> StoredBlob:
-        key = self.key(sha256)
-        with receive(stream, sha256, max_bytes, self.incoming) as got:
-            if self.exists(sha256):
-                return got.stored(created=False)
-            with open(got.path, "rb") as body:  # botocore sends it from the file
-                self.client.put_object(
-                    Bucket=self.bucket, Key=key, Body=body, ContentLength=got.size,
-                    ContentType=got.content_type,
-                    ContentMD5=base64.b64encode(got.md5).decode(),
-                    Metadata={"sha256": sha256})
-            return got.stored(created=True)
+    def _publish(self, got: Received) -> None:
+        with open(got.path, "rb") as body:  # botocore sends it from the file
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.key(got.sha256), Body=body,
+                ContentLength=got.size, ContentType=got.content_type,
+                ContentMD5=base64.b64encode(got.md5).decode(),
+                Metadata={"sha256": got.sha256})
