@@ -17,6 +17,7 @@ or a more specific reason), and what it echoes back is made strict JSON first (`
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,8 @@ from .values import MutationInvalid, printable, text_problem, value_problem
 
 APPLIED, DUPLICATE, REJECTED, CONFLICT, RETRY = (
     "applied", "duplicate", "rejected", "conflict", "retry")
+SERVER_ERROR = "server_error"  # a `retry` reason: the mutation failed unexpectedly
+log = logging.getLogger(__name__)
 MAX_BATCH = 500
 ID_TAKEN = "mutation_id_taken"
 
@@ -174,22 +177,26 @@ def client_state(client) -> dict | None:
     return out or None
 
 
-def _record_device_state(session: Session, device_id: str, client: dict | None,
-                         offset: timedelta | None, now: datetime) -> None:
-    device = lock_device(session, device_id)
+def _record_device_state(device: Device, client: dict | None, offset: timedelta | None,
+                         now: datetime) -> None:
     device.last_push_at = now  # a push with nothing to send still shows the phone is online
     if client is not None:
         device.client = {**client, "reported_at": now.isoformat().replace("+00:00", "Z")}
     if offset is not None:
         device.clock_offset_ms = int(offset / timedelta(milliseconds=1))
-    session.commit()
 
 
 def push(session: Session, clock: Clock, device_id: str, mutations: list, policy=None,
          sent_at=None, client=None) -> PushOutcome:
-    """Process a batch; commits after each mutation. Raises SeqGap (nothing processed) when
-    the batch does not start at or before `last_seq + 1` or has a hole. `sent_at` and
-    `client` are the push's optional device clock and self-report (issue 16)."""
+    """Process a batch in one transaction, under the device's lock, with a savepoint per
+    mutation; commits once at the end. Raises SeqGap (nothing processed) when the batch does
+    not start at or before `last_seq + 1` or has a hole. `sent_at` and `client` are the
+    push's optional device clock and self-report (issue 16).
+
+    A mutation that fails unexpectedly (a bug, a constraint, a deadlock) is rolled back to its
+    savepoint alone, answers `retry` `server_error`, and ends the batch: the mutations before
+    it commit. When even that commit fails, the exception propagates and nothing of the batch
+    is kept (the HTTP answer is a 5xx; re-sending is safe, replays answer from the log)."""
     if not isinstance(mutations, list):
         raise BadBatch("bad_batch", {"mutations": "must be a list"})
     if len(mutations) > MAX_BATCH:
@@ -198,79 +205,78 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
     offset = clock_offset(sent_at, clock.now(), mutations)
     reported = client_state(client)
 
-    device = session.get(Device, device_id)
-    last_seq = device.last_seq
-    expected = last_seq + 1
-    for seq, *_ in parsed:
-        if seq > expected:
-            session.rollback()
-            raise SeqGap(expected)
-        expected = max(expected, seq + 1)
-    session.rollback()  # end the read; each mutation takes its own locked transaction
-    if reported is not None or offset is not None:
-        try:
-            _record_device_state(session, device_id, reported, offset, clock.now())
-        except BaseException:
-            session.rollback()
-            raise
-
-    # Read before the rollback above: touching the expired `device` now would begin a plain
-    # (not IMMEDIATE) transaction that the first mutation's lock_device would then reuse.
-    outcome = PushOutcome(last_seq=last_seq)
-    for seq, mutation_id, type_, job_id, args, at, raw in parsed:
-        result = _process_one(session, clock, device_id, seq, mutation_id, type_, job_id,
-                              args, at, policy, offset)
-        outcome.results.append(result)
-        if result["status"] == RETRY:
-            break
-    outcome.last_seq = session.get(Device, device_id).last_seq
-    session.rollback()
-    return outcome
-
-
-def _process_one(session, clock, device_id, seq, mutation_id, type_, job_id, args, at, policy,
-                 offset=None):
+    session.rollback()  # the batch's transaction begins with the device lock
     try:
         device = lock_device(session, device_id)
-        if seq <= device.last_seq:
-            return _replay(session, device_id, seq, mutation_id)
-        if _logged(session, device_id, seq):
-            # The log holds this seq although last_seq is behind it (a database restored
-            # inconsistently): answer from the log and move last_seq up, never fail forever.
-            device.last_seq = seq
-            session.commit()
-            return _replay(session, device_id, seq, mutation_id)
-        if seq != device.last_seq + 1:  # a concurrent push moved on; the client re-sends
-            session.rollback()
-            raise SeqGap(device.last_seq + 1)
+        expected = device.last_seq + 1
+        for seq, *_ in parsed:
+            if seq > expected:
+                raise SeqGap(expected)
+            expected = max(expected, seq + 1)
+        if reported is not None or offset is not None:
+            _record_device_state(device, reported, offset, clock.now())
         user = session.get(User, device.user_id)
-        now = clock.now()
-        status, reason, details = _decide(session, clock, policy, device, user, mutation_id,
-                                          type_, job_id, args, at, offset)
-        # Stored in the log and sent back: what the client sent, echoed in the details of a
-        # refusal, must be strict JSON and storable text (no NaN, NUL or lone surrogate).
-        if details and value_problem(details):
-            details = printable(details, limit=500)
-        if status == RETRY:
-            session.rollback()
-            return _result(seq, RETRY, reason, details)
-        session.add(MutationRecord(device_id=device_id, seq=seq,
-                                   mutation_id=_log_id(device_id, seq, mutation_id, status, reason),
-                                   type=printable(str(type_), 32),
-                                   job_id=job_id if isinstance(job_id, str)
-                                   and _UUID.match(job_id) else None, status=status,
-                                   reason=reason, details=details,
-                                   device_at=_safe_at(at), processed_at=now))
-        device.last_seq = seq
-        device.last_push_at = now
+        outcome = PushOutcome(last_seq=device.last_seq)
+        for seq, mutation_id, type_, job_id, args, at, raw in parsed:
+            result = _process_one(session, clock, device, user, seq, mutation_id, type_,
+                                  job_id, args, at, policy, offset)
+            outcome.results.append(result)
+            if result["status"] == RETRY:
+                break
+        outcome.last_seq = device.last_seq
         session.commit()
-        result = _result(seq, status, reason, details)
-        if status == DUPLICATE:  # same shape as a replayed seq's answer
-            result["original_status"] = details["original_status"]
-        return result
     except BaseException:
         session.rollback()
         raise
+    return outcome
+
+
+def _process_one(session, clock, device, user, seq, mutation_id, type_, job_id, args, at,
+                 policy, offset=None):
+    """One mutation inside the batch's transaction. Its effects run in a savepoint: kept when
+    applied or kept as a conflict, undone when rejected, retried or failed. The log row and
+    `last_seq` are written after it, so a rejected mutation is remembered without effects."""
+    device_id = device.id
+    if seq <= device.last_seq:
+        return _replay(session, device_id, seq, mutation_id)
+    if _logged(session, device_id, seq):
+        # The log holds this seq although last_seq is behind it (a database restored
+        # inconsistently): answer from the log and move last_seq up, never fail forever.
+        device.last_seq = seq
+        return _replay(session, device_id, seq, mutation_id)
+    now = clock.now()
+    savepoint = session.begin_nested()
+    try:
+        status, reason, details = _decide(session, clock, policy, device, user, mutation_id,
+                                          type_, job_id, args, at, offset)
+    except Exception:
+        # Logged and answered for: the earlier mutations of the batch still commit.
+        log.exception("push: mutation %s (seq %s, device %s) failed", type_, seq, device_id)
+        savepoint.rollback()
+        return _result(seq, RETRY, SERVER_ERROR)
+    if status in (APPLIED, CONFLICT, DUPLICATE):
+        savepoint.commit()
+    else:
+        savepoint.rollback()  # a rejected mutation leaves nothing but its log row
+    # Stored in the log and sent back: what the client sent, echoed in the details of a
+    # refusal, must be strict JSON and storable text (no NaN, NUL or lone surrogate).
+    if details and value_problem(details):
+        details = printable(details, limit=500)
+    if status == RETRY:
+        return _result(seq, RETRY, reason, details)
+    session.add(MutationRecord(device_id=device_id, seq=seq,
+                               mutation_id=_log_id(device_id, seq, mutation_id, status, reason),
+                               type=printable(str(type_), 32),
+                               job_id=job_id if isinstance(job_id, str)
+                               and _UUID.match(job_id) else None, status=status,
+                               reason=reason, details=details,
+                               device_at=_safe_at(at), processed_at=now))
+    device.last_seq = seq
+    device.last_push_at = now
+    result = _result(seq, status, reason, details)
+    if status == DUPLICATE:  # same shape as a replayed seq's answer
+        result["original_status"] = details["original_status"]
+    return result
 
 
 def _safe_at(at):
@@ -323,9 +329,6 @@ def _logged(session, device_id, seq) -> bool:
 def _replay(session, device_id, seq, mutation_id) -> dict:
     record = session.execute(select(MutationRecord).where(
         MutationRecord.device_id == device_id, MutationRecord.seq == seq)).scalar_one_or_none()
-    # Read the record before ending the transaction: touching an expired row afterwards would
-    # open a new (deferred) transaction, and the next mutation's lock_device would not get
-    # its BEGIN IMMEDIATE.
     if record is None:  # processed before the log existed for it: nothing to add
         answer = _result(seq, DUPLICATE)
     elif isinstance(mutation_id, str) and not _same_mutation(record, device_id, seq,
@@ -335,7 +338,6 @@ def _replay(session, device_id, seq, mutation_id) -> dict:
                                                        "held_id": record.mutation_id})
     else:
         answer = _duplicate(seq, record)
-    session.rollback()
     return answer
 
 
@@ -405,9 +407,8 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
                                  changed_under_device)
 
     handler = registry.HANDLERS[type_]
-    try:
-        with session.begin_nested():
-            handler(ctx, actor, job, clean, mutation_id)
+    try:  # inside the mutation's savepoint: a refusal undoes what the handler wrote
+        handler(ctx, actor, job, clean, mutation_id)
     except job_service.BlobMissing as missing:
         return RETRY, "blob_missing", missing.details
     except DomainError as refused:

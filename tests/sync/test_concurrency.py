@@ -204,14 +204,17 @@ def test_same_blob_put_many_times_at_once(app, tech1):
 
 # --- a crash mid-batch -------------------------------------------------------------------------
 
-def test_crash_mid_batch_keeps_earlier_mutations_and_nothing_of_the_failed_one(
+def test_failure_mid_batch_keeps_earlier_mutations_and_nothing_of_the_failed_one(
         app, api, tech1, job, monkeypatch):
+    """One transaction per batch, a savepoint per mutation: a mutation that fails unexpectedly
+    is undone alone, the ones before it commit, and the answer says so (`retry`
+    `server_error` for it, `last_seq` before it, nothing after it)."""
     from sync import registry as mutations
 
     real_note = mutations.HANDLERS["job.note"]
 
     def crashing_note(ctx, actor, job_, args, mutation_id):
-        real_note(ctx, actor, job_, args, mutation_id)  # writes, then the process "dies"
+        real_note(ctx, actor, job_, args, mutation_id)  # writes, then something breaks
         if args["text"] == "boom":
             raise RuntimeError("power cut")
 
@@ -219,32 +222,55 @@ def test_crash_mid_batch_keeps_earlier_mutations_and_nothing_of_the_failed_one(
     batch = [tech1.note(job["id"], "one"), tech1.status(job["id"], "en_route"),
              tech1.note(job["id"], "boom"), tech1.note(job["id"], "four")]
     before = counts(app, job["id"])
-    with app.app_context():
-        from fieldapp.extensions import db
-        from fieldapp.jobs import counters
 
-        change_before = counters.current(db.session)
-        db.session.remove()
+    answer = tech1.push(batch)
 
-    with pytest.raises(RuntimeError):
-        tech1.push(batch)
-
+    assert answer["results"] == [
+        {"seq": 1, "status": "applied"}, {"seq": 2, "status": "applied"},
+        {"seq": 3, "status": "retry", "reason": "server_error"}]
+    assert answer["last_seq"] == 2
     assert device_last_seq(app, tech1.device_id) == 2
     after = counts(app, job["id"])
     assert after["notes"] == before["notes"] + 1
     assert after["events"] == before["events"] + 2
     assert after["mutations"] == before["mutations"] + 2
-    with app.app_context():
-        # Two committed mutations bumped the change counter; the failed one left no trace.
-        assert counters.current(db.session) == change_before + 2
-        db.session.remove()
 
-    # The server is back; the phone never got an answer and re-sends everything.
+    # Fixed; the phone re-sends everything it holds.
     monkeypatch.setitem(mutations.HANDLERS, "job.note", real_note)
     answer = tech1.push(batch)
     assert statuses(answer) == {1: "duplicate", 2: "duplicate", 3: "applied", 4: "applied"}
     notes = [n["text"] for n in job_detail(api, job["id"])["notes"]]
     assert sorted(notes) == ["boom", "four", "one"]
+
+
+def test_failed_commit_keeps_nothing_of_the_batch(app, api, tech1, job, monkeypatch):
+    """The batch's one commit fails (the database went away): nothing of it is kept, the
+    push answers an error (no results), and re-sending applies each mutation once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    from sync.models import MutationRecord
+
+    batch = [tech1.note(job["id"], "one"), tech1.status(job["id"], "en_route"),
+             tech1.note(job["id"], "two")]
+    before = counts(app, job["id"])
+
+    def lose_connection(session):
+        if any(isinstance(o, MutationRecord) for o in session.new):  # the last log row
+            raise RuntimeError("connection lost at commit")
+
+    event.listen(OrmSession, "before_commit", lose_connection)
+    try:
+        with pytest.raises(RuntimeError):
+            tech1.push(batch)
+    finally:
+        event.remove(OrmSession, "before_commit", lose_connection)
+
+    assert device_last_seq(app, tech1.device_id) == 0
+    assert counts(app, job["id"]) == before
+    answer = tech1.push(batch)
+    assert statuses(answer) == {1: "applied", 2: "applied", 3: "applied"}
+    assert sorted(n["text"] for n in job_detail(api, job["id"])["notes"]) == ["one", "two"]
 
 
 # --- 11. a server restart ---------------------------------------------------------------------
