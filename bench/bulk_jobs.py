@@ -15,11 +15,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert
 
-from fieldapp.jobs import search_index
+from fieldapp.jobs import counters, search_index
 from fieldapp.jobs.service import active_template
-from fieldapp.models import Counter, Customer, Job, SlaClock
+from fieldapp.models import Customer, Job, SlaClock
 
 SURNAMES = "陈李张王刘杨赵黄周吴徐孙胡朱高林何郭马罗"
 TITLES = ("女士", "先生")
@@ -54,8 +54,9 @@ def make_jobs(session, n: int, *, today: date, tz, technician_ids: list[int],
     facts = Facts()
     days = max(1, -(-n // per_day))
     first_day = today - timedelta(days=days - 1)
-    change_seq = (session.execute(select(Counter.value).where(Counter.name == "change"))
-                  .scalar() or 0)
+    # One change number for the whole load, as for any one transaction's rows (on PostgreSQL
+    # the counter's value is the base of the numbers and must not move: fieldapp.jobs.counters).
+    change_seq = counters.bump(session)
     # About two jobs per customer: returning customers are the rule in after-sales.
     n_customers = max(1, n // 2)
     for c in range(n_customers):
@@ -81,7 +82,6 @@ def make_jobs(session, n: int, *, today: date, tz, technician_ids: list[int],
             status = OPEN_MIX[rng.randrange(len(OPEN_MIX))]
         technician = None if status == "new" else technician_ids[i % len(technician_ids)]
         scheduled = status != "new" or rng.random() < 0.5
-        change_seq += 1
         job = {
             "id": _uuid(rng), "ref": f"FA{created.astimezone(tz):%y%m%d}-{REF_BASE + i:06d}",
             "type": type_, "status": status, "customer_id": customer["id"],
@@ -118,6 +118,5 @@ def make_jobs(session, n: int, *, today: date, tz, technician_ids: list[int],
         for rows, model in ((facts.customers, Customer), (facts.jobs, Job), (clocks, SlaClock)):
             for k in range(0, len(rows), batch):
                 session.execute(insert(model), rows[k:k + batch])
-    session.execute(update(Counter).where(Counter.name == "change").values(value=change_seq))
     session.commit()
     return facts

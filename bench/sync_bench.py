@@ -31,14 +31,14 @@ if __name__ == "__main__":  # started as `python3 bench/...`: re-run by the proj
 
     use_project_python()
 
-from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default=os.environ.get("DATABASE_URL"),
-                        help="database URL (default: $DATABASE_URL, else a temporary SQLite "
-                             "file)")
+    parser.add_argument("--db", action="append",
+                        help="database URL, repeat for several; `sqlite` is a temporary "
+                             "SQLite file (default: `sqlite` and $DATABASE_URL if set)")
     parser.add_argument("--quick", action="store_true",
                         help="smaller run: 500 mutations, 1,000 and 20,000 jobs, 20 pulls")
     parser.add_argument("--mutations", type=int, help="mutations pushed (default 2000)")
@@ -51,7 +51,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="jobs held by the pulling technician")
     parser.add_argument("--other-techs", type=int, default=50,
                         help="technicians holding the other jobs")
+    parser.add_argument("--huge", type=int, default=0,
+                        help="PostgreSQL: also the pull at this many jobs (e.g. 1000000)")
+    parser.add_argument("--devices", type=int, default=8,
+                        help="PostgreSQL: devices pushing at once (default 8)")
+    parser.add_argument("--device-mutations", type=int,
+                        help="PostgreSQL: mutations each of them pushes (default 400)")
     args = parser.parse_args(argv)
+    args.db = args.db or ["sqlite"] + ([os.environ["DATABASE_URL"]]
+                                       if os.environ.get("DATABASE_URL") else [])
+    args.device_mutations = args.device_mutations or (100 if args.quick else 400)
     args.mutations = args.mutations or (500 if args.quick else 2000)
     args.large = args.large or (20_000 if args.quick else 100_000)
     args.pulls = args.pulls or (20 if args.quick else 50)
@@ -66,13 +75,13 @@ def normalise_url(url: str) -> str:
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, url: str):
         self.args = args
         self.tmp = tempfile.mkdtemp(prefix="fieldapp-bench-")
         self.schema = None
         self.bulk_made = 0  # jobs bulk-inserted so far (numbers their refs)
-        if args.db:
-            self.url = normalise_url(args.db)
+        if url != "sqlite":
+            self.url = normalise_url(url)
         else:
             self.url = "sqlite:///" + os.path.join(self.tmp, "bench.db")
         self.postgres = self.url.startswith("postgresql")
@@ -236,9 +245,9 @@ class Bench:
 
     def grow_jobs(self, target: int) -> float:
         """Bulk-insert jobs held by the other technicians until the table has `target`
-        rows. Their change_seq values come from one bump of the change counter."""
-        from fieldapp.jobs.counters import CHANGE
-        from fieldapp.models import ChecklistTemplate, Counter, Customer, User
+        rows, in chunks of 10,000 (one transaction each, one change number each)."""
+        from fieldapp.jobs import counters
+        from fieldapp.models import ChecklistTemplate, Customer, User
 
         session = self.session
         missing = target - self.job_count()
@@ -250,16 +259,15 @@ class Bench:
             .order_by(ChecklistTemplate.version.desc()).limit(1))
         customer_id = session.scalar(select(Customer.id).limit(1))
         dispatcher_id = session.scalar(select(User.id).where(User.username == "dispatcher1"))
-        # One bump reserves `missing` consecutive values.
-        top = session.execute(update(Counter).where(Counter.name == CHANGE)
-                              .values(value=Counter.value + missing)
-                              .returning(Counter.value)).scalar_one()
-        first_seq = top - missing + 1
+        session.commit()
         now = self.clock.now()
         start = now.replace(microsecond=0) + timedelta(days=2)
         offset = self.bulk_made
         chunk = 10_000
         for base in range(0, missing, chunk):
+            # One change number per chunk, as for any one transaction's rows (on PostgreSQL
+            # the counter's value is the numbers' base and must not move).
+            change_seq = counters.bump(session)
             rows = []
             for i in range(base, min(missing, base + chunk)):
                 n = offset + i
@@ -275,9 +283,9 @@ class Bench:
                     "technician_id": self.other_tech_ids[n % len(self.other_tech_ids)],
                     "checklist_template_id": template_id, "created_by_id": dispatcher_id,
                     "created_at": now, "updated_at": now, "needs_review": False,
-                    "change_seq": first_seq + i})
+                    "change_seq": change_seq})
             session.execute(insert(self._job()), rows)
-        session.commit()
+            session.commit()
         self.bulk_made += missing
         self.analyze()
         return time.perf_counter() - started
@@ -324,9 +332,9 @@ class Bench:
             assert answer["cursor"] == cursor
         return timings[3:]  # the first few warm caches
 
-    def plan_index(self, cursor: str) -> str:
+    def plan_index(self, cursor: str) -> tuple[str, str]:
         """The index the up-to-date pull's job lookup uses, by its query plan (`EXPLAIN` /
-        `EXPLAIN QUERY PLAN`), or "FULL SCAN"."""
+        `EXPLAIN QUERY PLAN`), or "FULL SCAN"; and the plan itself."""
         seq = int(cursor.rpartition(".")[2])
         sql = (f"SELECT change_seq FROM jobs WHERE technician_id = {int(self.tech1.id)} "
                f"AND change_seq > {seq} AND change_seq <= {seq} "
@@ -339,7 +347,7 @@ class Bench:
                 plan = "\n".join(str(r[-1]) for r in
                                  conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
                 used = re.findall(r"USING (?:COVERING )?INDEX (\w+)", plan)
-        return ", ".join(used) if used else "FULL SCAN"
+        return (", ".join(used) if used else "FULL SCAN"), plan
 
     def bench_pull(self, size: int) -> dict:
         grow_s = self.grow_jobs(size)
@@ -347,11 +355,129 @@ class Bench:
         cursor, jobs, full_s = self.full_pull()
         timings = self.up_to_date_pulls(cursor)
         timings.sort()
-        return {"jobs": total, "tech_jobs": jobs, "grow_s": grow_s, "full_s": full_s,
+        index, plan = self.plan_index(cursor)
+        return {"plan": plan, "jobs": total, "tech_jobs": jobs, "grow_s": grow_s, "full_s": full_s,
                 "median_ms": statistics.median(timings) * 1000,
                 "min_ms": timings[0] * 1000,
                 "p90_ms": timings[int(0.9 * (len(timings) - 1))] * 1000,
-                "index": self.plan_index(cursor)}
+                "index": index}
+
+    # --- 3. pushes from 1 and from N devices at once -------------------------------------
+
+    def make_technician(self, username: str, jobs: int):
+        """A technician with `jobs` jobs made through the real intake, and a device."""
+        from fieldapp.accounts import service as accounts
+        from fieldapp.accounts.context import Actor, Ctx
+        from fieldapp.jobs import service as job_service
+        from fieldapp.models import Job, User
+
+        session = self.session
+        ctx = Ctx(session=session, clock=self.clock, policy=self.policy)
+        user = accounts.create_user(ctx, username, "Bench-pass-Zq7-long", "technician", username)
+        dispatcher = Actor(user=session.scalar(select(User).where(
+            User.username == "dispatcher1")))
+        start = self.clock.now().replace(microsecond=0) + timedelta(days=1)
+        for n in range(jobs):
+            job_service.intake(ctx, dispatcher, {
+                "type": "repair", "customer": {"name": "陈女士", "phone": "13912340001",
+                                               "address": "上海市"},
+                "product_model": "布艺沙发 SF-3S", "problem": "扶手松动", "channel": "phone",
+                "scheduled_start": start + timedelta(hours=n),
+                "scheduled_end": start + timedelta(hours=n + 1), "technician_id": user.id})
+        device, _token = accounts.issue_device(ctx, user, "bench phone")
+        session.commit()
+        job_ids = session.scalars(select(Job.id).where(Job.technician_id == user.id)).all()
+        return device.id, job_ids
+
+    def device_mutations(self, job_ids: list[str], count: int) -> list[dict]:
+        from fieldapp.models import ChecklistItem, Job
+
+        session = self.session
+        keys = {}
+        for job_id in job_ids:
+            keys[job_id] = session.scalars(select(ChecklistItem.key).where(
+                ChecklistItem.template_id == session.get(Job, job_id).checklist_template_id,
+                ChecklistItem.kind == "check").order_by(ChecklistItem.position)).all()
+        session.rollback()
+        at = self.clock.now().isoformat()
+        out = []
+        for n in range(count):
+            job_id = job_ids[n % len(job_ids)]
+            if n % 2 == 0:
+                type_, args = "checklist.answer", {
+                    "item_key": keys[job_id][(n // 2) % len(keys[job_id])],
+                    "value": (n // 4) % 2 == 0}
+            else:
+                type_, args = "job.note", {"text": f"bench note {n}: 已检查 checked"}
+            out.append({"seq": n + 1, "id": str(uuid.uuid4()), "type": type_,
+                        "job_id": job_id, "at": at, "args": args})
+        return out
+
+    def _push_all(self, device_id: str, mutations: list[dict], backend_pids: list) -> float:
+        """One device's whole queue through sync.engine.push, in its own session (thread)."""
+        from sqlalchemy.orm import Session
+
+        from sync import engine
+
+        with self.app.app_context(), Session(self.db.engine) as session:
+            backend_pids.append(session.execute(text("SELECT pg_backend_pid()")).scalar())
+            session.rollback()
+            started = time.perf_counter()
+            for first in range(0, len(mutations), self.args.batch):
+                outcome = engine.push(session, self.clock, device_id,
+                                      mutations[first:first + self.args.batch], self.policy)
+                bad = [r for r in outcome.results if r["status"] != engine.APPLIED]
+                assert not bad, bad[:3]
+            return time.perf_counter() - started
+
+    def bench_parallel(self) -> dict:
+        """One device alone, then `--devices` devices of as many technicians at once (threads
+        of this process, a session each), each pushing `--device-mutations`. The CPU ceiling
+        is the machine's cores over the cores one device keeps busy (this process plus its
+        PostgreSQL backend, from /proc)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        count, width = self.args.device_mutations, self.args.devices
+        people = [self.make_technician(f"bench-par-{i:02d}", 4) for i in range(width + 1)]
+        queues = [self.device_mutations(jobs, count) for _, jobs in people]
+        self.session.remove()
+
+        pids: list = []
+        cpu0, proc0 = time.process_time(), None
+        solo_wall = None
+
+        def backend_cpu(pid_list) -> float:
+            total = 0.0
+            for pid in pid_list:
+                try:
+                    with open(f"/proc/{pid}/stat") as handle:
+                        fields = handle.read().rsplit(")", 1)[1].split()
+                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                except (OSError, IndexError, ValueError):
+                    pass
+            return total
+
+        # Alone: how many cores does one device keep busy?
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(self._push_all, people[0][0], queues[0], pids)
+            while not pids:
+                time.sleep(0.001)
+            proc0 = backend_cpu(pids)
+            solo_wall = future.result()
+        busy = (time.process_time() - cpu0 + backend_cpu(pids) - proc0) / solo_wall
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(width) as pool:
+            walls = list(pool.map(lambda i: self._push_all(people[i][0], queues[i], []),
+                                  range(1, width + 1)))
+        together = time.perf_counter() - started
+        solo_rate = count / solo_wall
+        many_rate = count * width / together
+        cores = os.cpu_count() or 1
+        return {"count": count, "devices": width, "solo_rate": solo_rate,
+                "many_rate": many_rate, "ratio": many_rate / solo_rate, "busy": busy,
+                "ceiling": cores / busy if busy else float("nan"), "cores": cores,
+                "slowest": max(walls)}
 
 
 def describe_db(bench: Bench) -> str:
@@ -365,34 +491,37 @@ def describe_db(bench: Bench) -> str:
     return f"PostgreSQL {version} ({url}, schema {bench.schema})"
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    bench = Bench(args)
+def run(args, url: str) -> dict:
+    """Every figure for one database; prints as it goes and answers the summary's row."""
+    bench = Bench(args, url)
     began = time.perf_counter()
+    row: dict = {}
     try:
         bench.setup()
-        print(f"fieldapp sync benchmark, {datetime.now().isoformat(timespec='seconds')}")
         print(f"database: {describe_db(bench)}")
-        print(f"machine:  {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-              f"{platform.system()} {platform.machine()}")
+        row["db"] = "PostgreSQL" if bench.postgres else "SQLite"
         bench.prepare_people()
 
         push = bench.bench_push()
         push_rate = push["n"] / push["push_s"]
         bulk_rate = push["n"] / push["bulk_s"]
+        row.update(push_rate=push_rate, bulk_rate=bulk_rate, push_ratio=bulk_rate / push_rate)
         print()
         print(f"1. push: {push['n']} mutations ({push['answers']} checklist.answer + "
               f"{push['notes']} job.note) over {len(bench.tech_job_ids)} jobs, "
-              f"batches of {args.batch}")
+              f"batches of {args.batch} (one transaction each, a savepoint per mutation)")
         print(f"   {'':28} {'rows':>7} {'seconds':>9} {'per second':>11}")
         print(f"   {'sync.engine.push':28} {push['n']:>7} {push['push_s']:>9.2f} "
               f"{push_rate:>11,.0f}  mutations/s")
         print(f"   {'bulk insert(Note), 1 txn':28} {push['n']:>7} {push['bulk_s']:>9.3f} "
               f"{bulk_rate:>11,.0f}  rows/s")
-        print(f"   bulk insert is {bulk_rate / push_rate:,.0f}x the push rate "
-              f"({push['push_s'] / push['n'] * 1000:.2f} ms per pushed mutation)")
+        print(f"   bulk insert is {bulk_rate / push_rate:,.1f}x the push rate "
+              f"({push['push_s'] / push['n'] * 1000:.2f} ms per pushed mutation; target: "
+              f"at most 30x)")
 
-        results = [bench.bench_pull(args.small), bench.bench_pull(args.large)]
+        sizes = [args.small, args.large] + ([args.huge] if args.huge and bench.postgres
+                                            else [])
+        results = [bench.bench_pull(size) for size in sizes]
         print()
         print(f"2. up-to-date pull (tech1 holds {results[0]['tech_jobs']} jobs; the rest "
               f"belong to {args.other_techs} other technicians), {args.pulls} pulls each")
@@ -402,14 +531,59 @@ def main(argv=None) -> int:
             print(f"   {r['jobs']:>10,} {r['median_ms']:>10.3f} {r['min_ms']:>8.3f} "
                   f"{r['p90_ms']:>8.3f} {r['full_s'] * 1000:>13.1f} {r['grow_s']:>12.1f}  "
                   f"{r['index']}")
-        ratio = results[1]["median_ms"] / results[0]["median_ms"]
-        min_ratio = results[1]["min_ms"] / results[0]["min_ms"]
-        print(f"   median at {results[1]['jobs']:,} / median at {results[0]['jobs']:,} jobs: "
-              f"{ratio:.2f}  (min / min: {min_ratio:.2f}, steadier on a busy machine)")
-        print()
-        print(f"total {time.perf_counter() - began:.0f} s")
+        for r in results[1:]:
+            ratio = r["median_ms"] / results[0]["median_ms"]
+            min_ratio = r["min_ms"] / results[0]["min_ms"]
+            row.setdefault("pull_ratios", []).append((r["jobs"], ratio, min_ratio))
+            print(f"   median at {r['jobs']:,} / median at {results[0]['jobs']:,} jobs: "
+                  f"{ratio:.2f}  (min / min: {min_ratio:.2f}; target: at most 1.2)")
+        print(f"   plan of the job lookup at {results[-1]['jobs']:,} jobs:")
+        for line in results[-1]["plan"].splitlines():
+            print(f"     {line}")
+
+        if bench.postgres:
+            par = bench.bench_parallel()
+            row["parallel"] = par
+            print()
+            print(f"3. pushes at once: {par['devices']} devices of as many technicians "
+                  f"(threads, a session each), {par['count']} mutations each")
+            print(f"   1 device alone:  {par['solo_rate']:>8,.0f} mutations/s, keeping "
+                  f"{par['busy']:.2f} of {par['cores']} cores busy (this process + its "
+                  f"backend)")
+            print(f"   {par['devices']} devices:       {par['many_rate']:>8,.0f} mutations/s")
+            print(f"   ratio {par['ratio']:.2f}x; CPU ceiling {par['ceiling']:.2f}x "
+                  f"(cores / cores one device keeps busy): {par['ratio'] / par['ceiling']:.0%} "
+                  f"of the ceiling (target: at least 3x, or 75 % of the ceiling)")
+        print(f"   ({time.perf_counter() - began:.0f} s)")
     finally:
         bench.teardown()
+    return row
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    began = time.perf_counter()
+    print(f"fieldapp sync benchmark, {datetime.now().isoformat(timespec='seconds')}")
+    print(f"machine:  {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.machine()}; load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} at the start")
+    rows = []
+    for url in args.db:
+        print()
+        rows.append(run(args, url))
+    print()
+    print("summary")
+    for row in rows:
+        pulls = "; ".join(f"pull {jobs:,}/{args.small:,} jobs {ratio:.2f}"
+                          for jobs, ratio, _ in row.get("pull_ratios", []))
+        line = f"   {row['db']:<10} push = bulk / {row['push_ratio']:.1f}; {pulls}"
+        if "parallel" in row:
+            par = row["parallel"]
+            line += (f"; {par['devices']} devices / 1: {par['ratio']:.2f}x (ceiling "
+                     f"{par['ceiling']:.2f}x)")
+        print(line)
+    print(f"total {time.perf_counter() - began:.0f} s; load average at the end "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 

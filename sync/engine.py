@@ -186,6 +186,33 @@ def _record_device_state(device: Device, client: dict | None, offset: timedelta 
         device.clock_offset_ms = int(offset / timedelta(milliseconds=1))
 
 
+@dataclass
+class _Batch:
+    """What one push's transaction knows beyond the database: read once per batch instead of
+    once per mutation. Its log rows are written together at the end (one INSERT)."""
+    device: Device
+    user: User
+    last_seq: int
+    logged_ahead: set  # seqs in the log beyond last_seq (a database restored inconsistently)
+    ids: dict  # mutation id -> (its log record, the user it belongs to)
+    records: dict = field(default_factory=dict)  # seq -> this batch's new log row
+    locked: set = field(default_factory=set)  # jobs locked in this transaction
+
+
+def _open_batch(session: Session, device: Device, parsed: list) -> _Batch:
+    ids = [m[1] for m in parsed if isinstance(m[1], str) and _UUID.match(m[1])]
+    known = {}
+    if ids:
+        for record, user_id in session.execute(
+                select(MutationRecord, Device.user_id).join(Device)
+                .where(MutationRecord.mutation_id.in_(set(ids)))):
+            known[record.mutation_id] = (record, user_id)
+    ahead = set(session.scalars(select(MutationRecord.seq).where(
+        MutationRecord.device_id == device.id, MutationRecord.seq > device.last_seq)))
+    return _Batch(device=device, user=session.get(User, device.user_id),
+                  last_seq=device.last_seq, logged_ahead=ahead, ids=known)
+
+
 def push(session: Session, clock: Clock, device_id: str, mutations: list, policy=None,
          sent_at=None, client=None) -> PushOutcome:
     """Process a batch in one transaction, under the device's lock, with a savepoint per
@@ -215,15 +242,18 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
             expected = max(expected, seq + 1)
         if reported is not None or offset is not None:
             _record_device_state(device, reported, offset, clock.now())
-        user = session.get(User, device.user_id)
+        batch = _open_batch(session, device, parsed)
         outcome = PushOutcome(last_seq=device.last_seq)
         for seq, mutation_id, type_, job_id, args, at, raw in parsed:
-            result = _process_one(session, clock, device, user, seq, mutation_id, type_,
+            result = _process_one(session, clock, batch, seq, mutation_id, type_,
                                   job_id, args, at, policy, offset)
             outcome.results.append(result)
             if result["status"] == RETRY:
                 break
-        outcome.last_seq = device.last_seq
+        if batch.records:
+            session.add_all(batch.records.values())
+            device.last_push_at = clock.now()
+        device.last_seq = outcome.last_seq = batch.last_seq
         session.commit()
     except BaseException:
         session.rollback()
@@ -231,48 +261,52 @@ def push(session: Session, clock: Clock, device_id: str, mutations: list, policy
     return outcome
 
 
-def _process_one(session, clock, device, user, seq, mutation_id, type_, job_id, args, at,
+def _process_one(session, clock, batch: _Batch, seq, mutation_id, type_, job_id, args, at,
                  policy, offset=None):
     """One mutation inside the batch's transaction. Its effects run in a savepoint: kept when
-    applied or kept as a conflict, undone when rejected, retried or failed. The log row and
-    `last_seq` are written after it, so a rejected mutation is remembered without effects."""
-    device_id = device.id
-    if seq <= device.last_seq:
-        return _replay(session, device_id, seq, mutation_id)
-    if _logged(session, device_id, seq):
+    applied or kept as a conflict, undone when rejected, retried or failed. Its log row and
+    `last_seq` come after it, so a rejected mutation is remembered without effects."""
+    device_id = batch.device.id
+    if seq <= batch.last_seq:
+        return _replay(session, batch, seq, mutation_id)
+    if seq in batch.logged_ahead:
         # The log holds this seq although last_seq is behind it (a database restored
         # inconsistently): answer from the log and move last_seq up, never fail forever.
-        device.last_seq = seq
-        return _replay(session, device_id, seq, mutation_id)
+        batch.last_seq = seq
+        return _replay(session, batch, seq, mutation_id)
     now = clock.now()
     savepoint = session.begin_nested()
     try:
-        status, reason, details = _decide(session, clock, policy, device, user, mutation_id,
+        status, reason, details = _decide(session, clock, policy, batch, mutation_id,
                                           type_, job_id, args, at, offset)
     except Exception:
         # Logged and answered for: the earlier mutations of the batch still commit.
         log.exception("push: mutation %s (seq %s, device %s) failed", type_, seq, device_id)
         savepoint.rollback()
+        batch.locked.discard(job_id)  # row locks taken after a savepoint go with it
         return _result(seq, RETRY, SERVER_ERROR)
     if status in (APPLIED, CONFLICT, DUPLICATE):
         savepoint.commit()
-    else:
-        savepoint.rollback()  # a rejected mutation leaves nothing but its log row
+    else:  # a rejected mutation leaves nothing but its log row
+        savepoint.rollback()
+        batch.locked.discard(job_id)
     # Stored in the log and sent back: what the client sent, echoed in the details of a
     # refusal, must be strict JSON and storable text (no NaN, NUL or lone surrogate).
     if details and value_problem(details):
         details = printable(details, limit=500)
     if status == RETRY:
         return _result(seq, RETRY, reason, details)
-    session.add(MutationRecord(device_id=device_id, seq=seq,
-                               mutation_id=_log_id(device_id, seq, mutation_id, status, reason),
-                               type=printable(str(type_), 32),
-                               job_id=job_id if isinstance(job_id, str)
-                               and _UUID.match(job_id) else None, status=status,
-                               reason=reason, details=details,
-                               device_at=_safe_at(at), processed_at=now))
-    device.last_seq = seq
-    device.last_push_at = now
+    log_id = _log_id(device_id, seq, mutation_id, status, reason)
+    record = MutationRecord(device_id=device_id, seq=seq, mutation_id=log_id,
+                            type=printable(str(type_), 32),
+                            job_id=job_id if isinstance(job_id, str)
+                            and _UUID.match(job_id) else None, status=status,
+                            reason=reason, details=details,
+                            device_at=_safe_at(at), processed_at=now)
+    batch.records[seq] = record
+    if log_id == mutation_id:  # a later copy in this batch is a duplicate of it
+        batch.ids[mutation_id] = (record, batch.user.id)
+    batch.last_seq = seq
     result = _result(seq, status, reason, details)
     if status == DUPLICATE:  # same shape as a replayed seq's answer
         result["original_status"] = details["original_status"]
@@ -321,13 +355,9 @@ def _same_mutation(record: MutationRecord, device_id, seq, mutation_id) -> bool:
                         _derived_id("tkn:", device_id, seq, mutation_id)))
 
 
-def _logged(session, device_id, seq) -> bool:
-    return session.execute(select(MutationRecord.id).where(
-        MutationRecord.device_id == device_id, MutationRecord.seq == seq)).first() is not None
-
-
-def _replay(session, device_id, seq, mutation_id) -> dict:
-    record = session.execute(select(MutationRecord).where(
+def _replay(session, batch: _Batch, seq, mutation_id) -> dict:
+    device_id = batch.device.id
+    record = batch.records.get(seq) or session.execute(select(MutationRecord).where(
         MutationRecord.device_id == device_id, MutationRecord.seq == seq)).scalar_one_or_none()
     if record is None:  # processed before the log existed for it: nothing to add
         answer = _result(seq, DUPLICATE)
@@ -350,9 +380,10 @@ def _duplicate(seq, record: MutationRecord) -> dict:
     return out
 
 
-def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, args, at,
+def _decide(session, clock, policy, batch: _Batch, mutation_id, type_, job_id, args, at,
             offset=None):
     """Apply one mutation inside the open transaction; return (status, reason, details)."""
+    device, user = batch.device, batch.user
     ctx = Ctx(session=session, clock=clock) if policy is None else \
         Ctx(session=session, clock=clock, policy=policy)
     try:
@@ -361,17 +392,14 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
         # The same mutation re-sent under another registration of this user's phone. Looked
         # up before its content is checked: whatever it became the first time (even rejected
         # as invalid), it is not processed a second time.
-        earlier = session.execute(select(MutationRecord).join(Device).where(
-            MutationRecord.mutation_id == mutation_id, Device.user_id == user.id)
-            .limit(1)).scalar_one_or_none()
-        if earlier is not None:
+        earlier, owner = batch.ids.get(mutation_id, (None, None))
+        if earlier is not None and owner == user.id:
             return DUPLICATE, earlier.reason, {**(earlier.details or {}),
                                                "original_status": earlier.status,
                                                "original_device_id": earlier.device_id}
         # The id is held by another user's mutation: never a coincidence with UUIDs, so a
         # broken or hostile client. Refuse it (the queue moves on) rather than fail forever.
-        if session.execute(select(MutationRecord.id).where(
-                MutationRecord.mutation_id == mutation_id)).first() is not None:
+        if earlier is not None:
             raise MutationInvalid(ID_TAKEN, {"id": mutation_id})
         if not isinstance(type_, str) or type_ not in registry.HANDLERS:  # a list is not hashable
             raise MutationInvalid("unknown_type", {"type": type_,
@@ -383,8 +411,12 @@ def _decide(session, clock, policy, device, user, mutation_id, type_, job_id, ar
     except MutationInvalid as invalid:
         return REJECTED, invalid.code, invalid.details
 
-    job = session.execute(select(Job).where(Job.id == job_id).with_for_update()
-                          ).scalar_one_or_none()
+    if job_id in batch.locked:  # locked by an earlier mutation of this batch
+        job = session.get(Job, job_id)
+    else:
+        job = session.execute(select(Job).where(Job.id == job_id).with_for_update()
+                              ).scalar_one_or_none()
+        batch.locked.add(job_id)
     if job is None:
         return REJECTED, "job_not_found", {"job_id": job_id}
     actor = Actor(user=user, device_id=device.id, device_at=device_at,

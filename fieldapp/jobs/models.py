@@ -129,7 +129,9 @@ class Job(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # Open late or conflicting evidence from a phone waits for an office decision.
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Indexed only with technician_id (ix_jobs_technician_change): an index on change_seq
+    # alone let PostgreSQL's planner switch to it for the pull as the table grew (issue 18).
+    change_seq: Mapped[int] = mapped_column(BigInteger)
 
     customer: Mapped[Customer] = relationship()
     technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])
