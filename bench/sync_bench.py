@@ -329,7 +329,8 @@ class Bench:
             session.rollback()
             timings.append(time.perf_counter() - started)
             assert not answer["changes"]["jobs"] and not answer["removed"]["jobs"], answer
-            assert answer["cursor"] == cursor
+            # The cursor itself may move on PostgreSQL: the horizon follows every
+            # transaction of the database, also those that changed nothing of tech1's.
         return timings[3:]  # the first few warm caches
 
     def plan_index(self, cursor: str) -> tuple[str, str]:

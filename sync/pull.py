@@ -71,6 +71,23 @@ def from_the_future(raw: str | None, current_epoch: str, high_water: int) -> boo
     return epoch_part == current_epoch and seq_part.isdigit() and int(seq_part) > high_water
 
 
+def newest_change(session: Session, user: User) -> int:
+    """The newest change number among the rows this user pulls: their jobs, their removals,
+    the templates (one statement, three index probes). Every cursor the server hands out is
+    the number of such a row (or 0), and a row's number only grows once pulled (a job
+    reassigned away leaves a removal with its new number; none of them is ever deleted), so
+    in a database that did not go back in time no cursor of its epoch is above this."""
+    def newest(column, *where):
+        return (select(column).where(*where).order_by(column.desc()).limit(1)
+                .scalar_subquery())
+
+    row = session.execute(select(
+        newest(Job.change_seq, Job.technician_id == user.id),
+        newest(SyncRemoval.change_seq, SyncRemoval.user_id == user.id),
+        newest(ChecklistTemplate.change_seq))).one()
+    return max(value or 0 for value in row)
+
+
 def decode(raw: str | None, current_epoch: str, high_water: int) -> int:
     """The seq to pull after; 0 (everything) for an empty, foreign or impossible cursor."""
     if not raw:
@@ -87,7 +104,10 @@ def pull(session: Session, user: User, device: Device, raw_cursor: str | None, n
     limit = max(1, min(limit, MAX_LIMIT))
     high = counters.current(session)
     current_epoch = epoch(session)
-    if from_the_future(raw_cursor, current_epoch, high):
+    # On PostgreSQL the horizon follows transaction ids, which a restore into the same server
+    # does not take back: the user's newest row tells a cursor from a lost future too.
+    if from_the_future(raw_cursor, current_epoch, high) or from_the_future(
+            raw_cursor, current_epoch, newest_change(session, user)):
         # Restored without `flask restored`: other phones may hold cursors that now point at
         # numbers the restored database will hand out again for other changes. A new epoch
         # makes every phone pull everything again. Its own write transaction (on SQLite a
@@ -116,7 +136,11 @@ def pull(session: Session, user: User, device: Device, raw_cursor: str | None, n
     seqs = sorted(job_seqs + removal_seqs + template_seqs)
     has_more = len(seqs) > limit
     # A page ends on a whole seq: rows written by one transaction share it and travel together.
-    until = seqs[limit - 1] if has_more else high
+    # The last page ends on the last change it holds (the cursor sent when none): nothing of
+    # this user's lies between it and the horizon, and nothing can be numbered there later, so
+    # an up-to-date phone keeps its cursor (on PostgreSQL the horizon moves with every
+    # transaction of the database).
+    until = seqs[limit - 1] if has_more else max([after] + seqs)
 
     # Phase 2: the rows of this page.
     jobs = session.execute(

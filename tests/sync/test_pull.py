@@ -186,7 +186,7 @@ def test_job_changed_during_paging_appears_later(app, api, demo, tech1):
 
 @pytest.mark.parametrize("make_cursor", [
     lambda epoch, seq: f"0123456789abcdef.{seq}",          # another database's epoch
-    lambda epoch, seq: f"{epoch}.{seq + 1000}",            # from the future
+    lambda epoch, seq: f"{epoch}.{seq + 10**12}",          # from the future
     lambda epoch, seq: "garbage",
     lambda epoch, seq: f"{epoch}.-3",
     lambda epoch, seq: f"{epoch}.",
@@ -199,7 +199,7 @@ def test_untrusted_cursor_means_full_resync(app, tech1, make_cursor):
         {j["id"] for j in full["changes"]["jobs"]}
     assert {t["id"] for t in page["changes"]["checklist_templates"]} == \
         {t["id"] for t in full["changes"]["checklist_templates"]}
-    if make_cursor(epoch, int(seq)) == f"{epoch}.{int(seq) + 1000}":
+    if make_cursor(epoch, int(seq)) == f"{epoch}.{int(seq) + 10**12}":
         # Only a database gone back in time (restored) shows a cursor from the future: that
         # starts a new epoch so every other phone pulls everything again too.
         assert page["cursor"] != full["cursor"]
@@ -321,11 +321,14 @@ def test_last_seq_is_the_devices_processed_seq(app, client, tech1):
 # --- the engine directly ------------------------------------------------------------------------
 
 def test_pull_pages_are_bounded_by_one_high_water_mark(app, demo, tech1):
-    """sync.pull on its own: the cursor it hands out never runs ahead of what it has read,
-    even when the counter moves between the page's queries."""
+    """sync.pull on its own: the cursor it hands out never runs ahead of the horizon it read,
+    an unrelated change (another technician's) leaves an up-to-date cursor where it is, and a
+    change of this technician's moves it to that change's number."""
+    from fieldapp.accounts.context import Ctx
     from fieldapp.extensions import db
     from fieldapp.jobs import counters
-    from fieldapp.models import Device, User
+    from fieldapp.jobs import service as job_service
+    from fieldapp.models import Device, Job, User
     from sync import pull as pull_engine
 
     with app.app_context():
@@ -334,13 +337,22 @@ def test_pull_pages_are_bounded_by_one_high_water_mark(app, demo, tech1):
         now = app.extensions["fieldapp.clock"].now()
         first = pull_engine.pull(db.session, user, device, "", now, limit=500)
         high = counters.current(db.session)
-        assert first["cursor"].endswith(f".{high}")
-        # An unrelated change (another counter value) after the pull: the next pull from
-        # that cursor finds nothing for this user but moves the cursor on.
-        counters.bump(db.session)
+        assert int(first["cursor"].partition(".")[2]) <= high
+        db.session.rollback()
+        ctx = Ctx(session=db.session, clock=app.extensions["fieldapp.clock"])
+        other = db.session.scalars(select(Job).where(Job.technician_id == demo["tech2"])).first()
+        job_service.touch(ctx, other)
         db.session.commit()
         second = pull_engine.pull(db.session, user, device, first["cursor"], now)
         assert second["changes"] == {"jobs": [], "checklist_templates": []}
-        assert second["cursor"].endswith(f".{high + 1}")
+        assert second["cursor"] == first["cursor"]
+        db.session.rollback()
+        mine = db.session.scalars(select(Job).where(Job.technician_id == demo["tech1"])).first()
+        job_service.touch(ctx, mine)
+        number = mine.change_seq
+        db.session.commit()
+        third = pull_engine.pull(db.session, user, device, first["cursor"], now)
+        assert [j["id"] for j in third["changes"]["jobs"]] == [mine.id]
+        assert third["cursor"].endswith(f".{number}")
         db.session.rollback()
         db.session.remove()
