@@ -1,10 +1,11 @@
 """The base of every table (plain SQLAlchemy, no Flask): `Base`, the `UTCDateTime` column type
 and `new_id`. Conventions: ids the phone makes are UUID strings chosen on the device, so a
 replay finds the row it already made; every time is stored as UTC and read back
-timezone-aware; `change_seq` columns come from one server-side counter (`Counter`), never a
-clock: the sync pull cursor is built on them. Flask-SQLAlchemy is handed this Base in
-`extensions.py`. The columns several tables share (an audit event's, a record's time of
-record, who recorded it) are mixins here, so each is written once."""
+timezone-aware; `change_seq` columns hold change numbers (`fieldapp.jobs.counters`: a counter
+row on SQLite, the transaction id on PostgreSQL), never a clock: the sync pull cursor is built
+on them. Flask-SQLAlchemy is handed this Base in `extensions.py`. The columns several tables
+share (an audit event's, a record's time of record, who recorded it) are mixins here, so each
+is written once."""
 from __future__ import annotations
 
 import uuid

@@ -1,14 +1,14 @@
 """Pull: what changed for this device's user since its cursor.
 
-The cursor is `<epoch>.<change_seq>`: a value of the server's change counter (never a clock)
+The cursor is `<epoch>.<change_seq>`: a change number (fieldapp.jobs.counters; never a clock)
 and the database's epoch, a random id made when the database was created. A cursor from
 another epoch (the database was restored or replaced) or from the future is treated as empty:
 the device gets everything again instead of silently missing changes. A cursor from the future
 also starts a new epoch, so every other phone pulls everything again too (see
 docs/operations.md, "Backup and restore").
 
-Reads are bounded by the counter value read first (the high-water mark): every change at or
-below it is committed (see fieldapp.jobs.counters), so pages neither miss nor repeat rows
+Reads are bounded by the horizon read first (the high-water mark): every change numbered at or
+below it has committed (see fieldapp.jobs.counters), so pages neither miss nor repeat rows
 under concurrent writes. An up-to-date pull is a few index range scans that find nothing.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def new_epoch(session: Session) -> str:
 
 
 def from_the_future(raw: str | None, current_epoch: str, high_water: int) -> bool:
-    """A cursor of this epoch beyond the change counter: the database was restored from a
+    """A cursor of this epoch beyond `high_water`: the database was restored from a
     backup older than what this phone already pulled."""
     epoch_part, _, seq_part = (raw or "").partition(".")
     return epoch_part == current_epoch and seq_part.isdigit() and int(seq_part) > high_water
