@@ -20,6 +20,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -213,6 +214,8 @@ class Bench:
 
         mutations = self.push_mutations()
         size = self.args.batch
+        backend = self.backend_pid()
+        cpu = time.process_time() + backend_cpu([backend])
         started = time.perf_counter()
         for first in range(0, len(mutations), size):
             outcome = engine.push(self.session, self.clock, self.device_id,
@@ -220,19 +223,32 @@ class Bench:
             bad = [r for r in outcome.results if r["status"] != engine.APPLIED]
             assert not bad, bad[:3]
         push_seconds = time.perf_counter() - started
+        push_cpu = time.process_time() + backend_cpu([backend]) - cpu
 
         now = self.clock.now()
         rows = [{"id": str(uuid.uuid4()), "job_id": self.tech_job_ids[n % len(self.tech_job_ids)],
                  "author_id": self.tech1.id, "author_role": "technician",
                  "device_id": self.device_id, "text": f"bulk note {n}: 已检查 checked",
                  "created_at": now, "device_at": now} for n in range(len(mutations))]
+        backend = self.backend_pid()
+        cpu = time.process_time() + backend_cpu([backend])
         started = time.perf_counter()
         self.session.execute(insert(Note), rows)
         self.session.commit()
         bulk_seconds = time.perf_counter() - started
+        bulk_cpu = time.process_time() + backend_cpu([backend]) - cpu
         return {"n": len(mutations), "push_s": push_seconds, "bulk_s": bulk_seconds,
+                "push_cpu": push_cpu, "bulk_cpu": bulk_cpu,
                 "answers": sum(m["type"] == "checklist.answer" for m in mutations),
                 "notes": sum(m["type"] == "job.note" for m in mutations)}
+
+    def backend_pid(self):
+        """The PostgreSQL backend serving this session (None on SQLite: it runs in-process)."""
+        if not self.postgres:
+            return None
+        pid = self.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        self.session.commit()
+        return pid
 
     # --- 2. pull at two sizes ----------------------------------------------------------
 
@@ -447,17 +463,6 @@ class Bench:
         cpu0, proc0 = time.process_time(), None
         solo_wall = None
 
-        def backend_cpu(pid_list) -> float:
-            total = 0.0
-            for pid in pid_list:
-                try:
-                    with open(f"/proc/{pid}/stat") as handle:
-                        fields = handle.read().rsplit(")", 1)[1].split()
-                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-                except (OSError, IndexError, ValueError):
-                    pass
-            return total
-
         # Alone: how many cores does one device keep busy?
         with ThreadPoolExecutor(1) as pool:
             future = pool.submit(self._push_all, people[0][0], queues[0], pids)
@@ -467,18 +472,57 @@ class Bench:
             solo_wall = future.result()
         busy = (time.process_time() - cpu0 + backend_cpu(pids) - proc0) / solo_wall
 
+        # While they push, sample what the database's backends wait for: a lock wait means
+        # something serialises the pushes (a CPU-starved backend waits for nothing).
+        done, samples = threading.Event(), []
+
+        def sample():
+            with self.db.engine.connect() as conn:
+                while not done.is_set():
+                    samples.append(conn.execute(text(
+                        "SELECT count(*) FILTER (WHERE state = 'active'), "
+                        "count(*) FILTER (WHERE wait_event_type = 'Lock') "
+                        "FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()")).one())
+                    conn.rollback()
+                    time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        with self.app.app_context():
+            sampler.start()
         started = time.perf_counter()
         with ThreadPoolExecutor(width) as pool:
             walls = list(pool.map(lambda i: self._push_all(people[i][0], queues[i], []),
                                   range(1, width + 1)))
         together = time.perf_counter() - started
+        done.set()
+        sampler.join()
         solo_rate = count / solo_wall
         many_rate = count * width / together
         cores = os.cpu_count() or 1
         return {"count": count, "devices": width, "solo_rate": solo_rate,
                 "many_rate": many_rate, "ratio": many_rate / solo_rate, "busy": busy,
                 "ceiling": cores / busy if busy else float("nan"), "cores": cores,
-                "slowest": max(walls)}
+                "slowest": max(walls), "samples": len(samples),
+                "active": statistics.mean(a for a, _ in samples) if samples else 0.0,
+                "lock_waits": (sum(1 for _, w in samples if w) / len(samples)
+                               if samples else 0.0)}
+
+
+def backend_cpu(pids) -> float:
+    """CPU seconds (user + system) used so far by these processes (PostgreSQL backends on
+    this machine), from /proc; 0 for None or what cannot be read."""
+    total = 0.0
+    for pid in pids:
+        if pid is None:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def describe_db(bench: Bench) -> str:
@@ -516,6 +560,11 @@ def run(args, url: str) -> dict:
               f"{push_rate:>11,.0f}  mutations/s")
         print(f"   {'bulk insert(Note), 1 txn':28} {push['n']:>7} {push['bulk_s']:>9.3f} "
               f"{bulk_rate:>11,.0f}  rows/s")
+        print(f"   CPU (this process + its database backend): push "
+              f"{push['push_cpu'] / push['n'] * 1000:.2f} ms per mutation, bulk insert "
+              f"{push['bulk_cpu'] / push['n'] * 1000:.3f} ms per row: "
+              f"{push['push_cpu'] / max(push['bulk_cpu'], 1e-9):,.0f}x (steadier than wall "
+              f"time on a busy machine)")
         print(f"   bulk insert is {bulk_rate / push_rate:,.1f}x the push rate "
               f"({push['push_s'] / push['n'] * 1000:.2f} ms per pushed mutation; target: "
               f"at most 30x)")
@@ -552,6 +601,9 @@ def run(args, url: str) -> dict:
                   f"{par['busy']:.2f} of {par['cores']} cores busy (this process + its "
                   f"backend)")
             print(f"   {par['devices']} devices:       {par['many_rate']:>8,.0f} mutations/s")
+            print(f"   while they pushed: {par['active']:.1f} backends active on average, a "
+                  f"backend waiting on a lock in {par['lock_waits']:.0%} of "
+                  f"{par['samples']} samples")
             print(f"   ratio {par['ratio']:.2f}x; CPU ceiling {par['ceiling']:.2f}x "
                   f"(cores / cores one device keeps busy): {par['ratio'] / par['ceiling']:.0%} "
                   f"of the ceiling (target: at least 3x, or 75 % of the ceiling)")
