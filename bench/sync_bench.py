@@ -476,8 +476,10 @@ class Bench:
         # something serialises the pushes (a CPU-starved backend waits for nothing).
         done, samples = threading.Event(), []
 
+        engine = self.db.engine  # read here: the sampler thread has no app context
+
         def sample():
-            with self.db.engine.connect() as conn:
+            with engine.connect() as conn:
                 while not done.is_set():
                     samples.append(conn.execute(text(
                         "SELECT count(*) FILTER (WHERE state = 'active'), "
@@ -488,8 +490,7 @@ class Bench:
                     time.sleep(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
-        with self.app.app_context():
-            sampler.start()
+        sampler.start()
         started = time.perf_counter()
         with ThreadPoolExecutor(width) as pool:
             walls = list(pool.map(lambda i: self._push_all(people[i][0], queues[i], []),
