@@ -283,13 +283,13 @@ def _process_one(session, clock, batch: _Batch, seq, mutation_id, type_, job_id,
         # Logged and answered for: the earlier mutations of the batch still commit.
         log.exception("push: mutation %s (seq %s, device %s) failed", type_, seq, device_id)
         savepoint.rollback()
-        batch.locked.discard(job_id)  # row locks taken after a savepoint go with it
+        _unlocked(batch, job_id)
         return _result(seq, RETRY, SERVER_ERROR)
     if status in (APPLIED, CONFLICT, DUPLICATE):
         savepoint.commit()
     else:  # a rejected mutation leaves nothing but its log row
         savepoint.rollback()
-        batch.locked.discard(job_id)
+        _unlocked(batch, job_id)
     # Stored in the log and sent back: what the client sent, echoed in the details of a
     # refusal, must be strict JSON and storable text (no NaN, NUL or lone surrogate).
     if details and value_problem(details):
@@ -311,6 +311,12 @@ def _process_one(session, clock, batch: _Batch, seq, mutation_id, type_, job_id,
     if status == DUPLICATE:  # same shape as a replayed seq's answer
         result["original_status"] = details["original_status"]
     return result
+
+
+def _unlocked(batch: _Batch, job_id) -> None:
+    """Row locks taken after a savepoint go with it when it is rolled back."""
+    if isinstance(job_id, str):  # a hostile job_id (a list) was never locked
+        batch.locked.discard(job_id)
 
 
 def _safe_at(at):
