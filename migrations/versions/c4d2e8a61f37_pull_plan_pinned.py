@@ -11,14 +11,14 @@ transaction's id plus the change counter's value, which stays as it was (so ever
 from now on is above every cursor handed out before); SQLite keeps the counter.
 
 Revision ID: c4d2e8a61f37
-Revises: 3f9c2a7d51e0
+Revises: c4e1f2a9b7d3
 Create Date: 2026-12-03 17:45:00.000000
 
 """
 from alembic import op
 
 revision = "c4d2e8a61f37"
-down_revision = "3f9c2a7d51e0"
+down_revision = "c4e1f2a9b7d3"
 branch_labels = None
 depends_on = None
 
