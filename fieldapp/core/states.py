@@ -1,8 +1,9 @@
 """The job lifecycle of the public contract, as one table.
 
 Each row is a move: from-status, to-status, the roles that may make it, and what the move
-requires (`reason`, a review `comment`, or the completion rule). Nothing else in the code
-decides whether a status may change.
+requires (`reason`, a review `comment`, the completion rule, or `assignment`). Nothing else in
+the code decides whether a status may change, and only `fieldapp.jobs.service.transition`
+changes it (tests/core/test_status_writes.py fails on any other write).
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ REWORK = "rework"
 UNSUCCESSFUL = "unsuccessful"
 CANCELLED = "cancelled"
 
+# Every job is created in this status (intake, a take-back's follow-up job).
+INITIAL = NEW
+
 STATUSES = (NEW, SCHEDULED, EN_ROUTE, ON_SITE, IN_PROGRESS, PAUSED, COMPLETED, APPROVED,
             REWORK, UNSUCCESSFUL, CANCELLED)
 
@@ -29,12 +33,21 @@ TECH = frozenset({TECHNICIAN})
 DISPATCH = frozenset({DISPATCHER, ADMIN})
 REVIEW = frozenset({SUPERVISOR, ADMIN})
 
+# What a move needs: a `reason`, a review `comment`, the `completion` rule, or `assignment`:
+# the move follows from (un)assigning or rescheduling a technician (the jobs service's
+# assignment makes it, recorded in that event) and is never asked for by name.
+REQUIREMENTS = frozenset({"reason", "comment", "completion", "assignment"})
+BY_ASSIGNMENT = frozenset({"assignment"})
+
 # (from, to): (roles, requirements)
 TRANSITIONS: dict[tuple[str, str], tuple[frozenset, frozenset]] = {
     # The dispatcher schedules by assigning a technician and a time (see jobs service).
-    (NEW, SCHEDULED): (DISPATCH, frozenset()),
-    (SCHEDULED, NEW): (DISPATCH, frozenset()),              # unassigned again
-    (UNSUCCESSFUL, SCHEDULED): (DISPATCH, frozenset()),     # rescheduled after a failed visit
+    (NEW, SCHEDULED): (DISPATCH, BY_ASSIGNMENT),
+    (SCHEDULED, NEW): (DISPATCH, BY_ASSIGNMENT),            # unassigned again
+    (UNSUCCESSFUL, SCHEDULED): (DISPATCH, BY_ASSIGNMENT),   # rescheduled after a failed visit
+    # A new technician starts the visit from the beginning (rework stays rework).
+    **{(s, SCHEDULED): (DISPATCH, BY_ASSIGNMENT)
+       for s in (EN_ROUTE, ON_SITE, IN_PROGRESS, PAUSED)},
     # Technician steps.
     (SCHEDULED, EN_ROUTE): (TECH, frozenset()),
     (SCHEDULED, ON_SITE): (TECH, frozenset()),              # arrived without tapping "en route"

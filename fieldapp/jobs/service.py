@@ -172,7 +172,7 @@ def intake(ctx: Ctx, actor: Actor, data: dict) -> Job:
     customer = find_or_create_customer(ctx, c["name"], c["phone"], c.get("address"),
                                        c.get("email"))
     template = active_template(ctx.session, data["type"])
-    job = Job(ref=next_ref(ctx), type=data["type"], status=states.NEW, customer=customer,
+    job = Job(ref=next_ref(ctx), type=data["type"], status=states.INITIAL, customer=customer,
               contact_name=c["name"], contact_phone=c["phone"],
               address=c.get("address") or customer.address or "",
               product_model=data["product_model"], problem=data["problem"],
@@ -214,14 +214,14 @@ def _assign(ctx: Ctx, actor: Actor, job: Job, technician: User | None) -> None:
     before = job.status
     if technician is None:
         if job.status == states.SCHEDULED:
-            job.status = states.NEW
+            transition(ctx, actor, job, states.NEW, assignment=True)
     else:
         ctx.session.add(JobAssignment(job_id=job.id, technician_id=technician.id,
                                       assigned_at=now))
         if job.status in (states.NEW, states.EN_ROUTE, states.ON_SITE, states.IN_PROGRESS,
                           states.PAUSED, states.UNSUCCESSFUL):
             # A new technician starts the visit from the beginning; rework stays rework.
-            job.status = states.SCHEDULED
+            transition(ctx, actor, job, states.SCHEDULED, assignment=True)
         _meet_clock(ctx, job, sla_rules.RESPONSE, now)
     record_event(ctx, actor, job, "assigned" if technician else "unassigned", {
         "from_technician_id": previous,
@@ -280,7 +280,7 @@ def update_job(ctx: Ctx, actor: Actor, job: Job, changes: dict) -> Job:
                 and "technician_id" not in changes:
             record_event(ctx, actor, job, "status", {"from": job.status,
                                                      "to": states.SCHEDULED})
-            job.status = states.SCHEDULED
+            transition(ctx, actor, job, states.SCHEDULED, assignment=True)
         touch(ctx, job)
     if "technician_id" in changes:
         _assign(ctx, actor, job, technician)
@@ -321,7 +321,13 @@ def unmet_items(ctx: Ctx, job: Job) -> list[checklist_rules.Unmet]:
 
 
 def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = None,
-               comment: str | None = None, position: dict | None = None) -> Job:
+               comment: str | None = None, position: dict | None = None, *,
+               assignment: bool = False) -> Job:
+    """The only code that changes a job's status (tests/core/test_status_writes.py): the move
+    must be a row of the core's table for the actor's role, its requirements met, and it is
+    audited. `assignment`: the move follows from (un)assigning or rescheduling a technician
+    (a row requiring `assignment`); that caller records it in its own event and touches the
+    job, and the status reason stays (as it always did)."""
     if actor.role == TECHNICIAN and job.technician_id != actor.id:
         raise NotFound("job")
     frm = job.status
@@ -331,6 +337,12 @@ def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = N
         raise DomainError(refused.code, {"from": frm, "to": to,
                                          "allowed": list(refused.allowed)},
                           status=409 if refused.code != "unknown_status" else 422)
+    if ("assignment" in requirements) != assignment:
+        # Scheduling and unscheduling happen by assigning, never by naming the status.
+        raise DomainError("status_not_patchable", {"status": to, "allowed": [states.CANCELLED]})
+    if assignment:
+        job.status = to
+        return job
     if "reason" in requirements and not (reason or "").strip():
         raise DomainError("reason_required", {"from": frm, "to": to})
     if "comment" in requirements and not (comment or "").strip():

@@ -184,7 +184,7 @@ def _create_followup(ctx: Ctx, actor: Actor, job: Job, takeback: Takeback) -> Jo
     now = ctx.now()
     template = jobs.active_template(ctx.session, "repair")
     items = "、".join(item_text(i) for i in takeback.items)
-    followup = Job(ref=jobs.next_ref(ctx), type="repair", status=states.NEW,
+    followup = Job(ref=jobs.next_ref(ctx), type="repair", status=states.INITIAL,
                    customer_id=job.customer_id, contact_name=job.contact_name,
                    contact_phone=job.contact_phone, address=job.address,
                    product_model=job.product_model,

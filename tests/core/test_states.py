@@ -45,7 +45,8 @@ def test_table_only_names_contract_statuses_and_roles():
     for (frm, to), (roles, requirements) in TRANSITIONS.items():
         assert frm in STATUSES and to in STATUSES and frm != to
         assert roles and roles <= set(ROLES)
-        assert requirements <= {"reason", "comment", "completion"}
+        assert requirements <= {"reason", "comment", "completion", "assignment"}
+        assert requirements <= states.REQUIREMENTS
 
 
 @pytest.mark.parametrize("to", ["done", "", "APPROVED", "in progress", None])
@@ -141,3 +142,30 @@ def test_completion_requirement_only_on_completed():
 def test_visible_to_assignee(status):
     assert visible_to_assignee(status, True) is True
     assert visible_to_assignee(status, False) is (status != "cancelled")
+
+
+# The moves that follow from (un)assigning or rescheduling a technician (jobs service's
+# assignment): office only, never asked for by name, each in the table.
+ASSIGNMENT_MOVES = {("new", "scheduled"), ("scheduled", "new"), ("unsuccessful", "scheduled"),
+                    ("en_route", "scheduled"), ("on_site", "scheduled"),
+                    ("in_progress", "scheduled"), ("paused", "scheduled")}
+
+
+def test_assignment_moves_are_the_dispatchers_and_only_by_assignment():
+    by_assignment = {pair for pair, (_, requirements) in TRANSITIONS.items()
+                     if "assignment" in requirements}
+    assert by_assignment == ASSIGNMENT_MOVES
+    for frm, to in ASSIGNMENT_MOVES:
+        for role in (DISPATCHER, ADMIN):
+            assert check_move(frm, to, role) == {"assignment"}
+        for role in (TECHNICIAN, SUPERVISOR):
+            with pytest.raises(MoveRefused) as refused:
+                check_move(frm, to, role)
+            assert refused.value.code == "forbidden_transition"
+    # rework stays rework when reassigned: no such row
+    with pytest.raises(MoveRefused):
+        check_move("rework", "scheduled", DISPATCHER)
+
+
+def test_jobs_start_new():
+    assert states.INITIAL == "new"
