@@ -18,7 +18,7 @@ from fieldapp.extensions import db
 from fieldapp.jobs.checklists import install_standard_templates
 from fieldapp.messages import MESSAGES
 from fieldapp.sealing.service import verify_all
-from fieldapp.seed import seed_demo
+from fieldapp.seed import DEMO_PASSWORD, seed_demo
 from sync.pull import epoch, new_epoch
 
 
@@ -73,7 +73,7 @@ def seed_demo_command(if_empty: bool, history: bool):
     click.echo("demo data loaded: tech1, tech2, dispatcher1, supervisor1, admin "
                "(password fieldapp-demo)")
     if history:
-        refs = seed_history(current_app._get_current_object())
+        refs = seed_history(current_app._get_current_object(), DEMO_PASSWORD)
         click.echo("past work loaded: " + ", ".join(f"{k} {v}" for k, v in refs.items()))
 
 

@@ -21,7 +21,6 @@ from PIL import Image, ImageDraw
 from fieldapp.accounts.models import User
 from fieldapp.core.clock import FixedClock
 from fieldapp.extensions import db
-from fieldapp.seed import DEMO_PASSWORD as PASSWORD
 from fieldapp.visits import service as return_visits
 from fieldapp.web import domain_ctx
 
@@ -59,8 +58,9 @@ def image_bytes(seed: int, fmt: str = "JPEG", size=(320, 240)) -> bytes:
 class _Api:
     """The app's own JSON API through its test client, a bearer token per user."""
 
-    def __init__(self, app):
+    def __init__(self, app, password: str):
         self.client = app.test_client()
+        self.password = password
         self.tokens: dict[str, str] = {}
         self.devices: dict[str, str] = {}
         self.seq: dict[str, int] = {}
@@ -68,7 +68,7 @@ class _Api:
     def call(self, method: str, path: str, who: str, expect=(200, 201), **kwargs):
         if who not in self.tokens:
             body = self._check(self.client.post("/api/v1/auth/login", json={
-                "username": who, "password": PASSWORD, "device_name": "demo history"}),
+                "username": who, "password": self.password, "device_name": "demo history"}),
                 (200,), "login")
             self.tokens[who], self.devices[who] = body["token"], body["device_id"]
             self.seq[who] = 0
@@ -163,17 +163,18 @@ def _signature(api: _Api, job: dict, who: str, seed: int, name: str) -> tuple:
                                              "signer_relation": "本人"})
 
 
-def seed_history(app) -> dict:
-    """The demo's past: run once after `seed_demo`, inside an app context. Answers the refs
-    made, by scenario."""
+def seed_history(app, password: str) -> dict:
+    """The demo's past: run once after `seed_demo` (whose accounts sign in with `password`;
+    given, not imported, as fieldapp/seed.py imports this module), inside an app context.
+    Answers the refs made, by scenario."""
     with _no_scheduler(app):
-        return _seed_history(app)
+        return _seed_history(app, password)
 
 
-def _seed_history(app) -> dict:
+def _seed_history(app, password: str) -> dict:
     real_now = app.extensions[CLOCK_KEY].now()
     users = {u.username: u.id for u in db.session.query(User).all()}
-    api = _Api(app)
+    api = _Api(app, password)
     tz = business_tz(app)
     today = real_now.astimezone(tz).date()
     spec = {row[0]: row for row in HISTORY_JOBS}

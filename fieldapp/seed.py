@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldapp.accounts import service as accounts
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.accounts.models import User
+from fieldapp.demo_history import seed_history
 from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.checklists import install_standard_templates
@@ -86,9 +87,7 @@ def seed_if_empty(app) -> bool:
             return False
         if app.config.get("DEMO_HISTORY", True):
             try:
-                from fieldapp.demo_history import seed_history  # why: it imports this module
-
-                seed_history(app)
+                seed_history(app, DEMO_PASSWORD)
             except Exception:  # noqa: BLE001 - the past is a nicety; the start must go on
                 db.session.rollback()
                 logging.getLogger("fieldapp.seed").exception("demo history not loaded")

@@ -63,7 +63,7 @@ def get_complaint(ctx: Ctx, actor: Actor, complaint_id: str, for_update: bool = 
     if for_update:
         stmt = stmt.with_for_update()
     complaint = ctx.session.execute(stmt).scalar_one_or_none() \
-        if job_service._is_uuid(complaint_id) else None
+        if job_service.is_uuid(complaint_id) else None
     if complaint is None:
         raise NotFound("complaint")
     return complaint

@@ -89,7 +89,7 @@ def get_job(ctx: Ctx, actor: Actor, job_id: str, for_update: bool = False) -> Jo
     stmt = select(Job).where(Job.id == job_id)
     if for_update:
         stmt = stmt.with_for_update()
-    job = ctx.session.execute(stmt).scalar_one_or_none() if _is_uuid(job_id) else None
+    job = ctx.session.execute(stmt).scalar_one_or_none() if is_uuid(job_id) else None
     if job is None:
         raise NotFound("job")
     if actor.role == TECHNICIAN and job.technician_id != actor.id:
@@ -100,7 +100,7 @@ def get_job(ctx: Ctx, actor: Actor, job_id: str, for_update: bool = False) -> Jo
 _UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
 
-def _is_uuid(value) -> bool:
+def is_uuid(value) -> bool:
     return isinstance(value, str) and bool(_UUID.match(value))
 
 
@@ -508,7 +508,7 @@ def record_upload(ctx: Ctx, user: User, sha256: str) -> None:
                 ("sha256", "user_id"), BlobUpload.sha256)
 
 
-def _existing(ctx: Ctx, model, row_id: str, job: Job, code: str):
+def existing_row(ctx: Ctx, model, row_id: str, job: Job, code: str):
     """Ids are made on the phone: the same id again is the same thing (a replay under a new
     registration), unless it belongs to another job."""
     row = ctx.session.get(model, row_id)
@@ -519,7 +519,7 @@ def _existing(ctx: Ctx, model, row_id: str, job: Job, code: str):
 
 def attach_photo(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Photo:
     require_blob(ctx, args["sha256"], actor)
-    existing = _existing(ctx, Photo, args["photo_id"], job, "photo_id_taken")
+    existing = existing_row(ctx, Photo, args["photo_id"], job, "photo_id_taken")
     if existing is not None:
         return existing
     ensure_open_for_evidence(job)
@@ -563,7 +563,7 @@ def capture_signature(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Signature
     blob = require_blob(ctx, args["sha256"], actor)
     if blob.content_type != "image/png":
         raise DomainError("signature_not_png", {"content_type": blob.content_type})
-    existing = _existing(ctx, Signature, args["signature_id"], job, "signature_id_taken")
+    existing = existing_row(ctx, Signature, args["signature_id"], job, "signature_id_taken")
     if existing is not None:
         return existing
     ensure_open_for_evidence(job)

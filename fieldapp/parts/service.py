@@ -65,7 +65,7 @@ def _photos(ctx: Ctx, actor: Actor, shas) -> list[str]:
 def request_part(ctx: Ctx, actor: Actor, job: Job, args: dict) -> PartsRequest:
     jobs = _jobs()
     photos = _photos(ctx, actor, args.get("photo_sha256s"))
-    existing = jobs._existing(ctx, PartsRequest, args["request_id"], job, "request_id_taken")
+    existing = jobs.existing_row(ctx, PartsRequest, args["request_id"], job, "request_id_taken")
     if existing is not None:
         return existing
     jobs.ensure_open_for_evidence(job)
@@ -142,7 +142,7 @@ def takeback_receipt(ctx: Ctx, actor: Actor, job: Job, args: dict) -> Takeback:
     jobs = _jobs()
     signature = jobs.require_blob(ctx, args["signature_sha256"], actor)
     photos = _photos(ctx, actor, args.get("photo_sha256s"))
-    existing = jobs._existing(ctx, Takeback, args["receipt_id"], job, "receipt_id_taken")
+    existing = jobs.existing_row(ctx, Takeback, args["receipt_id"], job, "receipt_id_taken")
     if existing is not None:
         return existing  # the same receipt again: no second follow-up job
     jobs.ensure_open_for_evidence(job)

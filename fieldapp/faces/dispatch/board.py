@@ -21,9 +21,9 @@ from fieldapp.jobs.models import Conflict, ContactAttempt, Job, JobEvent
 from fieldapp.jobs.views import clocks_for
 from fieldapp.settings.service import desk_settings
 from fieldapp.visits import service as visit_service
-from fieldapp.web import clock, domain_ctx, same_site_path, web_actor
+from fieldapp.web import clock, domain_ctx, parse_day, same_site_path, web_actor
 
-from . import bp, error_text, parse_day
+from .blueprint import bp, error_text
 from .forms import (
     CancelForm,
     ContactForm,

@@ -25,7 +25,7 @@ from fieldapp.settings.service import desk_settings
 from fieldapp.web import clock, domain_ctx, web_actor
 from sync.blobs import BlobError
 
-from . import bp, error_text
+from .blueprint import bp, error_text
 from .board import technician_choices
 from .forms import (
     ABOUT_LABELS,

@@ -13,7 +13,7 @@ from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
 from fieldapp.web import clock, domain_ctx, web_actor
 
-from . import bp, error_text
+from .blueprint import bp, error_text
 from .board import technician_choices
 from .forms import COMPLAINT_STATUS_LABELS, IntakeForm
 

@@ -16,7 +16,7 @@ from fieldapp.jobs.views import clocks_for
 from fieldapp.settings.service import desk_settings
 from fieldapp.web import clock, domain_ctx
 
-from . import bp, error_text
+from .blueprint import bp, error_text
 from .board import technicians
 from .forms import CHANNEL_LABELS, PRIORITY_LABELS, JobSearchForm, opts
 

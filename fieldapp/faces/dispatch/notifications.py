@@ -17,7 +17,7 @@ from fieldapp.notifications import service
 from fieldapp.notifications.models import Delivery
 from fieldapp.web import domain_ctx
 
-from . import bp
+from .blueprint import bp
 
 DELIVERY_LABELS = {"pending": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"),
                    "logged": _l("Logged only (not configured)"), "failed": _l("Failed")}

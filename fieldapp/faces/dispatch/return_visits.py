@@ -17,7 +17,7 @@ from fieldapp.visits import service as visit_service
 from fieldapp.visits.models import ReturnVisit
 from fieldapp.web import clock, domain_ctx, web_actor
 
-from . import bp, error_text
+from .blueprint import bp, error_text
 from .forms import ResendSurveyForm
 
 

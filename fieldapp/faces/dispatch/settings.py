@@ -17,7 +17,7 @@ from fieldapp.settings import service as settings_service
 from fieldapp.settings.service import desk_settings
 from fieldapp.web import domain_ctx, web_actor
 
-from . import bp, error_text
+from .blueprint import bp, error_text
 from .forms import LIMIT_NAMES, SettingsForm
 
 MAX_HOLIDAYS = 2000

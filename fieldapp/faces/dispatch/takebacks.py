@@ -20,7 +20,7 @@ from fieldapp.parts import service as parts_service
 from fieldapp.parts.models import Takeback
 from fieldapp.web import clock, domain_ctx, web_actor
 
-from . import bp, error_text
+from .blueprint import bp, error_text
 
 
 class OverdueForm(FlaskForm):

@@ -15,7 +15,7 @@ from fieldapp.extensions import db
 from fieldapp.faces.shared import mark_read, notifications_page
 from fieldapp.web import DeskLabels, clock, domain_ctx, role_required, web_actor
 
-from . import bp
+from .blueprint import bp
 
 
 @bp.route("/notifications")

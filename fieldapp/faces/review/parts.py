@@ -29,7 +29,7 @@ from fieldapp.parts import service as parts_service
 from fieldapp.parts.models import PartsRequest
 from fieldapp.web import clock, domain_ctx, role_required, web_actor
 
-from . import bp
+from .blueprint import bp
 
 # Named once in fieldapp/labels.py (the job's timeline names them too).
 KIND, STATUS, CAUSE = app_labels.PARTS_KIND, app_labels.PARTS_STATUS, app_labels.PARTS_CAUSE

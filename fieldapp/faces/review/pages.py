@@ -1,0 +1,243 @@
+"""The review's job pages: the queue of completed jobs (oldest first), one job's evidence and
+the sign-off, the service report, seal verification and KPIs."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, time, timedelta
+
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from PIL import Image
+from sqlalchemy import select
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import AnyOf, Length
+
+from fieldapp.blobs.models import Blob
+from fieldapp.blobstore import store
+from fieldapp.core import states
+from fieldapp.core.errors import DomainError
+from fieldapp.core.kpis import meets
+from fieldapp.core.roles import REVIEW_ROLES
+from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
+from fieldapp.desk.kpis import kpi_report
+from fieldapp.documents.service_report import pdf_response
+from fieldapp.extensions import db
+from fieldapp.faces.shared import email_customer
+from fieldapp.jobs import service as job_service
+from fieldapp.jobs.models import Conflict, Job, Photo, Signature
+from fieldapp.jobs.views import job_detail
+from fieldapp.messages import MESSAGES
+from fieldapp.parts import service as parts_service
+from fieldapp.sealing.service import verify_job
+from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, role_required, web_actor
+
+from . import parts
+from .blueprint import bp
+
+THUMB_PX = 320
+
+
+class DecisionForm(FlaskForm):
+    decision = HiddenField(validators=[AnyOf(["approve", "rework"])])
+    comment = TextAreaField(validators=[Length(max=4000)])
+
+
+def _tz():
+    return domain_ctx().policy.tz
+
+
+@bp.route("/")
+@role_required(REVIEW_ROLES)
+def queue():
+    jobs = db.session.execute(select(Job).where(Job.status == states.COMPLETED)
+                              .order_by(Job.completed_at, Job.id)).scalars().all()
+    late = dict(db.session.execute(
+        select(Conflict.job_id, Conflict.id).where(Conflict.job_id.in_([j.id for j in jobs]),
+                                                   Conflict.resolved_at.is_(None))).all()) \
+        if jobs else {}
+    recent = db.session.execute(select(Job).where(Job.status == states.APPROVED)
+                                .order_by(Job.approved_at.desc()).limit(10)).scalars().all()
+    return render_template("review/queue.html", jobs=jobs, late=late, recent=recent,
+                           tz=_tz(), now=clock().now())
+
+
+# Time of record (issue 16): the timeline shows when a thing happened; when it reached the
+# server is shown beside it only where that is notably later (offline work synced later).
+NOTABLE_DELAY = timedelta(minutes=2)
+
+
+def _parse(value):
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _synced_if_notable(happened: datetime | None, received: datetime | None):
+    if happened is None or received is None or received - happened < NOTABLE_DELAY:
+        return None
+    return received
+
+
+@bp.route("/jobs/<job_id>")
+@role_required(REVIEW_ROLES)
+def job_page(job_id):
+    try:
+        job = job_service.get_job(domain_ctx(), web_actor(), job_id)
+    except DomainError:
+        abort(404)
+    detail = job_detail(db.session, job, web_actor().user, clock().now())
+    items = [item.as_rule() for item in job.template.items]
+    photos_by_item: dict[str, list] = {}
+    for photo in detail["photos"]:
+        photos_by_item.setdefault(photo["item_key"] or "", []).append(photo)
+
+    phases = [(phase, PHASE_LABELS[phase], [i for i in items if i["phase"] == phase])
+              for phase in PHASES]
+    for event in detail["events"]:
+        event["at_dt"] = _parse(event["at"])
+        event["synced_dt"] = _synced_if_notable(event["at_dt"], _parse(event["server_at"]))
+    for answer in detail["answers"].values():
+        answer["at_dt"] = _parse(answer["at"])
+        answer["synced_dt"] = _synced_if_notable(answer["at_dt"], _parse(answer["received_at"]))
+    form = DecisionForm()
+    return render_template("review/job.html", job=job, d=detail, phases=phases,
+                           photos_by_item=photos_by_item, form=form, tz=_tz(),
+                           event_labels=EVENT_LABELS,
+                           can_decide=job.status == states.COMPLETED)
+
+
+@bp.route("/jobs/<job_id>/decide", methods=["POST"])
+@role_required(REVIEW_ROLES)
+def decide(job_id):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ctx = domain_ctx()
+    try:
+        job = job_service.get_job(ctx, web_actor(), job_id, for_update=True)
+        job_service.review(ctx, web_actor(), job, form.decision.data,
+                           (form.comment.data or "").strip() or None)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        # A missing comment is shown under the comment field, at the foot of the page.
+        field = error.code == "comment_required"
+        flash(str(MESSAGES.get(error.code, error.code)), "field-comment" if field else "error")
+        return redirect(url_for("review.job_page", job_id=job_id,
+                                _anchor="decide" if field else None))
+    if form.decision.data == "approve":
+        email_customer(job)
+        flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
+    else:
+        flash(_("Sent back to the technician: %(ref)s", ref=job.ref), "ok")
+    return redirect(url_for("review.queue"))
+
+
+def _blob_for_review(sha256: str) -> Blob:
+    """A photo or signature blob of some job (only what jobs reference is shown here)."""
+    blob = db.session.get(Blob, sha256) if len(sha256) == 64 else None
+    if blob is None:
+        abort(404)
+    used = db.session.execute(select(Photo.id).where(Photo.sha256 == sha256).limit(1)
+                              ).first() or \
+        db.session.execute(select(Signature.id).where(Signature.sha256 == sha256).limit(1)
+                           ).first()
+    if not used:
+        abort(404)
+    return blob
+
+
+def _cached(response, sha256: str):
+    # Content-addressed: the bytes behind a hash never change.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["ETag"] = f'"{sha256}"'
+    return response
+
+
+@bp.route("/thumbs/<sha256>")
+@role_required(REVIEW_ROLES)
+def thumb(sha256):
+
+    _blob_for_review(sha256)
+    if request.if_none_match and sha256 in request.if_none_match:
+        return _cached(make_response("", 304), sha256)
+    try:
+        with store().open(sha256) as handle:
+            image = Image.open(handle)
+            image.load()
+    except OSError:
+        abort(404)
+    image.thumbnail((THUMB_PX, THUMB_PX))
+    out = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P"):
+        image.convert("RGBA").save(out, "PNG")
+        mime = "image/png"
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=80)
+        mime = "image/jpeg"
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = mime
+    return _cached(response, sha256)
+
+
+@bp.route("/blobs/<sha256>")
+@role_required(REVIEW_ROLES)
+def full_image(sha256):
+    blob = _blob_for_review(sha256)
+    with store().open(sha256) as handle:
+        data = handle.read()
+    response = make_response(data)
+    response.headers["Content-Type"] = blob.content_type
+    return _cached(response, sha256)
+
+
+@bp.route("/jobs/<job_id>/report.pdf")
+@role_required(REVIEW_ROLES)
+def report(job_id):
+    try:
+        job = job_service.get_job(domain_ctx(), web_actor(), job_id)
+    except DomainError:
+        abort(404)
+    return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))
+
+
+@bp.route("/verify/<job_id>")
+@role_required(REVIEW_ROLES)
+def verify_page(job_id):
+    """Recompute one job's seal now (the QR code on the report points here)."""
+    seal, problems = verify_job(db.session, job_id)
+    if seal is None:
+        abort(404)
+    return render_template("review/verify.html", seal=seal, problems=problems, tz=_tz(),
+                           job=db.session.get(Job, job_id))
+
+
+@bp.route("/kpis")
+@role_required(REVIEW_ROLES)
+def kpis():
+    tz = _tz()
+    today = clock().now().astimezone(tz).date()
+    start = parse_day(request.args.get("from"), today - timedelta(days=29))
+    end = parse_day(request.args.get("to"), today)
+    if end < start:
+        start, end = end, start
+
+    since = datetime.combine(start, time(0), tz)
+    until = datetime.combine(end + timedelta(days=1), time(0), tz)
+    report = kpi_report(db.session, since, until, _("Team"))
+    # The records the business measures beside the KPIs (seed-rules.md 7, 9.7): parts by
+    # cause and take-backs by product model, over the same days.
+    return render_template(
+        "review/kpis.html", report=report, start=start, end=end, meets=meets,
+        by_cause=parts_service.parts_by_cause(db.session, since, until),
+        by_model=parts_service.takebacks_by_model(db.session, since, until),
+        pl=parts.labels())
+
