@@ -3,14 +3,17 @@ the language switch."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from functools import wraps
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -27,11 +30,13 @@ from fieldapp import labels
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.accounts.models import User
 from fieldapp.core.clock import Clock
+from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db
 from fieldapp.messages import MESSAGES, http_error_response
 from sync import registry
 
 bp = Blueprint("web", __name__)
+T = TypeVar("T")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
@@ -110,20 +115,92 @@ class DeskLabels:
 
 
 def role_required(roles):
-    """Signed-in users of `roles` only: others are sent to sign in, or refused (403)."""
+    """The one guard of the office's pages: signed-in users of `roles` only; others are sent
+    to sign in, or refused (403). On a view, `@role_required(...)`; on a Blueprint,
+    `role_required(...)(bp)` guards every route of it (checked before the view runs)."""
+
+    def refusal():
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.path))
+        if current_user.role not in roles:
+            abort(403)
+        return None
 
     def decorator(view):
+        if isinstance(view, Blueprint):
+            view.before_request(refusal)
+            return view
+
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.path))
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
+            return refusal() or view(*args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def error_text(error: DomainError) -> str:
+    """A refused change in the reader's language (fieldapp/messages.py); its code if unnamed."""
+    text = MESSAGES.get(error.code)
+    return str(text) if text is not None else error.code
+
+
+class FieldError(Exception):
+    """A value refused where it was typed, found outside the services (an upload that is no
+    image): office_action shows `message` next to the form's `field`."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(field)
+        self.field, self.message = field, message
+
+
+def flashed(message, to: str, category: str = "ok"):
+    """Flash `message` and go to `to`: what an office action answers when it is done."""
+    flash(message, category)
+    return redirect(to)
+
+
+def add_field_error(form, name: str, message: str) -> bool:
+    field = getattr(form, name, None) if form is not None and name else None
+    if field is None:
+        return False
+    field.errors = list(field.errors) + [message]
+    return True
+
+
+def office_action(change: Callable[[], T], done: Callable[[T], object], *,
+                  back: str | None = None, render: Callable[[], object] | None = None,
+                  form=None, fields: dict[str, str] | None = None,
+                  refused: Callable[[DomainError], object] | None = None,
+                  message: Callable[[DomainError], str] = error_text):
+    """The one way an office page changes something. `change()` calls the services; one
+    commit. On success `done(result)` answers (usually `flashed(text, url)`). A DomainError
+    (or a FieldError) rolls everything back, so nothing is stored half-way, and is shown in
+    the reader's language: `refused(error)` answers first if it returns something (an abort,
+    another page); with `render` the form is shown again (the message next to the field
+    `fields` names for its code, else flashed); else the message is flashed and the user
+    goes `back`."""
+    try:
+        result = change()
+        db.session.commit()
+    except FieldError as error:
+        db.session.rollback()
+        add_field_error(form, error.field, error.message)
+        return render()
+    except DomainError as error:
+        db.session.rollback()
+        answer = refused(error) if refused is not None else None
+        if answer is not None:
+            return answer
+        text = message(error)
+        if render is not None:
+            if not add_field_error(form, (fields or {}).get(error.code, ""), text):
+                flash(text, "error")
+            return render()
+        flash(text, "error")
+        return redirect(back)
+    return done(result)
 
 
 def day_in_range(day: date) -> bool:

@@ -5,35 +5,21 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, g, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from fieldapp import labels
 from fieldapp.core.clock import ensure_aware
 from fieldapp.core.roles import DISPATCH_ROLES
-from fieldapp.messages import MESSAGES
+from fieldapp.web import role_required
 
 from .forms import CLOCK_LABELS, DeskLabels
 
 bp = Blueprint("dispatch", __name__, template_folder="templates", url_prefix="/dispatch")
 
 
-@bp.before_request
-def dispatchers_only():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
-    if current_user.role not in DISPATCH_ROLES:
-        abort(403)
-    return None
-
-
-def error_text(error) -> str:
-    """A refused change in the reader's language."""
-    text = MESSAGES.get(error.code)
-    return str(text) if text is not None else error.code
-
-
+# Every route here is for dispatchers and admins only.
+role_required(DISPATCH_ROLES)(bp)
 
 
 def N_(text: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from fieldapp.accounts.models import Device, User
 from fieldapp.complaints import service as complaint_service
 from fieldapp.core import states
-from fieldapp.core.errors import DomainError, NotFound
+from fieldapp.core.errors import NotFound
 from fieldapp.core.roles import TECHNICIAN
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
@@ -21,9 +21,17 @@ from fieldapp.jobs.models import Conflict, ContactAttempt, Job, JobEvent
 from fieldapp.jobs.views import clocks_for
 from fieldapp.settings.service import desk_settings
 from fieldapp.visits import service as visit_service
-from fieldapp.web import clock, domain_ctx, parse_day, same_site_path, web_actor
+from fieldapp.web import (
+    clock,
+    domain_ctx,
+    flashed,
+    office_action,
+    parse_day,
+    same_site_path,
+    web_actor,
+)
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 from .forms import (
     CancelForm,
     ContactForm,
@@ -167,20 +175,16 @@ def schedule(job_id):
     if start is not None and (start, end) != (job.scheduled_start, job.scheduled_end):
         changes["scheduled_start"], changes["scheduled_end"] = start, end
     if not changes:
-        flash(_("Nothing changed."), "info")
-        return redirect(back)
-    try:
-        job_service.update_job(ctx, web_actor(), job, changes)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(back)
-    who = job.technician.display_name if job.technician else _("the unassigned queue")
-    flash(_("%(ref)s: %(who)s, %(when)s.", ref=job.ref, who=who,
-            when=(job.scheduled_start.astimezone(ctx.policy.tz).strftime("%m-%d %H:%M")
-                  if job.scheduled_start else "—")), "ok")
-    return redirect(back)
+        return flashed(_("Nothing changed."), back, "info")
+
+    def done(job):
+        who = job.technician.display_name if job.technician else _("the unassigned queue")
+        return flashed(_("%(ref)s: %(who)s, %(when)s.", ref=job.ref, who=who, when=(
+            job.scheduled_start.astimezone(ctx.policy.tz).strftime("%m-%d %H:%M")
+            if job.scheduled_start else "—")), back)
+
+    return office_action(lambda: job_service.update_job(ctx, web_actor(), job, changes), done,
+                         back=back)
 
 
 @bp.route("/jobs/<job_id>/cancel", methods=["POST"])
@@ -196,16 +200,10 @@ def cancel(job_id):
             flash(_("Give the reason for cancelling."), "error")
             return redirect(back)
         return render_job(job, cancel_form=form, status=400)
-    try:
-        job_service.update_job(ctx, web_actor(), job, {"status": states.CANCELLED,
-                                                       "reason": form.reason.data.strip()})
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(back)
-    flash(_("%(ref)s cancelled.", ref=job.ref), "ok")
-    return redirect(back)
+    return office_action(
+        lambda: job_service.update_job(ctx, web_actor(), job, {
+            "status": states.CANCELLED, "reason": form.reason.data.strip()}),
+        lambda job: flashed(_("%(ref)s cancelled.", ref=job.ref), back), back=back)
 
 
 @bp.route("/jobs/<job_id>/contact", methods=["POST"])
@@ -216,16 +214,11 @@ def contact(job_id):
     if not form.validate():
         db.session.rollback()
         return render_job(job, contact_form=form, status=400)
-    try:
-        job_service.record_contact(ctx, web_actor(), job, form.outcome.data,
-                                   (form.note.data or "").strip() or None)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-    else:
-        flash(_("Call recorded."), "ok")
-    return redirect(url_for("dispatch.job_page", job_id=job.id) + "#contacts")
+    back = url_for("dispatch.job_page", job_id=job.id) + "#contacts"
+    return office_action(
+        lambda: job_service.record_contact(ctx, web_actor(), job, form.outcome.data,
+                                           (form.note.data or "").strip() or None),
+        lambda _none: flashed(_("Call recorded."), back), back=back)
 
 
 @bp.route("/jobs/<job_id>/conflicts/<int:conflict_id>/resolve", methods=["POST"])
@@ -233,16 +226,10 @@ def resolve_conflict(job_id, conflict_id):
     ctx = domain_ctx()
     job = _job(job_id, for_update=True)
     form = ResolveConflictForm()
+    back = url_for("dispatch.job_page", job_id=job.id) + "#evidence"
     if not form.validate():
         db.session.rollback()
-        flash(_("Write down the decision."), "error")
-        return redirect(url_for("dispatch.job_page", job_id=job.id) + "#evidence")
-    try:
-        desk.resolve_conflict(ctx, web_actor(), job, conflict_id, form.resolution.data)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-    else:
-        flash(_("Decision recorded."), "ok")
-    return redirect(url_for("dispatch.job_page", job_id=job.id) + "#evidence")
+        return flashed(_("Write down the decision."), back, "error")
+    return office_action(
+        lambda: desk.resolve_conflict(ctx, web_actor(), job, conflict_id, form.resolution.data),
+        lambda _none: flashed(_("Decision recorded."), back), back=back)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,10 +22,10 @@ from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs.models import Job
 from fieldapp.settings.service import desk_settings
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.web import FieldError, clock, domain_ctx, flashed, office_action, web_actor
 from sync.blobs import BlobError
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 from .board import technician_choices
 from .forms import (
     ABOUT_LABELS,
@@ -123,7 +123,10 @@ def _store_evidence(upload) -> str | None:
     if not data:
         return None
     digest = hashlib.sha256(data).hexdigest()
-    stored = store().ingest(io.BytesIO(data), digest, current_app.config["BLOB_MAX_BYTES"])
+    try:
+        stored = store().ingest(io.BytesIO(data), digest, current_app.config["BLOB_MAX_BYTES"])
+    except BlobError:
+        raise FieldError("evidence", _("A JPEG, PNG or WebP image.")) from None
     if db.session.get(Blob, digest) is None:
         try:
             with db.session.begin_nested():
@@ -138,6 +141,19 @@ def _store_evidence(upload) -> str | None:
 
 def _new_form_choices(form: ComplaintForm) -> None:
     form.about_technician_id.choices = technician_choices(_("— Not about one technician —"))
+
+
+def complaint_registered(complaint):
+    to = url_for("dispatch.complaint_page", complaint_id=complaint.id)
+    if complaint.severity == rules.MAJOR:
+        return flashed(_("%(ref)s registered as a major complaint: report it to a "
+                         "supervisor within the hour.", ref=complaint.ref), to, "warn")
+    return flashed(_("%(ref)s registered.", ref=complaint.ref), to)
+
+
+def refused(form):
+    db.session.rollback()
+    return render_template("dispatch/complaint_new.html", form=form), 400
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -163,33 +179,15 @@ def new_complaint():
                     form.job_ref.errors = list(form.job_ref.errors) + [
                         _("No job has this reference.")]
             if not form.errors:
-                try:
-                    evidence = _store_evidence(form.evidence.data)
-                    complaint = complaint_service.intake(ctx, web_actor(), {
-                        "job_id": job_id, "about": form.about.data,
-                        "severity": form.severity.data, "content": form.content.data,
-                        "about_technician_id": form.about_technician_id.data,
-                        "evidence_sha256": evidence,
-                        "customer": {"name": form.name.data.strip(),
-                                     "phone": form.phone.data.strip()}})
-                    db.session.commit()
-                except BlobError:
-                    db.session.rollback()
-                    form.evidence.errors = list(form.evidence.errors) + [
-                        _("A JPEG, PNG or WebP image.")]
-                except DomainError as error:
-                    db.session.rollback()
-                    flash(error_text(error), "error")
-                else:
-                    if complaint.severity == rules.MAJOR:
-                        flash(_("%(ref)s registered as a major complaint: report it to a "
-                                "supervisor within the hour.", ref=complaint.ref), "warn")
-                    else:
-                        flash(_("%(ref)s registered.", ref=complaint.ref), "ok")
-                    return redirect(url_for("dispatch.complaint_page",
-                                            complaint_id=complaint.id))
-        db.session.rollback()
-        return render_template("dispatch/complaint_new.html", form=form), 400
+                return office_action(lambda: complaint_service.intake(ctx, web_actor(), {
+                    "job_id": job_id, "about": form.about.data,
+                    "severity": form.severity.data, "content": form.content.data,
+                    "about_technician_id": form.about_technician_id.data,
+                    "evidence_sha256": _store_evidence(form.evidence.data),
+                    "customer": {"name": form.name.data.strip(),
+                                 "phone": form.phone.data.strip()}}),
+                    complaint_registered, render=lambda: refused(form), form=form)
+        return refused(form)
     return render_template("dispatch/complaint_new.html", form=form, job=job)
 
 
@@ -247,26 +245,21 @@ def complaint_move(complaint_id):
     form = ComplaintMoveForm()
     form.supervisor_id.choices = opts([("", "")] + [(u.id, u.display_name)
                                                     for u in supervisors()])
+    back = url_for("dispatch.complaint_page", complaint_id=complaint.id)
     if not form.validate():
         db.session.rollback()
-        flash(_("Choose what to do."), "error")
-        return redirect(url_for("dispatch.complaint_page", complaint_id=complaint.id))
+        return flashed(_("Choose what to do."), back, "error")
     to = form.status.data
     changes = {"status": to, "note": form.note.data or None}
     if to == rules.ESCALATED:
         changes["supervisor_id"] = form.supervisor_id.data
     if to == rules.CLOSED:
         changes["customer_satisfied"] = bool(form.customer_satisfied.data)
-    try:
-        complaint_service.update(ctx, web_actor(), complaint, changes)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-    else:
-        flash(_("%(ref)s: %(status)s.", ref=complaint.ref,
-                status=COMPLAINT_STATUS_LABELS[complaint.status]), "ok")
-    return redirect(url_for("dispatch.complaint_page", complaint_id=complaint.id))
+    return office_action(
+        lambda: complaint_service.update(ctx, web_actor(), complaint, changes),
+        lambda _result: flashed(_("%(ref)s: %(status)s.", ref=complaint.ref,
+                                  status=COMPLAINT_STATUS_LABELS[complaint.status]), back),
+        back=back)
 
 
 @bp.route("/complaints/<complaint_id>/contact", methods=["POST"])
@@ -278,17 +271,11 @@ def complaint_contact(complaint_id):
         db.session.rollback()
         return render_complaint(complaint, contact_form=form, status=400)
     satisfied = {"yes": True, "no": False}.get(form.satisfied.data)
-    try:
-        complaint_service.record_contact(ctx, web_actor(), complaint, form.outcome.data,
-                                         form.note.data, satisfied)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-    else:
-        flash(_("Call recorded."), "ok")
-    return redirect(url_for("dispatch.complaint_page", complaint_id=complaint.id) +
-                    "#contacts")
+    back = url_for("dispatch.complaint_page", complaint_id=complaint.id) + "#contacts"
+    return office_action(
+        lambda: complaint_service.record_contact(ctx, web_actor(), complaint,
+                                                 form.outcome.data, form.note.data, satisfied),
+        lambda _none: flashed(_("Call recorded."), back), back=back)
 
 
 @bp.route("/complaints/<complaint_id>/jobs", methods=["POST"])
@@ -301,19 +288,15 @@ def complaint_job(complaint_id):
         db.session.rollback()
         return render_complaint(complaint, job_form=form, status=400)
     start, end = form.window(ctx.policy.tz)
-    try:
-        job = complaint_service.spawn_job(ctx, web_actor(), complaint, {
+    return office_action(
+        lambda: complaint_service.spawn_job(ctx, web_actor(), complaint, {
             "type": form.type.data, "address": form.address.data,
             "product_model": form.product_model.data, "problem": form.problem.data,
             "technician_id": form.technician_id.data, "scheduled_start": start,
-            "scheduled_end": end})
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(url_for("dispatch.complaint_page", complaint_id=complaint.id))
-    flash(_("Return visit %(ref)s created.", ref=job.ref), "ok")
-    return redirect(url_for("dispatch.job_page", job_id=job.id))
+            "scheduled_end": end}),
+        lambda job: flashed(_("Return visit %(ref)s created.", ref=job.ref),
+                            url_for("dispatch.job_page", job_id=job.id)),
+        back=url_for("dispatch.complaint_page", complaint_id=complaint.id))
 
 
 @bp.route("/complaints/<complaint_id>/evidence")

@@ -2,18 +2,17 @@
 customer's history by phone number (static/dispatch/intake.js asks /customers/lookup)."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from fieldapp import labels
 from fieldapp.core.clock import iso
-from fieldapp.core.errors import DomainError
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 from .board import technician_choices
 from .forms import COMPLAINT_STATUS_LABELS, IntakeForm
 
@@ -38,33 +37,28 @@ def intake():
         if request.args.get("phone"):
             form.phone.data = request.args["phone"]
     if request.method == "POST":
-        if form.validate():
-            start, end = form.window(ctx.policy.tz)
-            try:
-                job = job_service.intake(ctx, web_actor(), {
-                    "type": form.type.data,
-                    "customer": {"name": form.name.data.strip(),
-                                 "phone": form.phone.data.strip(),
-                                 "address": form.address.data.strip()},
-                    "product_model": form.product_model.data.strip(),
-                    "problem": problem_text(form.problem.data, form.symptoms.data),
-                    "channel": form.channel.data, "priority": form.priority.data,
-                    "scheduled_start": start, "scheduled_end": end,
-                    "technician_id": form.technician_id.data})
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                field = getattr(form, ERROR_FIELDS.get(error.code, ""), None)
-                if field is not None:
-                    field.errors = list(field.errors) + [error_text(error)]
-                else:
-                    flash(error_text(error), "error")
-            else:
-                flash(_("Registered as %(ref)s. Phone the customer now: the first-contact "
-                        "clock is running.", ref=job.ref), "ok")
-                return redirect(url_for("dispatch.job_page", job_id=job.id))
-        db.session.rollback()
-        return render_template("dispatch/intake.html", form=form), 400
+        def refused():
+            db.session.rollback()
+            return render_template("dispatch/intake.html", form=form), 400
+
+        if not form.validate():
+            return refused()
+        start, end = form.window(ctx.policy.tz)
+        return office_action(
+            lambda: job_service.intake(ctx, web_actor(), {
+                "type": form.type.data,
+                "customer": {"name": form.name.data.strip(),
+                             "phone": form.phone.data.strip(),
+                             "address": form.address.data.strip()},
+                "product_model": form.product_model.data.strip(),
+                "problem": problem_text(form.problem.data, form.symptoms.data),
+                "channel": form.channel.data, "priority": form.priority.data,
+                "scheduled_start": start, "scheduled_end": end,
+                "technician_id": form.technician_id.data}),
+            lambda job: flashed(_("Registered as %(ref)s. Phone the customer now: the "
+                                  "first-contact clock is running.", ref=job.ref),
+                                url_for("dispatch.job_page", job_id=job.id)),
+            render=refused, form=form, fields=ERROR_FIELDS)
     return render_template("dispatch/intake.html", form=form)
 
 

@@ -14,9 +14,9 @@ from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs.views import clocks_for
 from fieldapp.settings.service import desk_settings
-from fieldapp.web import clock, domain_ctx
+from fieldapp.web import clock, domain_ctx, error_text
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 from .board import technicians
 from .forms import CHANNEL_LABELS, PRIORITY_LABELS, JobSearchForm, opts
 

@@ -4,20 +4,20 @@ technician; a form per visit records the call (score 1-5, comment, open issues).
 answers show the complaint or follow-up job they opened."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from fieldapp.core.errors import DomainError, NotFound
+from fieldapp.core.errors import NotFound
 from fieldapp.extensions import db
 from fieldapp.visits import service as visit_service
 from fieldapp.visits.models import ReturnVisit
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 from .forms import ResendSurveyForm
 
 
@@ -61,26 +61,27 @@ def return_visit_result(visit_id: int):
     if not form.validate():
         db.session.rollback()
         return render_queue({visit_id: form}, 400)
-    try:
-        visit = visit_service.record_result(domain_ctx(), web_actor(), visit_id,
+    return office_action(
+        lambda: visit_service.record_result(domain_ctx(), web_actor(), visit_id,
                                             form.score.data, form.comment.data,
-                                            form.issues.data)
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
+                                            form.issues.data),
+        result_recorded, back=url_for("dispatch.return_visits"), refused=not_found)
+
+
+def not_found(error):
+    if isinstance(error, NotFound):
         abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(url_for("dispatch.return_visits"))
+
+
+def result_recorded(visit):
     parts = [_("Return visit for %(ref)s recorded: %(score)s/5.", ref=visit.job.ref,
                score=visit.score)]
     if visit.complaint is not None:
         parts.append(_("Complaint %(ref)s opened.", ref=visit.complaint.ref))
     if visit.followup_job is not None:
         parts.append(_("Follow-up job %(ref)s opened.", ref=visit.followup_job.ref))
-    flash(" ".join(parts), "warn" if len(parts) > 1 else "ok")
-    return redirect(url_for("dispatch.return_visits") + "#answered")
+    return flashed(" ".join(parts), url_for("dispatch.return_visits") + "#answered",
+                   "warn" if len(parts) > 1 else "ok")
 
 
 @bp.route("/return-visits/<int:visit_id>/resend", methods=["POST"])
@@ -94,16 +95,8 @@ def resend_survey(visit_id: int):
     if not ResendSurveyForm().validate():
         db.session.rollback()
         abort(400)
-    try:
-        visit = visit_service.resend_survey(domain_ctx(), web_actor(), visit_id)
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error_text(error), "error")
-        return redirect(back)
-    flash(_("A new survey link for %(ref)s was sent to the customer; the old link no longer "
-            "works.", ref=visit.job.ref), "ok")
-    return redirect(back)
+    return office_action(
+        lambda: visit_service.resend_survey(domain_ctx(), web_actor(), visit_id),
+        lambda visit: flashed(_("A new survey link for %(ref)s was sent to the customer; the "
+                                "old link no longer works.", ref=visit.job.ref), back),
+        back=back, refused=not_found)

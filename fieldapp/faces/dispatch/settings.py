@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from fieldapp.accounts.models import User
-from fieldapp.core.errors import DomainError
 from fieldapp.core.roles import ADMIN
 from fieldapp.extensions import db
 from fieldapp.settings import service as settings_service
 from fieldapp.settings.service import desk_settings
-from fieldapp.web import domain_ctx, web_actor
+from fieldapp.web import domain_ctx, error_text, flashed, office_action, role_required, web_actor
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 from .forms import LIMIT_NAMES, SettingsForm
 
 MAX_HOLIDAYS = 2000
@@ -101,9 +99,8 @@ def _policy_data(form: SettingsForm) -> dict:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@role_required({ADMIN})
 def settings():
-    if current_user.role != ADMIN:
-        abort(403)
     ctx = domain_ctx()
     form = SettingsForm()
     if request.method == "GET":
@@ -120,22 +117,27 @@ def settings():
                 form.day_end.errors = list(form.day_end.errors) + [
                     _("The end must be after the start.")]
             else:
-                try:
-                    policy, desk = settings_service.save(ctx, web_actor(), policy_data, {
+                return office_action(
+                    lambda: settings_service.save(ctx, web_actor(), policy_data, {
                         "warn_percent": form.warn_percent.data,
                         "offline_after_minutes": form.offline_after_minutes.data,
                         "return_visit_days": form.return_visit_days.data
                         if form.return_visit_days.data is not None
-                        else desk_settings().return_visit_days})
-                    db.session.commit()
-                except DomainError as error:
-                    db.session.rollback()
-                    flash(error_text(error) + f" ({error.details.get('field', '')})", "error")
-                else:
-                    settings_service.install(current_app._get_current_object(), policy, desk)
-                    flash(_("Settings saved. They apply to clocks started from now on."), "ok")
-                    return redirect(url_for("dispatch.settings"))
-    status = 400 if request.method == "POST" else 200
+                        else desk_settings().return_visit_days}),
+                    saved, render=lambda: render_settings(form, ctx, 400),
+                    message=lambda error: f"{error_text(error)} "
+                                          f"({error.details.get('field', '')})")
+    return render_settings(form, ctx, 400 if request.method == "POST" else 200)
+
+
+def saved(result):
+    policy, desk = result
+    settings_service.install(current_app._get_current_object(), policy, desk)
+    return flashed(_("Settings saved. They apply to clocks started from now on."),
+                   url_for("dispatch.settings"))
+
+
+def render_settings(form: SettingsForm, ctx, status: int):
     return render_template("dispatch/settings.html", form=form, limits=LIMIT_NAMES,
                            history=settings_service.history(db.session),
                            users={u.id: u for u in db.session.execute(select(User)).scalars()},

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db
 from fieldapp.faces.shared import takeback_pdf_response
 from fieldapp.parts import service as parts_service
 from fieldapp.parts.models import Takeback
-from fieldapp.web import clock, domain_ctx, web_actor
+from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
-from .blueprint import bp, error_text
+from .blueprint import bp
 
 
 class OverdueForm(FlaskForm):
@@ -62,19 +61,14 @@ def _days(n):
 @bp.route("/takebacks/settings", methods=["POST"])
 def takeback_settings():
     form = OverdueForm()
+    back = url_for("dispatch.takebacks")
     if not form.validate_on_submit():
-        flash(_("Overdue after: a whole number of days from 1 to 365."), "error")
-        return redirect(url_for("dispatch.takebacks"))
-    try:
-        parts_service.set_overdue_days(domain_ctx(), web_actor(), form.overdue_days.data)
-        db.session.commit()
-        flash(_("Take-backs are now overdue after %(n)d days.", n=form.overdue_days.data), "ok")
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        flash(error_text(error), "error")
-    return redirect(url_for("dispatch.takebacks"))
+        return flashed(_("Overdue after: a whole number of days from 1 to 365."), back, "error")
+    return office_action(
+        lambda: parts_service.set_overdue_days(domain_ctx(), web_actor(), form.overdue_days.data),
+        lambda _none: flashed(_("Take-backs are now overdue after %(n)d days.",
+                                n=form.overdue_days.data), back),
+        back=back, refused=lambda error: abort(403) if error.status == 403 else None)
 
 
 @bp.route("/takebacks/<receipt_id>/<kind>.pdf")

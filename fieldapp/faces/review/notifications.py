@@ -9,29 +9,25 @@ from sqlalchemy import select
 from fieldapp.accounts.models import User
 from fieldapp.complaints import service as complaint_service
 from fieldapp.core.errors import DomainError
-from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.core.sla import clock_state
 from fieldapp.extensions import db
 from fieldapp.faces.shared import mark_read, notifications_page
-from fieldapp.web import DeskLabels, clock, domain_ctx, role_required, web_actor
+from fieldapp.web import DeskLabels, clock, domain_ctx, web_actor
 
 from .blueprint import bp
 
 
 @bp.route("/notifications")
-@role_required(REVIEW_ROLES)
 def notifications():
     return notifications_page("review/_layout.html", "review.notifications_read")
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@role_required(REVIEW_ROLES)
 def notifications_read():
     return mark_read("review.notifications")
 
 
 @bp.route("/complaints/<complaint_id>")
-@role_required(REVIEW_ROLES)
 def complaint_page(complaint_id):
     try:
         complaint = complaint_service.get_complaint(domain_ctx(), web_actor(), complaint_id,

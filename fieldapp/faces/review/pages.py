@@ -7,9 +7,7 @@ from datetime import datetime, time, timedelta
 
 from flask import (
     abort,
-    flash,
     make_response,
-    redirect,
     render_template,
     request,
     url_for,
@@ -27,7 +25,6 @@ from fieldapp.blobstore import store
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.core.kpis import meets
-from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
 from fieldapp.desk.kpis import kpi_report
 from fieldapp.documents.service_report import pdf_response
@@ -36,10 +33,18 @@ from fieldapp.faces.shared import email_customer
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.models import Conflict, Job, Photo, Signature
 from fieldapp.jobs.views import job_detail
-from fieldapp.messages import MESSAGES
 from fieldapp.parts import service as parts_service
 from fieldapp.sealing.service import verify_job
-from fieldapp.web import EVENT_LABELS, clock, domain_ctx, parse_day, role_required, web_actor
+from fieldapp.web import (
+    EVENT_LABELS,
+    clock,
+    domain_ctx,
+    error_text,
+    flashed,
+    office_action,
+    parse_day,
+    web_actor,
+)
 
 from . import parts
 from .blueprint import bp
@@ -57,7 +62,6 @@ def _tz():
 
 
 @bp.route("/")
-@role_required(REVIEW_ROLES)
 def queue():
     jobs = db.session.execute(select(Job).where(Job.status == states.COMPLETED)
                               .order_by(Job.completed_at, Job.id)).scalars().all()
@@ -87,7 +91,6 @@ def _synced_if_notable(happened: datetime | None, received: datetime | None):
 
 
 @bp.route("/jobs/<job_id>")
-@role_required(REVIEW_ROLES)
 def job_page(job_id):
     try:
         job = job_service.get_job(domain_ctx(), web_actor(), job_id)
@@ -115,30 +118,34 @@ def job_page(job_id):
 
 
 @bp.route("/jobs/<job_id>/decide", methods=["POST"])
-@role_required(REVIEW_ROLES)
 def decide(job_id):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
     ctx = domain_ctx()
-    try:
+
+    def change():
         job = job_service.get_job(ctx, web_actor(), job_id, for_update=True)
         job_service.review(ctx, web_actor(), job, form.decision.data,
                            (form.comment.data or "").strip() or None)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
+        return job
+
+    def done(job):
+        if form.decision.data == "approve":
+            email_customer(job)  # after the commit: a mail that fails never undoes a sign-off
+            return flashed(_("Approved and sealed: %(ref)s", ref=job.ref), url_for("review.queue"))
+        return flashed(_("Sent back to the technician: %(ref)s", ref=job.ref),
+                       url_for("review.queue"))
+
+    def refused(error):
         # A missing comment is shown under the comment field, at the foot of the page.
-        field = error.code == "comment_required"
-        flash(str(MESSAGES.get(error.code, error.code)), "field-comment" if field else "error")
-        return redirect(url_for("review.job_page", job_id=job_id,
-                                _anchor="decide" if field else None))
-    if form.decision.data == "approve":
-        email_customer(job)
-        flash(_("Approved and sealed: %(ref)s", ref=job.ref), "ok")
-    else:
-        flash(_("Sent back to the technician: %(ref)s", ref=job.ref), "ok")
-    return redirect(url_for("review.queue"))
+        if error.code == "comment_required":
+            return flashed(error_text(error), url_for("review.job_page", job_id=job_id,
+                                                      _anchor="decide"), "field-comment")
+        return None
+
+    return office_action(change, done, back=url_for("review.job_page", job_id=job_id),
+                         refused=refused)
 
 
 def _blob_for_review(sha256: str) -> Blob:
@@ -163,7 +170,6 @@ def _cached(response, sha256: str):
 
 
 @bp.route("/thumbs/<sha256>")
-@role_required(REVIEW_ROLES)
 def thumb(sha256):
 
     _blob_for_review(sha256)
@@ -189,7 +195,6 @@ def thumb(sha256):
 
 
 @bp.route("/blobs/<sha256>")
-@role_required(REVIEW_ROLES)
 def full_image(sha256):
     blob = _blob_for_review(sha256)
     with store().open(sha256) as handle:
@@ -200,7 +205,6 @@ def full_image(sha256):
 
 
 @bp.route("/jobs/<job_id>/report.pdf")
-@role_required(REVIEW_ROLES)
 def report(job_id):
     try:
         job = job_service.get_job(domain_ctx(), web_actor(), job_id)
@@ -210,7 +214,6 @@ def report(job_id):
 
 
 @bp.route("/verify/<job_id>")
-@role_required(REVIEW_ROLES)
 def verify_page(job_id):
     """Recompute one job's seal now (the QR code on the report points here)."""
     seal, problems = verify_job(db.session, job_id)
@@ -221,7 +224,6 @@ def verify_page(job_id):
 
 
 @bp.route("/kpis")
-@role_required(REVIEW_ROLES)
 def kpis():
     tz = _tz()
     today = clock().now().astimezone(tz).date()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, time, timedelta
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,15 +19,12 @@ from wtforms.validators import AnyOf, Length, Optional
 from fieldapp import labels as app_labels
 from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
-from fieldapp.core.errors import DomainError
-from fieldapp.core.roles import REVIEW_ROLES
 from fieldapp.csvfile import csv_response
 from fieldapp.extensions import db
 from fieldapp.faces.shared import takeback_pdf_response
-from fieldapp.messages import MESSAGES
 from fieldapp.parts import service as parts_service
 from fieldapp.parts.models import PartsRequest
-from fieldapp.web import clock, domain_ctx, role_required, web_actor
+from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
 from .blueprint import bp
 
@@ -54,13 +51,7 @@ def _tz():
     return domain_ctx().policy.tz
 
 
-def _error_text(error: DomainError) -> str:
-    text = MESSAGES.get(error.code)
-    return str(text) if text is not None else error.code
-
-
 @bp.route("/parts")
-@role_required(REVIEW_ROLES)
 def parts_queue():
     rows = db.session.execute(
         parts_service.parts_query(web_actor().user, "pending")
@@ -71,26 +62,23 @@ def parts_queue():
 
 
 @bp.route("/parts/<request_id>/decide", methods=["POST"])
-@role_required(REVIEW_ROLES)
 def parts_decide(request_id):
     form = PartsDecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    ctx = domain_ctx()
-    try:
-        parts = parts_service.decide(ctx, web_actor(), request_id, form.decision.data,
-                                     form.reason.data, form.cause.data or None)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(_error_text(error), "error")
-        return redirect(url_for("review.parts_queue") + f"#p-{request_id}")
+    return office_action(
+        lambda: parts_service.decide(domain_ctx(), web_actor(), request_id, form.decision.data,
+                                     form.reason.data, form.cause.data or None),
+        decided, back=url_for("review.parts_queue") + f"#p-{request_id}")
+
+
+def decided(parts):
+    to = url_for("review.parts_queue")
     if parts.status == "approved":
-        flash(_("Approved: %(part)s × %(n)d (%(ref)s)", part=parts.part_name, n=parts.quantity,
-                ref=parts.job.ref), "ok")
-    else:
-        flash(_("Refused: %(part)s (%(ref)s)", part=parts.part_name, ref=parts.job.ref), "ok")
-    return redirect(url_for("review.parts_queue"))
+        return flashed(_("Approved: %(part)s × %(n)d (%(ref)s)", part=parts.part_name,
+                         n=parts.quantity, ref=parts.job.ref), to)
+    return flashed(_("Refused: %(part)s (%(ref)s)", part=parts.part_name, ref=parts.job.ref),
+                   to)
 
 
 def log_filters() -> dict:
@@ -101,19 +89,15 @@ def log_filters() -> dict:
 
 
 @bp.route("/parts/<request_id>/release", methods=["POST"])
-@role_required(REVIEW_ROLES)
 def parts_release(request_id):
     if not ReleaseForm().validate_on_submit():
         abort(400)
-    try:
-        parts = parts_service.release(domain_ctx(), web_actor(), request_id)
-        db.session.commit()
-        flash(_("Released from the warehouse: %(part)s × %(n)d", part=parts.part_name,
-                n=parts.quantity), "ok")
-    except DomainError as error:
-        db.session.rollback()
-        flash(_error_text(error), "error")
-    return redirect(url_for("review.parts_log", **log_filters()))
+    back = url_for("review.parts_log", **log_filters())
+    return office_action(
+        lambda: parts_service.release(domain_ctx(), web_actor(), request_id),
+        lambda parts: flashed(_("Released from the warehouse: %(part)s × %(n)d",
+                                part=parts.part_name, n=parts.quantity), back),
+        back=back)
 
 
 def _since(days: str | None) -> tuple[int, datetime | None]:
@@ -128,7 +112,6 @@ def _since(days: str | None) -> tuple[int, datetime | None]:
 
 
 @bp.route("/parts/log")
-@role_required(REVIEW_ROLES)
 def parts_log():
     status = request.args.get("status") or None
     kind = request.args.get("kind") or None
@@ -153,7 +136,6 @@ def parts_log():
 
 
 @bp.route("/parts/log.csv")
-@role_required(REVIEW_ROLES)
 def parts_log_csv():
     rows = db.session.execute(parts_service.parts_query(web_actor().user)
                               .order_by(PartsRequest.created_at, PartsRequest.id)
@@ -175,13 +157,11 @@ def parts_log_csv():
 
 
 @bp.route("/takebacks/<receipt_id>/<kind>.pdf")
-@role_required(REVIEW_ROLES)
 def takeback_pdf(receipt_id, kind):
     return takeback_pdf_response(receipt_id, kind)
 
 
 @bp.route("/parts/blobs/<sha256>")
-@role_required(REVIEW_ROLES)
 def parts_thumb(sha256):
     """A photo or signature of a parts request or take-back, downscaled."""
     return evidence_thumb(sha256)

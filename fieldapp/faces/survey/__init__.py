@@ -14,10 +14,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from fieldapp.core.errors import DomainError
 from fieldapp.extensions import db, limiter
 from fieldapp.visits import service as visit_service
-from fieldapp.web import clock, domain_ctx
+from fieldapp.web import add_field_error, clock, domain_ctx, office_action
 
 bp = Blueprint("survey", __name__, template_folder="templates", url_prefix="/survey")
 
@@ -82,24 +81,29 @@ def survey(token: str):
         return render_template("survey/answered.html", facts=facts, lang=_lang(),
                                token=token), 200 if request.method == "GET" else 409
     form = SurveyForm()
-    if request.method == "POST" and form.validate():
-        try:
-            visit_service.answer_survey(domain_ctx(), token, form.score.data,
-                                        form.comment.data, form.issues.data)
-            db.session.commit()
-        except DomainError as error:
+
+    def page(status: int):
+        if status == 400:
             db.session.rollback()
-            if error.code == "return_visit_answered":
-                return render_template("survey/answered.html", facts=facts, lang=_lang(),
-                                       token=token), 409
-            if error.code in ("survey_expired", "survey_not_found"):
-                return _gone("expired" if error.code == "survey_expired" else "unknown")
-            form.score.errors = list(form.score.errors) + [_("Choose a score from 1 to 5.")]
-        else:
-            return render_template("survey/thanks.html", facts=facts, lang=_lang(),
-                                   score=form.score.data, issues=bool(form.issues.data))
-    status = 400 if request.method == "POST" else 200
-    if status == 400:
-        db.session.rollback()
-    return render_template("survey/form.html", form=form, facts=facts, lang=_lang(),
-                           token=token, words=SCORE_WORDS), status
+        return render_template("survey/form.html", form=form, facts=facts, lang=_lang(),
+                               token=token, words=SCORE_WORDS), status
+
+    def refused(error):
+        if error.code == "return_visit_answered":
+            return render_template("survey/answered.html", facts=facts, lang=_lang(),
+                                   token=token), 409
+        if error.code in ("survey_expired", "survey_not_found"):
+            return _gone("expired" if error.code == "survey_expired" else "unknown")
+        # Any other refusal: the customer is asked for the score again, never shown a code.
+        add_field_error(form, "score", _("Choose a score from 1 to 5."))
+        return page(400)
+
+    if request.method == "POST" and form.validate():
+        return office_action(
+            lambda: visit_service.answer_survey(domain_ctx(), token, form.score.data,
+                                                form.comment.data, form.issues.data),
+            lambda _visit: render_template("survey/thanks.html", facts=facts, lang=_lang(),
+                                           score=form.score.data,
+                                           issues=bool(form.issues.data)),
+            refused=refused)
+    return page(400 if request.method == "POST" else 200)
