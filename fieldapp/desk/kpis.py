@@ -14,6 +14,7 @@ from fieldapp.core import kpis as kpi_rules
 from fieldapp.core.clock import ensure_aware
 from fieldapp.jobs.models import Job, Review
 from fieldapp.jobs.service import unmet_items
+from fieldapp.parts import service as parts_service
 from fieldapp.visits.models import ReturnVisit
 
 
@@ -79,3 +80,11 @@ def kpi_report(session: Session, start: datetime, end: datetime, team_name: str)
                                    team_name=team_name,
                                    visits=visit_rows(session, start, end))
     return {"rows": rows, "team": team, "targets": kpi_rules.TARGETS}
+
+
+def kpi_page(session: Session, since: datetime, until: datetime, team_name: str) -> dict:
+    """/review/kpis: the report, and the records the business measures beside the KPIs
+    (seed-rules.md 7, 9.7): parts by cause and take-backs by product model, same days."""
+    return {"report": kpi_report(session, since, until, team_name),
+            "by_cause": parts_service.parts_by_cause(session, since, until),
+            "by_model": parts_service.takebacks_by_model(session, since, until)}

@@ -9,18 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from fieldapp.accounts.models import Device, User
-from fieldapp.complaints import service as complaint_service
 from fieldapp.core import states
 from fieldapp.core.errors import NotFound
 from fieldapp.core.roles import TECHNICIAN
+from fieldapp.desk import pages
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
 from fieldapp.jobs.counters import current as current_counter
-from fieldapp.jobs.models import Conflict, ContactAttempt, Job, JobEvent
-from fieldapp.jobs.views import clocks_for
+from fieldapp.jobs.models import Job
 from fieldapp.settings.service import desk_settings
-from fieldapp.visits import service as visit_service
 from fieldapp.web import (
     clock,
     domain_ctx,
@@ -107,8 +105,6 @@ def render_job(job: Job, schedule_form=None, cancel_form=None, contact_form=None
     ctx = domain_ctx()
     now = clock().now()
     tz = ctx.policy.tz
-    views = desk.clock_views(clocks_for(db.session, [job.id])[job.id], now, ctx.policy,
-                             desk_settings(), stopped=desk.job_is_stopped(job))
     if schedule_form is None:
         local = job.scheduled_start.astimezone(tz) if job.scheduled_start else None
         schedule_form = ScheduleForm(
@@ -117,28 +113,13 @@ def render_job(job: Job, schedule_form=None, cancel_form=None, contact_form=None
             start=local.time() if local else None,
             end=job.scheduled_end.astimezone(tz).time() if job.scheduled_end else None)
     schedule_form.technician_id.choices = technician_choices(_("— Unassigned —"))
-    contacts = db.session.execute(select(ContactAttempt).where(ContactAttempt.job_id == job.id)
-                                  .order_by(ContactAttempt.id)).scalars().all()
-    users = {u.id: u for u in db.session.execute(select(User)).scalars()}
-    events = db.session.execute(select(JobEvent).where(JobEvent.job_id == job.id)
-                                .order_by(JobEvent.id)).scalars().all()
-    conflicts = db.session.execute(select(Conflict).where(Conflict.job_id == job.id)
-                                   .order_by(Conflict.id)).scalars().all()
-    visit = visit_service.for_job(db.session, job.id)
-    clashes = []
-    if job.technician_id and job.scheduled_start and job.status in desk.OPEN_JOB:
-        clashes = desk.overlapping_jobs(db.session, job.technician_id, job.scheduled_start,
-                                        job.scheduled_end, exclude_job_id=job.id)
     return render_template(
-        "dispatch/job.html", job=job, tz=tz, clocks=views, contacts=contacts, users=users,
-        events=events, conflicts=conflicts, clashes=clashes,
-        complaints=complaint_service.for_job(db.session, job),
-        return_visit=visit, survey_link=visit and visit_service.survey_url(visit, clock().now()),
+        "dispatch/job.html", job=job, tz=tz,
+        **pages.job_page(db.session, job, now, ctx.policy, desk_settings()),
         resend_form=ResendSurveyForm(formdata=None),
         schedule_form=schedule_form, cancel_form=cancel_form or CancelForm(formdata=None),
         contact_form=contact_form or ContactForm(formdata=None),
         resolve_form=ResolveConflictForm(formdata=None),
-        can_change=job.status not in states.CLOSED and job.status != states.COMPLETED,
         next_url=url_for("dispatch.job_page", job_id=job.id)), status
 
 

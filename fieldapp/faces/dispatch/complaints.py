@@ -10,14 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from fieldapp.accounts.models import User
 from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
 from fieldapp.complaints import service as complaint_service
 from fieldapp.core import complaints as rules
 from fieldapp.core.errors import DomainError, NotFound
-from fieldapp.core.roles import SUPERVISOR
 from fieldapp.csvfile import csv_response
+from fieldapp.desk import pages
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs.models import Job
@@ -59,14 +58,6 @@ def complaint_search_form() -> ComplaintSearchForm:
     return form
 
 
-def _views(complaints, now):
-    ctx = domain_ctx()
-    clocks = complaint_service.clocks_for(db.session, [c.id for c in complaints])
-    return {c.id: desk.clock_views(clocks[c.id], now, ctx.policy, desk_settings(),
-                                   stopped=c.status not in rules.ACTIVE)
-            for c in complaints}
-
-
 @bp.route("/complaints")
 def complaints():
     ctx = domain_ctx()
@@ -80,7 +71,8 @@ def complaints():
     args = query_args()
     return render_template(
         "dispatch/complaints.html", form=form, page=page, tz=ctx.policy.tz,
-        views=_views(page.rows, clock().now()), first_page=bool(cursor),
+        views=pages.complaint_clock_views(db.session, page.rows, clock().now(), ctx.policy,
+                                          desk_settings()), first_page=bool(cursor),
         first_url=url_for("dispatch.complaints", **args),
         next_url=url_for("dispatch.complaints", cursor=page.next_cursor, **args)
         if page.next_cursor else None,
@@ -199,19 +191,13 @@ def _complaint(complaint_id, for_update=False):
         abort(404)
 
 
-def supervisors() -> list[User]:
-    return db.session.execute(select(User).where(User.role == SUPERVISOR,
-                                                 User.active.is_(True))
-                              .order_by(User.display_name)).scalars().all()
-
-
 def render_complaint(complaint, contact_form=None, job_form=None, move_errors=None,
                      status=200):
     ctx = domain_ctx()
     now = clock().now()
     move_form = ComplaintMoveForm(formdata=None)
-    move_form.supervisor_id.choices = opts([("", _("— Any supervisor —"))] +
-                                           [(u.id, u.display_name) for u in supervisors()])
+    move_form.supervisor_id.choices = opts([("", _("— Any supervisor —"))] + [
+        (u.id, u.display_name) for u in pages.active_supervisors(db.session)])
     if job_form is None:
         source = complaint.job
         job_form = ComplaintJobForm(
@@ -221,14 +207,10 @@ def render_complaint(complaint, contact_form=None, job_form=None, move_errors=No
                       content=complaint.content),
             day=desk.local_today(now, ctx.policy))
     job_form.technician_id.choices = technician_choices(_("— Not yet —"))
-    users = {u.id: u for u in db.session.execute(select(User)).scalars()}
     return render_template(
         "dispatch/complaint.html", c=complaint, tz=ctx.policy.tz,
-        clocks=_views([complaint], now)[complaint.id],
-        contacts=complaint_service.contacts(db.session, complaint),
-        events=complaint_service.events(db.session, complaint),
-        jobs=complaint_service.spawned_jobs(db.session, complaint), users=users,
-        moves=rules.MOVES[complaint.status], move_form=move_form, move_errors=move_errors,
+        **pages.complaint_page(db.session, complaint, now, ctx.policy, desk_settings()),
+        move_form=move_form, move_errors=move_errors,
         contact_form=contact_form or ComplaintContactForm(formdata=None),
         job_form=job_form), status
 
@@ -243,8 +225,8 @@ def complaint_move(complaint_id):
     ctx = domain_ctx()
     complaint = _complaint(complaint_id, for_update=True)
     form = ComplaintMoveForm()
-    form.supervisor_id.choices = opts([("", "")] + [(u.id, u.display_name)
-                                                    for u in supervisors()])
+    form.supervisor_id.choices = opts([("", "")] + [
+        (u.id, u.display_name) for u in pages.active_supervisors(db.session)])
     back = url_for("dispatch.complaint_page", complaint_id=complaint.id)
     if not form.validate():
         db.session.rollback()

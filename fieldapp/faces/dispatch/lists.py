@@ -10,6 +10,7 @@ from fieldapp import labels
 from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.csvfile import csv_response
+from fieldapp.desk import pages
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs.views import clocks_for
@@ -63,11 +64,7 @@ def jobs():
         error = error_text(refused)
         page = desk.search_jobs(db.session, f, ctx.policy, "")
         cursor = ""
-    now = clock().now()
-    clocks = clocks_for(db.session, [j.id for j in page.rows])
-    rows = [(j, desk.worst(desk.clock_views(clocks[j.id], now, ctx.policy, desk_settings(),
-                                            stopped=desk.job_is_stopped(j))))
-            for j in page.rows]
+    rows = pages.job_rows(db.session, page.rows, clock().now(), ctx.policy, desk_settings())
     args = query_args()
     return render_template(
         "dispatch/jobs.html", form=form, rows=rows, page=page, tz=ctx.policy.tz,

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 
 from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
 from fieldapp.db import begin_write
+from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.faces.shared import ReadForm, link_for, mark_read, notifications_page  # noqa: F401
 from fieldapp.notifications import service
@@ -42,11 +43,9 @@ def deliveries():
     status = request.args.get("status") or ""
     if status and status not in service.DELIVERY_STATUSES:
         status = ""
-    rows = service.deliveries(db.session, status or None)
-    counts = dict(db.session.query(Delivery.status, db.func.count(Delivery.id))
-                  .group_by(Delivery.status).all())
-    return render_template("notifications/deliveries.html", rows=rows, status=status,
-                           counts=counts, statuses=service.DELIVERY_STATUSES,
+    return render_template("notifications/deliveries.html", status=status,
+                           **pages.deliveries_page(db.session, status),
+                           statuses=service.DELIVERY_STATUSES,
                            form=RetryForm(formdata=None), tz=domain_ctx().policy.tz,
                            max_attempts=service.MAX_ATTEMPTS,
                            delivery_status=lambda s: str(DELIVERY_LABELS.get(s, s)))

@@ -12,6 +12,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from fieldapp.core.errors import NotFound
+from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.visits import service as visit_service
 from fieldapp.visits.models import ReturnVisit
@@ -38,14 +39,11 @@ def visit_form(visit_id: int, formdata=None) -> ReturnVisitForm:
 def render_queue(errors: dict | None = None, status: int = 200):
     ctx = domain_ctx()
     now = clock().now()
-    due = visit_service.queue(db.session)
-    forms = {v.id: (errors or {}).get(v.id) or visit_form(v.id) for v in due}
+    data = pages.return_visit_queue(db.session, now, ctx.policy.timezone)
+    forms = {v.id: (errors or {}).get(v.id) or visit_form(v.id) for v in data["due"]}
     return render_template(
-        "dispatch/return_visits.html", due=due, forms=forms, tz=ctx.policy.tz, now=now,
-        overdue={v.id: visit_service.overdue(v, now) for v in due},
-        answered=visit_service.recent_answers(db.session),
-        low_score=visit_service.LOW_SCORE, resend_form=ResendSurveyForm(formdata=None),
-        days=visit_service.return_visit_days(db.session, ctx.policy.timezone)), status
+        "dispatch/return_visits.html", **data, forms=forms, tz=ctx.policy.tz, now=now,
+        low_score=visit_service.LOW_SCORE, resend_form=ResendSurveyForm(formdata=None)), status
 
 
 @bp.route("/return-visits")

@@ -6,10 +6,9 @@ from datetime import date, timedelta
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from fieldapp.accounts.models import User
 from fieldapp.core.roles import ADMIN
+from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.settings import service as settings_service
 from fieldapp.settings.service import desk_settings
@@ -139,6 +138,5 @@ def saved(result):
 
 def render_settings(form: SettingsForm, ctx, status: int):
     return render_template("dispatch/settings.html", form=form, limits=LIMIT_NAMES,
-                           history=settings_service.history(db.session),
-                           users={u.id: u for u in db.session.execute(select(User)).scalars()},
+                           **pages.settings_page(db.session),
                            tz=ctx.policy.tz, timezone=ctx.policy.timezone), status

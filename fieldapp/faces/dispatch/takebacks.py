@@ -4,19 +4,16 @@ follow-up job to schedule; the receipts and repair slips as PDFs; take-backs by 
 model. Admins set after how many days a take-back is overdue. Issue 8."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.faces.shared import takeback_pdf_response
 from fieldapp.parts import service as parts_service
-from fieldapp.parts.models import Takeback
 from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
 from .blueprint import bp
@@ -32,30 +29,13 @@ def takebacks():
     if status not in ("out", "returned", "all"):
         abort(400)
     now = clock().now()
-    days = parts_service.overdue_days(db.session)
-    stmt = parts_service.takebacks_query(web_actor().user,
-                                         None if status == "all" else status)
-    order = (Takeback.taken_at, Takeback.id) if status == "out" else \
-        (Takeback.taken_at.desc(), Takeback.id)
-    rows = db.session.execute(stmt.order_by(*order).limit(500)).scalars().all()
-    out_total = db.session.execute(select(func.count(Takeback.id))
-                                   .where(Takeback.status == "out")).scalar()
-    overdue = [t.id for t in rows if parts_service.is_overdue(t, now, days)]
-    if status != "out":
-        overdue_total = db.session.execute(select(func.count(Takeback.id)).where(
-            Takeback.status == "out", Takeback.taken_at < now - _days(days))).scalar()
-    else:
-        overdue_total = len(overdue)
-    return render_template("dispatch/takebacks.html", rows=rows, status=status, now=now,
-                           days=days, overdue=set(overdue), out_total=out_total,
-                           overdue_total=overdue_total,
-                           by_model=parts_service.takebacks_by_model(db.session),
-                           form=OverdueForm(overdue_days=days),
+    register = pages.takeback_register(db.session, web_actor().user, status, now)
+    return render_template("dispatch/takebacks.html", rows=register.rows, status=status,
+                           now=now, days=register.days, overdue=register.overdue,
+                           out_total=register.out_total, overdue_total=register.overdue_total,
+                           by_model=register.by_model,
+                           form=OverdueForm(overdue_days=register.days),
                            tz=domain_ctx().policy.tz)
-
-
-def _days(n):
-    return timedelta(days=n)
 
 
 @bp.route("/takebacks/settings", methods=["POST"])

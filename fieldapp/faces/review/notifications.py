@@ -4,12 +4,10 @@ what they were told about here; the desk keeps changing them."""
 from __future__ import annotations
 
 from flask import abort, render_template
-from sqlalchemy import select
 
-from fieldapp.accounts.models import User
 from fieldapp.complaints import service as complaint_service
 from fieldapp.core.errors import DomainError
-from fieldapp.core.sla import clock_state
+from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.faces.shared import mark_read, notifications_page
 from fieldapp.web import DeskLabels, clock, domain_ctx, web_actor
@@ -34,12 +32,6 @@ def complaint_page(complaint_id):
                                                     read_only=True)
     except DomainError:
         abort(404)
-    now = clock().now()
-    clocks = complaint_service.clocks_for(db.session, [complaint.id])[complaint.id]
-    users = {u.id: u for u in db.session.execute(select(User)).scalars()}
     return render_template(
         "review/complaint.html", c=complaint, tz=domain_ctx().policy.tz, dl=DeskLabels,
-        clocks=[(c, clock_state(c.due_at, c.met_at, now)) for c in
-                sorted(clocks, key=lambda c: c.name)],
-        contacts=complaint_service.contacts(db.session, complaint),
-        events=complaint_service.events(db.session, complaint), users=users)
+        **pages.review_complaint(db.session, complaint, clock().now()))

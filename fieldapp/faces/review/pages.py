@@ -22,18 +22,15 @@ from wtforms.validators import AnyOf, Length
 
 from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
-from fieldapp.core import states
 from fieldapp.core.errors import DomainError
 from fieldapp.core.kpis import meets
-from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
-from fieldapp.desk.kpis import kpi_report
+from fieldapp.desk import pages
+from fieldapp.desk.kpis import kpi_page
 from fieldapp.documents.service_report import pdf_response
 from fieldapp.extensions import db
 from fieldapp.faces.shared import email_customer
 from fieldapp.jobs import service as job_service
-from fieldapp.jobs.models import Conflict, Job, Photo, Signature
-from fieldapp.jobs.views import job_detail
-from fieldapp.parts import service as parts_service
+from fieldapp.jobs.models import Job, Photo, Signature
 from fieldapp.sealing.service import verify_job
 from fieldapp.web import (
     EVENT_LABELS,
@@ -63,31 +60,8 @@ def _tz():
 
 @bp.route("/")
 def queue():
-    jobs = db.session.execute(select(Job).where(Job.status == states.COMPLETED)
-                              .order_by(Job.completed_at, Job.id)).scalars().all()
-    late = dict(db.session.execute(
-        select(Conflict.job_id, Conflict.id).where(Conflict.job_id.in_([j.id for j in jobs]),
-                                                   Conflict.resolved_at.is_(None))).all()) \
-        if jobs else {}
-    recent = db.session.execute(select(Job).where(Job.status == states.APPROVED)
-                                .order_by(Job.approved_at.desc()).limit(10)).scalars().all()
-    return render_template("review/queue.html", jobs=jobs, late=late, recent=recent,
-                           tz=_tz(), now=clock().now())
-
-
-# Time of record (issue 16): the timeline shows when a thing happened; when it reached the
-# server is shown beside it only where that is notably later (offline work synced later).
-NOTABLE_DELAY = timedelta(minutes=2)
-
-
-def _parse(value):
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _synced_if_notable(happened: datetime | None, received: datetime | None):
-    if happened is None or received is None or received - happened < NOTABLE_DELAY:
-        return None
-    return received
+    return render_template("review/queue.html", **pages.review_queue(db.session), tz=_tz(),
+                           now=clock().now())
 
 
 @bp.route("/jobs/<job_id>")
@@ -96,25 +70,10 @@ def job_page(job_id):
         job = job_service.get_job(domain_ctx(), web_actor(), job_id)
     except DomainError:
         abort(404)
-    detail = job_detail(db.session, job, web_actor().user, clock().now())
-    items = [item.as_rule() for item in job.template.items]
-    photos_by_item: dict[str, list] = {}
-    for photo in detail["photos"]:
-        photos_by_item.setdefault(photo["item_key"] or "", []).append(photo)
-
-    phases = [(phase, PHASE_LABELS[phase], [i for i in items if i["phase"] == phase])
-              for phase in PHASES]
-    for event in detail["events"]:
-        event["at_dt"] = _parse(event["at"])
-        event["synced_dt"] = _synced_if_notable(event["at_dt"], _parse(event["server_at"]))
-    for answer in detail["answers"].values():
-        answer["at_dt"] = _parse(answer["at"])
-        answer["synced_dt"] = _synced_if_notable(answer["at_dt"], _parse(answer["received_at"]))
-    form = DecisionForm()
-    return render_template("review/job.html", job=job, d=detail, phases=phases,
-                           photos_by_item=photos_by_item, form=form, tz=_tz(),
-                           event_labels=EVENT_LABELS,
-                           can_decide=job.status == states.COMPLETED)
+    return render_template(
+        "review/job.html", job=job,
+        **pages.review_job(db.session, job, web_actor().user, clock().now()),
+        form=DecisionForm(), tz=_tz(), event_labels=EVENT_LABELS)
 
 
 @bp.route("/jobs/<job_id>/decide", methods=["POST"])
@@ -234,12 +193,7 @@ def kpis():
 
     since = datetime.combine(start, time(0), tz)
     until = datetime.combine(end + timedelta(days=1), time(0), tz)
-    report = kpi_report(db.session, since, until, _("Team"))
-    # The records the business measures beside the KPIs (seed-rules.md 7, 9.7): parts by
-    # cause and take-backs by product model, over the same days.
     return render_template(
-        "review/kpis.html", report=report, start=start, end=end, meets=meets,
-        by_cause=parts_service.parts_by_cause(db.session, since, until),
-        by_model=parts_service.takebacks_by_model(db.session, since, until),
-        pl=parts.labels())
+        "review/kpis.html", **kpi_page(db.session, since, until, _("Team")), start=start,
+        end=end, meets=meets, pl=parts.labels())
 

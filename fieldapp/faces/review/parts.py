@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from PIL import Image
-from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
@@ -20,6 +19,7 @@ from fieldapp import labels as app_labels
 from fieldapp.blobs.models import Blob
 from fieldapp.blobstore import store
 from fieldapp.csvfile import csv_response
+from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.faces.shared import takeback_pdf_response
 from fieldapp.parts import service as parts_service
@@ -53,9 +53,7 @@ def _tz():
 
 @bp.route("/parts")
 def parts_queue():
-    rows = db.session.execute(
-        parts_service.parts_query(web_actor().user, "pending")
-        .order_by(PartsRequest.created_at, PartsRequest.id)).scalars().all()
+    rows = pages.parts_queue(db.session, web_actor().user)
     forms = {p.id: PartsDecisionForm(cause=p.cause or "") for p in rows}
     return render_template("review/parts_queue.html", rows=rows, forms=forms, tz=_tz(),
                            now=clock().now(), pl=labels())
@@ -121,15 +119,10 @@ def parts_log():
             cause not in (None, *parts_service.CAUSES):
         abort(400)
     days, since = _since(request.args.get("days"))
-    stmt = parts_service.parts_query(web_actor().user, status, kind, cause)
-    if since is not None:
-        stmt = stmt.where(PartsRequest.created_at >= since)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
-    rows = db.session.execute(stmt.order_by(PartsRequest.created_at.desc(), PartsRequest.id)
-                              .limit(500)).scalars().all()
-    by_cause = parts_service.parts_by_cause(db.session, since)
-    return render_template("review/parts_log.html", rows=rows, total=total,
-                           by_cause=by_cause, tz=_tz(), pl=labels(), release_form=ReleaseForm(),
+    return render_template("review/parts_log.html",
+                           **pages.parts_log(db.session, web_actor().user, status, kind, cause,
+                                             since),
+                           tz=_tz(), pl=labels(), release_form=ReleaseForm(),
                            filters=log_filters(),
                            f={"status": status or "", "kind": kind or "", "cause": cause or "",
                               "days": days})
@@ -191,8 +184,4 @@ def evidence_thumb(sha256: str):
 @bp.app_template_global("job_parts")
 def job_parts(job_id: str) -> dict:
     """A job's parts requests and receipts for the office's job pages (both faces)."""
-    rows = db.session.execute(select(PartsRequest).where(PartsRequest.job_id == job_id)
-                              .order_by(PartsRequest.created_at, PartsRequest.id)
-                              ).scalars().all()
-    return {"parts": rows, "takebacks": parts_service.takebacks_for_job(db.session, job_id),
-            "pl": labels()}
+    return {**pages.job_parts(db.session, job_id), "pl": labels()}
