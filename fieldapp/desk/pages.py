@@ -3,22 +3,24 @@
 over the session: no Flask here, so a page's data is testable without a request."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldapp.accounts.models import User
+from fieldapp.accounts.models import Device, User
 from fieldapp.complaints import service as complaint_service
 from fieldapp.complaints.models import Complaint
 from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
-from fieldapp.core.roles import SUPERVISOR
+from fieldapp.core.roles import SUPERVISOR, TECHNICIAN
 from fieldapp.core.sla import clock_state
 from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
 from fieldapp.desk import service as desk
+from fieldapp.jobs.counters import current as current_counter
 from fieldapp.jobs.models import Conflict, ContactAttempt, Job, JobEvent
 from fieldapp.jobs.views import clocks_for, job_detail
 from fieldapp.notifications import service as notifications
@@ -30,12 +32,27 @@ from fieldapp.settings.service import DeskSettings
 from fieldapp.visits import service as visit_service
 
 
+def active_technicians(session: Session) -> list[User]:
+    return session.execute(select(User).where(User.role == TECHNICIAN, User.active.is_(True))
+                           .order_by(User.display_name, User.id)).scalars().all()
+
+
 def users_by_id(session: Session) -> dict[int, User]:
     """Every account by id: the pages name who did what in their audit trails."""
     return {u.id: u for u in session.execute(select(User)).scalars()}
 
 
 # --- the desk ------------------------------------------------------------------------------
+
+def board_stamp(session: Session, day: date, now: datetime) -> str:
+    """Changes when anything on the board may have: a job (the change counter), a phone's
+    sync, or the minute (clocks change colour with time)."""
+    syncs = session.execute(select(func.max(Device.last_push_at),
+                                   func.max(Device.last_pull_at))).one()
+    minute = int(now.timestamp() // 60)
+    raw = f"{day}|{current_counter(session)}|{syncs[0]}|{syncs[1]}|{minute}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
 
 def job_page(session: Session, job: Job, now: datetime, policy: sla_rules.SlaPolicy,
              settings: DeskSettings) -> dict:
@@ -229,6 +246,12 @@ def parts_log(session: Session, viewer: User, status: str | None, kind: str | No
                            .limit(500)).scalars().all()
     return {"rows": rows, "total": total,
             "by_cause": parts_service.parts_by_cause(session, since)}
+
+
+def parts_for_export(session: Session, viewer: User) -> list[PartsRequest]:
+    """/review/parts/log.csv: every request the viewer may see, oldest first."""
+    return session.execute(parts_service.parts_query(viewer)
+                           .order_by(PartsRequest.created_at, PartsRequest.id)).scalars().all()
 
 
 def job_parts(session: Session, job_id: str) -> dict:

@@ -2,21 +2,16 @@
 assign, reassign, reschedule, cancel, contact log, late evidence."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from fieldapp.accounts.models import Device, User
+from fieldapp.accounts.models import User
 from fieldapp.core import states
 from fieldapp.core.errors import NotFound
-from fieldapp.core.roles import TECHNICIAN
 from fieldapp.desk import pages
 from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs import service as job_service
-from fieldapp.jobs.counters import current as current_counter
 from fieldapp.jobs.models import Job
 from fieldapp.settings.service import desk_settings
 from fieldapp.web import (
@@ -41,9 +36,7 @@ from .forms import (
 
 
 def technicians() -> list[User]:
-    return db.session.execute(select(User).where(User.role == TECHNICIAN,
-                                                 User.active.is_(True))
-                              .order_by(User.display_name, User.id)).scalars().all()
+    return pages.active_technicians(db.session)
 
 
 def technician_choices(empty_label: str) -> list[tuple]:
@@ -51,13 +44,7 @@ def technician_choices(empty_label: str) -> list[tuple]:
 
 
 def _stamp(day) -> str:
-    """Changes when anything on the board may have: a job (the change counter), a phone's
-    sync, or the minute (clocks change colour with time)."""
-    syncs = db.session.execute(select(func.max(Device.last_push_at),
-                                      func.max(Device.last_pull_at))).one()
-    minute = int(clock().now().timestamp() // 60)
-    raw = f"{day}|{current_counter(db.session)}|{syncs[0]}|{syncs[1]}|{minute}"
-    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+    return pages.board_stamp(db.session, day, clock().now())
 
 
 def _board(day):

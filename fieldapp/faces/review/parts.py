@@ -23,7 +23,6 @@ from fieldapp.desk import pages
 from fieldapp.extensions import db
 from fieldapp.faces.shared import takeback_pdf_response
 from fieldapp.parts import service as parts_service
-from fieldapp.parts.models import PartsRequest
 from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
 from .blueprint import bp
@@ -130,9 +129,7 @@ def parts_log():
 
 @bp.route("/parts/log.csv")
 def parts_log_csv():
-    rows = db.session.execute(parts_service.parts_query(web_actor().user)
-                              .order_by(PartsRequest.created_at, PartsRequest.id)
-                              ).scalars().all()
+    rows = pages.parts_for_export(db.session, web_actor().user)
     tz = _tz()
     fmt = lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else ""  # noqa: E731
     # Column names and values in the reader's language; the codes are the API's (issue 17).
