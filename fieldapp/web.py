@@ -1,5 +1,6 @@
-"""What every face shares: the request's domain context, security headers, error pages,
-the language switch."""
+"""What every face shares: the request's domain context, the one way an office page changes
+something (office_action) and guards its routes (role_required), security headers, error
+pages, the language switch."""
 from __future__ import annotations
 
 import unicodedata
@@ -162,6 +163,7 @@ def flashed(message, to: str, category: str = "ok"):
 
 
 def add_field_error(form, name: str, message: str) -> bool:
+    """Show `message` under the form's field `name`; False when the form has no such field."""
     field = getattr(form, name, None) if form is not None and name else None
     if field is None:
         return False
