@@ -171,6 +171,15 @@ def add_field_error(form, name: str, message: str) -> bool:
     return True
 
 
+def form_refused(form, render: Callable[[], object]):
+    """None when the posted `form` is valid; else nothing is stored (rollback) and the page
+    `render()` shows the form again with its errors."""
+    if form.validate():
+        return None
+    db.session.rollback()
+    return render()
+
+
 def office_action(change: Callable[[], T], done: Callable[[T], object], *,
                   back: str | None = None, render: Callable[[], object] | None = None,
                   form=None, fields: dict[str, str] | None = None,

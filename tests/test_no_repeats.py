@@ -29,11 +29,6 @@ TOO_COMMON = 8  # places a run may stand in before it counts as an idiom
 # service); their repeats are folded there. Only files from that work may stand here, and
 # each leaves the list as soon as it holds no repeat (test_pending_files_still_repeat).
 PENDING = {
-    "fieldapp/faces/dispatch/board.py",
-    "fieldapp/faces/dispatch/complaints.py",
-    "fieldapp/faces/dispatch/return_visits.py",
-    "fieldapp/faces/review/__init__.py",
-    "fieldapp/faces/review/parts.py",
     "static/app/js/i18n.js",
 }
 

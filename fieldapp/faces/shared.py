@@ -58,6 +58,15 @@ def notifications_page(layout: str, read_endpoint: str):
                            unread=service.unread_count(db.session, current_user.id))
 
 
+def add_notification_pages(bp, layout: str) -> None:
+    """/notifications and its "mark read" on an office face's blueprint (the desk's, the
+    review's), as `<face>.notifications` and `<face>.notifications_read`."""
+    bp.add_url_rule("/notifications", "notifications",
+                    lambda: notifications_page(layout, f"{bp.name}.notifications_read"))
+    bp.add_url_rule("/notifications/read", "notifications_read",
+                    lambda: mark_read(f"{bp.name}.notifications"), methods=["POST"])
+
+
 def mark_read(page_endpoint: str):
     form = ReadForm()
     if not form.validate_on_submit():

@@ -18,6 +18,7 @@ from fieldapp.web import (
     clock,
     domain_ctx,
     flashed,
+    form_refused,
     office_action,
     parse_day,
     same_site_path,
@@ -179,10 +180,9 @@ def contact(job_id):
     ctx = domain_ctx()
     job = _job(job_id, for_update=True)
     form = ContactForm()
-    if not form.validate():
-        db.session.rollback()
-        return render_job(job, contact_form=form, status=400)
     back = url_for("dispatch.job_page", job_id=job.id) + "#contacts"
+    if refused := form_refused(form, lambda: render_job(job, contact_form=form, status=400)):
+        return refused
     return office_action(
         lambda: job_service.record_contact(ctx, web_actor(), job, form.outcome.data,
                                            (form.note.data or "").strip() or None),

@@ -21,7 +21,15 @@ from fieldapp.desk import service as desk
 from fieldapp.extensions import db
 from fieldapp.jobs.models import Job
 from fieldapp.settings.service import desk_settings
-from fieldapp.web import FieldError, clock, domain_ctx, flashed, office_action, web_actor
+from fieldapp.web import (
+    FieldError,
+    clock,
+    domain_ctx,
+    flashed,
+    form_refused,
+    office_action,
+    web_actor,
+)
 from sync.blobs import BlobError
 
 from .blueprint import bp
@@ -249,11 +257,11 @@ def complaint_contact(complaint_id):
     ctx = domain_ctx()
     complaint = _complaint(complaint_id, for_update=True)
     form = ComplaintContactForm()
-    if not form.validate():
-        db.session.rollback()
-        return render_complaint(complaint, contact_form=form, status=400)
     satisfied = {"yes": True, "no": False}.get(form.satisfied.data)
     back = url_for("dispatch.complaint_page", complaint_id=complaint.id) + "#contacts"
+    if refused := form_refused(
+            form, lambda: render_complaint(complaint, contact_form=form, status=400)):
+        return refused
     return office_action(
         lambda: complaint_service.record_contact(ctx, web_actor(), complaint,
                                                  form.outcome.data, form.note.data, satisfied),

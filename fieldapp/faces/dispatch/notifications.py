@@ -13,7 +13,7 @@ from fieldapp.core.roles import DISPATCH_ROLES, OFFICE_ROLES
 from fieldapp.db import begin_write
 from fieldapp.desk import pages
 from fieldapp.extensions import db
-from fieldapp.faces.shared import ReadForm, link_for, mark_read, notifications_page  # noqa: F401
+from fieldapp.faces.shared import add_notification_pages
 from fieldapp.notifications import service
 from fieldapp.notifications.models import Delivery
 from fieldapp.web import domain_ctx
@@ -28,14 +28,7 @@ class RetryForm(FlaskForm):
     pass
 
 
-@bp.route("/notifications")
-def notifications():
-    return notifications_page("dispatch/layout.html", "dispatch.notifications_read")
-
-
-@bp.route("/notifications/read", methods=["POST"])
-def notifications_read():
-    return mark_read("dispatch.notifications")
+add_notification_pages(bp, "dispatch/layout.html")
 
 
 @bp.route("/deliveries")

@@ -9,20 +9,12 @@ from fieldapp.complaints import service as complaint_service
 from fieldapp.core.errors import DomainError
 from fieldapp.desk import pages
 from fieldapp.extensions import db
-from fieldapp.faces.shared import mark_read, notifications_page
+from fieldapp.faces.shared import add_notification_pages
 from fieldapp.web import DeskLabels, clock, domain_ctx, web_actor
 
 from .blueprint import bp
 
-
-@bp.route("/notifications")
-def notifications():
-    return notifications_page("review/_layout.html", "review.notifications_read")
-
-
-@bp.route("/notifications/read", methods=["POST"])
-def notifications_read():
-    return mark_read("review.notifications")
+add_notification_pages(bp, "review/_layout.html")
 
 
 @bp.route("/complaints/<complaint_id>")

@@ -2,7 +2,6 @@
 the sign-off, the service report, seal verification and KPIs."""
 from __future__ import annotations
 
-import io
 from datetime import datetime, time, timedelta
 
 from flask import (
@@ -15,7 +14,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from PIL import Image
 from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
@@ -45,8 +43,7 @@ from fieldapp.web import (
 
 from . import parts
 from .blueprint import bp
-
-THUMB_PX = 320
+from .images import thumbnail
 
 
 class DecisionForm(FlaskForm):
@@ -130,25 +127,11 @@ def _cached(response, sha256: str):
 
 @bp.route("/thumbs/<sha256>")
 def thumb(sha256):
-
     _blob_for_review(sha256)
     if request.if_none_match and sha256 in request.if_none_match:
         return _cached(make_response("", 304), sha256)
-    try:
-        with store().open(sha256) as handle:
-            image = Image.open(handle)
-            image.load()
-    except OSError:
-        abort(404)
-    image.thumbnail((THUMB_PX, THUMB_PX))
-    out = io.BytesIO()
-    if image.mode in ("RGBA", "LA", "P"):
-        image.convert("RGBA").save(out, "PNG")
-        mime = "image/png"
-    else:
-        image.convert("RGB").save(out, "JPEG", quality=80)
-        mime = "image/jpeg"
-    response = make_response(out.getvalue())
+    data, mime = thumbnail(sha256, keep_alpha=True)
+    response = make_response(data)
     response.headers["Content-Type"] = mime
     return _cached(response, sha256)
 

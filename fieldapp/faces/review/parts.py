@@ -4,20 +4,17 @@ approver is recorded) and the parts and replacements log (补件和更换配件�
 the warehouse release and the counts by cause. Issue 8."""
 from __future__ import annotations
 
-import io
 from datetime import datetime, time, timedelta
 
 from flask import abort, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from PIL import Image
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
 from fieldapp import labels as app_labels
 from fieldapp.blobs.models import Blob
-from fieldapp.blobstore import store
 from fieldapp.csvfile import csv_response
 from fieldapp.desk import pages
 from fieldapp.extensions import db
@@ -26,6 +23,7 @@ from fieldapp.parts import service as parts_service
 from fieldapp.web import clock, domain_ctx, flashed, office_action, web_actor
 
 from .blueprint import bp
+from .images import thumbnail
 
 # Named once in fieldapp/labels.py (the job's timeline names them too).
 KIND, STATUS, CAUSE = app_labels.PARTS_KIND, app_labels.PARTS_STATUS, app_labels.PARTS_CAUSE
@@ -158,22 +156,12 @@ def parts_thumb(sha256):
 
 
 def evidence_thumb(sha256: str):
-
-
     if len(sha256) != 64 or db.session.get(Blob, sha256) is None or \
             not parts_service.blob_referenced(db.session, sha256):
         abort(404)
-    try:
-        with store().open(sha256) as handle:
-            image = Image.open(handle)
-            image.load()
-    except OSError:
-        abort(404)
-    image.thumbnail((320, 320))
-    out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=80)
-    response = make_response(out.getvalue())
-    response.headers["Content-Type"] = "image/jpeg"
+    data, mime = thumbnail(sha256, keep_alpha=False)
+    response = make_response(data)
+    response.headers["Content-Type"] = mime
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
