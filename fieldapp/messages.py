@@ -30,6 +30,8 @@ MESSAGES = {
     "unknown_status": _l("Unknown status."),
     "reason_required": _l("A reason is required."),
     "comment_required": _l("A comment is required."),
+    "open_complaints": _l("A complaint about this job is still open. To approve anyway, tick the override and say why in the comment."),
+    "job_under_way": _l("The technician is already on the way or at work on this job. To cancel anyway, tell them, then confirm the override."),
     "checklist_incomplete": _l("The job cannot be completed yet: required checklist items or the customer's signature are missing."),
     "job_closed": _l("The job is closed and cannot be changed."),
     "photo_not_found": _l("No such photo on this job."),

@@ -1,5 +1,6 @@
 """Demo data exactly as the contract promises: five accounts (password `fieldapp-demo`), and
-tech1 with at least one job of every type scheduled for today. Only outside production."""
+tech1 with at least one job of every type scheduled for today (each with the call that agreed
+its visit on record). Only outside production."""
 from __future__ import annotations
 
 import logging
@@ -62,12 +63,18 @@ def seed_demo(session, clock) -> None:
     for (type_, name, phone, address, product, problem, channel, tech, hour,
          priority) in DEMO_JOBS:
         start = datetime.combine(today, time(hour), tz) if hour is not None else None
-        job_service.intake(ctx, dispatcher, {
+        job = job_service.intake(ctx, dispatcher, {
             "type": type_, "customer": {"name": name, "phone": phone, "address": address},
             "product_model": product, "problem": problem, "channel": channel,
-            "priority": priority, "scheduled_start": start,
-            "scheduled_end": start + timedelta(hours=2) if start else None,
-            "technician_id": users[tech].id if tech else None})
+            "priority": priority})
+        if tech:
+            # A visit on the board was agreed with the customer on a call: the record says
+            # so (else a fresh start shows a missed first contact on every card). The two
+            # unassigned jobs wait for their first call, as real ones would.
+            job_service.record_contact(ctx, dispatcher, job, "reached", "已与顾客约定上门时间")
+            job_service.update_job(ctx, dispatcher, job, {
+                "technician_id": users[tech].id, "scheduled_start": start,
+                "scheduled_end": start + timedelta(hours=2)})
     session.commit()
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from . import job_types
+from . import states as job_states
 from .clock import ensure_aware
 
 RUNNING, MET, BREACHED = "running", "met", "breached"
@@ -116,6 +117,37 @@ def clock_state(due: datetime, met: datetime | None, now: datetime) -> str:
     return BREACHED if ensure_aware(now) > due else RUNNING
 
 
+# --- alarms: a clock someone can still act on ------------------------------------------------
+#
+# An unmet clock is an alarm (amber before its limit, red after) only while someone can still
+# do what it asks. Once nobody can, it stops, and whatever it was at that moment (missed or
+# not) is history: the breaches page's record and the KPIs, never a red pill on the board.
+
+# A job that is done with (the technician finished, or it was signed off or cancelled).
+JOB_DONE = frozenset({job_states.COMPLETED, job_states.APPROVED, job_states.CANCELLED})
+
+
+def job_clock_actionable(name: str, status: str, has_appointment: bool) -> bool:
+    """Can someone still act on this clock of a job in `status`?
+
+    - every clock: not once the job is done (completed, approved, cancelled);
+    - first contact: only while the job is new and has no appointment: a visit agreed with
+      the customer (a time set, a technician booked) means they were reached, recorded or
+      not, and calling them now would change nothing;
+    - response and resolution: while the job is open (a rework or a failed visit included).
+    """
+    if status in JOB_DONE:
+        return False
+    if name == FIRST_CONTACT:
+        return status == job_states.NEW and not has_appointment
+    return True
+
+
+def job_clocks_to_stop(status: str, has_appointment: bool) -> tuple[str, ...]:
+    """The job clocks that stop running (if not met yet) when a job reaches this state."""
+    return tuple(n for n in JOB_CLOCKS if not job_clock_actionable(n, status, has_appointment))
+
+
 def job_clock_limits(job_type: str, policy: SlaPolicy) -> dict[str, Limit]:
     return {
         FIRST_CONTACT: policy.first_contact,
@@ -135,6 +167,10 @@ def complaint_clock_limits(severity: str, policy: SlaPolicy) -> dict[str, Limit]
 
 WORKING_UNITS = ("working_minutes", "working_days")
 OK, WARNING = "ok", "warning"  # levels of a running clock; a met clock is MET, late BREACHED
+# Levels of an unmet clock that stopped running (history, never an alarm): STOPPED before its
+# due time, MISSED after it.
+STOPPED, MISSED = "stopped", "missed"
+ALARM_LEVELS = frozenset({WARNING, BREACHED})
 
 
 def limit_from_dict(value: dict) -> Limit:
@@ -188,9 +224,14 @@ def fraction_left(started: datetime, due: datetime, now: datetime, unit: str | N
 
 
 def clock_level(started: datetime, due: datetime, met: datetime | None, now: datetime,
-                unit: str | None, policy: SlaPolicy, warn_fraction: float = 0.25) -> str:
+                unit: str | None, policy: SlaPolicy, warn_fraction: float = 0.25,
+                stopped: datetime | None = None) -> str:
     """`met`, `breached`, or for a running clock `warning` (less than `warn_fraction` of
-    the limit left) or `ok`."""
+    the limit left, the desk's setting: the last 25 % by default) or `ok`. An unmet clock
+    that `stopped` is history: `missed` if it stopped after its due time, else `stopped`.
+    Only `warning` and `breached` are alarms (ALARM_LEVELS)."""
+    if met is None and stopped is not None:
+        return MISSED if ensure_aware(stopped) > ensure_aware(due) else STOPPED
     state = clock_state(due, met, now)
     if state != RUNNING:
         return state

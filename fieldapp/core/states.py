@@ -75,6 +75,9 @@ STARTED = frozenset({ON_SITE, IN_PROGRESS, PAUSED, COMPLETED, APPROVED, REWORK, 
 # Statuses a dispatcher may still reassign or reschedule from.
 REASSIGNABLE = frozenset({NEW, SCHEDULED, EN_ROUTE, ON_SITE, IN_PROGRESS, PAUSED, UNSUCCESSFUL,
                           REWORK})
+# The technician is on the way or at work: cancelling now needs the office's explicit
+# override (the person in the field has to be told), API `"override": true`.
+UNDER_WAY = frozenset({EN_ROUTE, ON_SITE, IN_PROGRESS, PAUSED})
 # No change of any kind once here.
 LOCKED = frozenset({APPROVED})
 CLOSED = frozenset({APPROVED, CANCELLED})

@@ -20,6 +20,7 @@ from fieldapp.core.roles import SUPERVISOR, TECHNICIAN
 from fieldapp.core.sla import clock_state
 from fieldapp.core.standard_checklists import PHASE_LABELS, PHASES
 from fieldapp.desk import service as desk
+from fieldapp.jobs import service as job_service
 from fieldapp.jobs.counters import current as current_counter
 from fieldapp.jobs.models import Conflict, ContactAttempt, Job, JobEvent
 from fieldapp.jobs.views import clocks_for, job_detail
@@ -76,7 +77,9 @@ def job_page(session: Session, job: Job, now: datetime, policy: sla_rules.SlaPol
         "conflicts": conflicts, "clashes": clashes,
         "complaints": complaint_service.for_job(session, job),
         "return_visit": visit, "survey_link": visit and visit_service.survey_url(visit, now),
-        "can_change": job.status not in states.CLOSED and job.status != states.COMPLETED}
+        "can_change": job.status not in states.CLOSED and job.status != states.COMPLETED,
+        # cancelling it then is deliberate: the technician is on the way or at work
+        "under_way": job.status in states.UNDER_WAY}
 
 
 def job_rows(session: Session, jobs: list[Job], now: datetime, policy: sla_rules.SlaPolicy,
@@ -215,7 +218,8 @@ def review_job(session: Session, job: Job, viewer: User, now: datetime) -> dict:
         answer["at_dt"] = _parse(answer["at"])
         answer["synced_dt"] = synced_if_notable(answer["at_dt"], _parse(answer["received_at"]))
     return {"d": detail, "phases": phases, "photos_by_item": photos_by_item,
-            "can_decide": job.status == states.COMPLETED}
+            "can_decide": job.status == states.COMPLETED,
+            "open_complaints": job_service.open_complaints(session, job.id)}
 
 
 def review_complaint(session: Session, complaint: Complaint, now: datetime) -> dict:

@@ -61,22 +61,27 @@ class ClockView:
                 "fraction_left": round(self.fraction_left, 3)}
 
 
-LEVEL_RANK = {"breached": 4, "warning": 3, "ok": 2, "met": 1, "stopped": 0}
+LEVEL_RANK = {"breached": 4, "warning": 3, "ok": 2, "met": 1, "stopped": 0, "missed": 0}
 CLOCK_ORDER = {name: i for i, name in
                enumerate(sla_rules.JOB_CLOCKS + complaint_rules.CLOCK_ORDER)}
 
 
 def clock_views(clocks: list[SlaClock], now: datetime, policy: sla_rules.SlaPolicy,
                 desk: DeskSettings, stopped: bool = False) -> list[ClockView]:
-    """`stopped`: the job or complaint is closed; an unmet clock no longer runs."""
+    """`stopped`: the job or complaint is closed; an unmet clock no longer runs.
+
+    Levels (core/sla.py): `ok`, `warning` (amber: the last `warn_percent` of the limit),
+    `breached` (red) while the clock runs, which is while someone can act on it; `met`; and
+    for an unmet clock that stopped, history: `missed` (it stopped after its due time) or
+    `stopped` (before). Only amber and red are alarms."""
     out = []
     for c in sorted(clocks, key=lambda c: CLOCK_ORDER.get(c.name, 99)):
         state = sla_rules.clock_state(c.due_at, c.met_at, now)
+        stopped_at = c.stopped_at or (now if stopped else None)
         level = sla_rules.clock_level(c.started_at, c.due_at, c.met_at, now, c.unit, policy,
-                                      desk.warn_fraction)
-        if (stopped or c.stopped_at is not None) and c.met_at is None:
-            level = "stopped"
-        until = c.met_at or now
+                                      desk.warn_fraction, stopped=stopped_at)
+        # A stopped clock's time is frozen where it stopped (a missed one: how late it was).
+        until = c.met_at or stopped_at or now
         out.append(ClockView(
             name=c.name, state=state, level=level, due_at=ensure_aware(c.due_at),
             met_at=ensure_aware(c.met_at) if c.met_at else None,
@@ -87,7 +92,8 @@ def clock_views(clocks: list[SlaClock], now: datetime, policy: sla_rules.SlaPoli
 
 
 def worst(views: list[ClockView]) -> ClockView | None:
-    """The clock that most needs attention (breached, then amber, then the soonest due)."""
+    """The clock that most needs attention (breached, then amber, then the soonest due);
+    None when no clock runs (met and stopped ones are history, not alarms)."""
     running = [v for v in views if v.level in ("breached", "warning", "ok")]
     if not running:
         return None
@@ -673,7 +679,8 @@ LIVE = (SlaClock.stopped_at.is_(None), SlaClock.met_at.is_(None))  # ix_sla_live
 def breaches(session: Session, now: datetime, policy, desk: DeskSettings,
              limit: int = 200) -> dict:
     """Clocks overdue now on open jobs and complaints (most overdue first), clocks about to
-    break (amber), and clocks met late in the last 7 days. Stopped clocks (closed jobs and
+    break (amber), and the last 7 days' history: clocks met late, and clocks missed (stopped
+    unmet after their due time, when nobody could act on them any more). Stopped clocks (closed jobs and
     complaints) are left out by the index, so the cost follows the open work, not the
     history."""
 
@@ -704,7 +711,13 @@ def breaches(session: Session, now: datetime, policy, desk: DeskSettings,
     late = rows(select(SlaClock).where(SlaClock.met_at >= now - timedelta(days=7),
                                        SlaClock.met_at > SlaClock.due_at)
                 .order_by(SlaClock.met_at.desc(), SlaClock.id).limit(limit))
-    return {"overdue": overdue, "warning": soon, "met_late": late}
+    # History, not alarms: clocks that stopped unmet after their due time (a first call never
+    # recorded before the visit was agreed, a job closed late), by ix_sla_live's first column.
+    missed = rows(select(SlaClock).where(SlaClock.stopped_at >= now - timedelta(days=7),
+                                         SlaClock.met_at.is_(None),
+                                         SlaClock.stopped_at > SlaClock.due_at)
+                  .order_by(SlaClock.stopped_at.desc(), SlaClock.id).limit(limit))
+    return {"overdue": overdue, "warning": soon, "met_late": late, "missed": missed}
 
 
 def count_overdue(session: Session, now: datetime, cap: int = 1000) -> int:

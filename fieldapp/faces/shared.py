@@ -45,6 +45,8 @@ def link_for(notification, role: str) -> str | None:
     if notification.job_id:
         return url_for("review.job_page" if review else "dispatch.job_page",
                        job_id=notification.job_id)
+    if notification.kind.startswith("sla_") and not review:  # several clocks in one notice
+        return url_for("dispatch.breaches")
     return None
 
 

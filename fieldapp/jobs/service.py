@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from fieldapp.accounts.context import Actor, Ctx
 from fieldapp.accounts.models import User
 from fieldapp.blobs.models import Blob, BlobUpload
+from fieldapp.complaints.models import Complaint
 from fieldapp.core import checklist as checklist_rules
+from fieldapp.core import complaints as complaint_rules
 from fieldapp.core import sla as sla_rules
 from fieldapp.core import states
 from fieldapp.core.clock import ensure_aware, iso  # noqa: F401  (jobs.iso, as before)
@@ -190,6 +192,8 @@ def intake(ctx: Ctx, actor: Actor, data: dict) -> Job:
                                  due_at=sla_rules.due_at(now, limit, ctx.policy)))
     if technician is not None:
         _assign(ctx, actor, job, technician)
+    elif start is not None:  # a visit agreed at intake: no first call to chase
+        settle_clocks(ctx, job, now)
     return job
 
 
@@ -223,6 +227,7 @@ def _assign(ctx: Ctx, actor: Actor, job: Job, technician: User | None) -> None:
             # A new technician starts the visit from the beginning; rework stays rework.
             transition(ctx, actor, job, states.SCHEDULED, assignment=True)
         _meet_clock(ctx, job, sla_rules.RESPONSE, now)
+    settle_clocks(ctx, job, now)
     record_event(ctx, actor, job, "assigned" if technician else "unassigned", {
         "from_technician_id": previous,
         "to_technician_id": technician.id if technician else None,
@@ -237,12 +242,17 @@ def _meet_clock(ctx: Ctx, job: Job, name: str, at: datetime) -> None:
         clock.met_at = at
 
 
-def stop_clocks(ctx: Ctx, job: Job, at: datetime) -> None:
-    """A closed job's unmet clocks stop running (they keep their due time and state)."""
-    ctx.session.execute(update(SlaClock).where(SlaClock.job_id == job.id,
-                                               SlaClock.met_at.is_(None),
-                                               SlaClock.stopped_at.is_(None))
-                        .values(stopped_at=at))
+def settle_clocks(ctx: Ctx, job: Job, at: datetime) -> None:
+    """Stop the job's unmet clocks nobody can act on any more (core/sla.py says which: all of
+    a done job's, first contact once a visit is agreed). They keep their due time; from now
+    on they are history, not alarms. Called after every change of status or appointment."""
+    names = sla_rules.job_clocks_to_stop(job.status, job.scheduled_start is not None)
+    if names:
+        ctx.session.execute(update(SlaClock).where(SlaClock.job_id == job.id,
+                                                   SlaClock.name.in_(names),
+                                                   SlaClock.met_at.is_(None),
+                                                   SlaClock.stopped_at.is_(None))
+                            .values(stopped_at=at))
 
 
 def update_job(ctx: Ctx, actor: Actor, job: Job, changes: dict) -> Job:
@@ -254,9 +264,15 @@ def update_job(ctx: Ctx, actor: Actor, job: Job, changes: dict) -> Job:
         if changes["status"] != states.CANCELLED:
             raise DomainError("status_not_patchable", {"status": changes["status"],
                                                        "allowed": [states.CANCELLED]})
-        if set(changes) - {"status", "reason"}:
+        if set(changes) - {"status", "reason", "override"}:
             raise DomainError("cancel_alone", {"fields": sorted(set(changes))})
-        transition(ctx, actor, job, states.CANCELLED, reason=changes.get("reason"))
+        override = changes.get("override") is True
+        if job.status in states.UNDER_WAY and not override:
+            # Deliberate: the technician is on the way or at work and must be told.
+            raise DomainError("job_under_way", {
+                "status": job.status, "technician_id": job.technician_id}, status=409)
+        transition(ctx, actor, job, states.CANCELLED, reason=changes.get("reason"),
+                   facts={"override": True} if job.status in states.UNDER_WAY else None)
         return job
     start = changes.get("scheduled_start", job.scheduled_start)
     end = changes.get("scheduled_end", job.scheduled_end)
@@ -281,6 +297,7 @@ def update_job(ctx: Ctx, actor: Actor, job: Job, changes: dict) -> Job:
             record_event(ctx, actor, job, "status", {"from": job.status,
                                                      "to": states.SCHEDULED})
             transition(ctx, actor, job, states.SCHEDULED, assignment=True)
+        settle_clocks(ctx, job, ctx.now())
         touch(ctx, job)
     if "technician_id" in changes:
         _assign(ctx, actor, job, technician)
@@ -322,12 +339,13 @@ def unmet_items(ctx: Ctx, job: Job) -> list[checklist_rules.Unmet]:
 
 def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = None,
                comment: str | None = None, position: dict | None = None, *,
-               assignment: bool = False) -> Job:
+               assignment: bool = False, facts: dict | None = None) -> Job:
     """The only code that changes a job's status (tests/core/test_status_writes.py): the move
     must be a row of the core's table for the actor's role, its requirements met, and it is
     audited. `assignment`: the move follows from (un)assigning or rescheduling a technician
     (a row requiring `assignment`); that caller records it in its own event and touches the
-    job, and the status reason stays (as it always did)."""
+    job, and the status reason stays (as it always did). `facts`: what the move's event
+    records besides (an override and what it overrode)."""
     if actor.role == TECHNICIAN and job.technician_id != actor.id:
         raise NotFound("job")
     frm = job.status
@@ -365,8 +383,7 @@ def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = N
         _meet_clock(ctx, job, sla_rules.RESOLUTION, at)
     if to == states.APPROVED:
         job.approved_at = now
-    if to in states.CLOSED:
-        stop_clocks(ctx, job, now)
+    settle_clocks(ctx, job, now)
     data = {"from": frm, "to": to}
     if reason:
         data["reason"] = reason
@@ -374,18 +391,41 @@ def transition(ctx: Ctx, actor: Actor, job: Job, to: str, reason: str | None = N
         data["comment"] = comment
     if position:
         data["position"] = position
+    data.update(facts or {})
     record_event(ctx, actor, job, "status", data)
     touch(ctx, job)
     return job
 
 
-def review(ctx: Ctx, actor: Actor, job: Job, decision: str, comment: str | None) -> Review:
+def open_complaints(session, job_id: str) -> list[Complaint]:
+    """Complaints about the job still being handled (open, escalated, in progress)."""
+    return session.execute(select(Complaint).where(
+        Complaint.job_id == job_id, Complaint.status.in_(tuple(complaint_rules.ACTIVE)))
+        .order_by(Complaint.created_at, Complaint.id)).scalars().all()
+
+
+def review(ctx: Ctx, actor: Actor, job: Job, decision: str, comment: str | None,
+           override: bool = False) -> Review:
+    """Approve (seal) or send back. Approving while a complaint about the job is open is a
+    deliberate decision: refused (409 `open_complaints`, listing them) unless `override` and
+    a `comment` say why; the sealed status event keeps the override and what it overrode."""
     require_role(actor, REVIEW_ROLES)
     if decision not in ("approve", "rework"):
         raise DomainError("bad_decision", {"decision": decision,
                                            "allowed": ["approve", "rework"]})
+    facts = None
+    if decision == "approve" and job.status == states.COMPLETED:
+        still_open = open_complaints(ctx.session, job.id)
+        if still_open:
+            listed = [{"id": c.id, "ref": c.ref, "status": c.status, "severity": c.severity,
+                       "about": c.about} for c in still_open]
+            if override is not True or not (comment or "").strip():
+                raise DomainError("open_complaints", {
+                    "complaints": listed, "override": override is True,
+                    "comment_required": True}, status=409)
+            facts = {"override": True, "open_complaints": [c["ref"] for c in listed]}
     to = states.APPROVED if decision == "approve" else states.REWORK
-    transition(ctx, actor, job, to, comment=comment)
+    transition(ctx, actor, job, to, comment=comment, facts=facts)
     row = Review(job_id=job.id, decision=decision, comment=comment, by_id=actor.id,
                  at=ctx.now())
     ctx.session.add(row)

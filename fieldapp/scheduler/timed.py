@@ -47,46 +47,97 @@ def _local(ctx: Ctx, at) -> str:
 
 # --- SLA breaches ----------------------------------------------------------------------------
 
+class _Lines:
+    """Lazy texts shown one a line, each rendered in the reader's language."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return "\n".join(str(part) for part in self.parts)
+
+
 def escalate_breaches(ctx: Ctx) -> int:
     """First contact missed -> dispatchers; a major complaint not escalated in time ->
-    supervisors; resolution overdue -> dispatchers and supervisors. Once per clock."""
+    supervisors; resolution overdue -> dispatchers and supervisors. Once per clock, and
+    grouped: the clocks of one kind that broke since the last run make one notice (one job:
+    about that job; several: one notice listing them), not one per job. Only running clocks
+    count: one nobody can act on any more was stopped by its service (core/sla.py).
+    Answers how many clocks were announced."""
     now = ctx.now()
     clocks = ctx.session.execute(select(SlaClock).where(
         SlaClock.met_at.is_(None), SlaClock.stopped_at.is_(None), SlaClock.due_at < now,
         SlaClock.name.in_(tuple(rules.BREACH_RULES))).order_by(SlaClock.due_at, SlaClock.id)
     ).scalars().all()
-    fired = 0
+    fresh: dict[str, list[SlaClock]] = {}
     for clock in clocks:
         if not rules.breached(clock.due_at, clock.met_at, clock.stopped_at, now):
             continue
-        rule, roles = rules.breach_rule(clock.name)
-        key = rules.breach_key(clock.id)
-        if not fire_once(ctx, rule, key):
-            continue
-        due = _local(ctx, clock.due_at)
-        if clock.job_id is not None:
-            job = ctx.session.get(Job, clock.job_id)
-            if clock.name == "first_contact":
-                subject = _l("First contact missed: %(ref)s", ref=job.ref)
-                body = _l("Customer %(name)s (%(phone)s) should have been called by "
-                          "%(due)s.", name=job.contact_name, phone=job.contact_phone, due=due)
-            else:
-                subject = _l("Resolution overdue: %(ref)s", ref=job.ref)
-                body = _l("Job %(ref)s for %(name)s should have been resolved by %(due)s.",
-                          ref=job.ref, name=job.contact_name, due=due)
-            notifications.notify(ctx, rule, roles, subject=subject, body=body,
-                                 job_id=job.id, key=f"{rule}:{key}")
+        rule, _roles = rules.breach_rule(clock.name)
+        if fire_once(ctx, rule, rules.breach_key(clock.id)):
+            fresh.setdefault(rule, []).append(clock)
+    for rule, group in fresh.items():
+        roles = rules.breach_rule(group[0].name)[1]
+        if len(group) == 1:
+            _tell_one(ctx, rule, roles, group[0])
         else:
-            complaint = ctx.session.get(Complaint, clock.complaint_id)
-            subject = _l("Major complaint not escalated: %(ref)s", ref=complaint.ref)
-            body = _l("Major complaint %(ref)s from %(name)s should have reached a "
-                      "supervisor by %(due)s.", ref=complaint.ref,
-                      name=complaint.complainant_name, due=due)
-            notifications.notify(ctx, rule, roles, subject=subject, body=body,
-                                 complaint_id=complaint.id, job_id=complaint.job_id,
-                                 key=f"{rule}:{key}")
-        fired += 1
-    return fired
+            _tell_group(ctx, rule, roles, group)
+    return sum(len(group) for group in fresh.values())
+
+
+def _tell_one(ctx: Ctx, rule: str, roles, clock: SlaClock) -> None:
+    key = f"{rule}:{rules.breach_key(clock.id)}"
+    due = _local(ctx, clock.due_at)
+    if clock.job_id is not None:
+        job = ctx.session.get(Job, clock.job_id)
+        if clock.name == "first_contact":
+            subject = _l("First contact missed: %(ref)s", ref=job.ref)
+            body = _l("Customer %(name)s (%(phone)s) should have been called by "
+                      "%(due)s.", name=job.contact_name, phone=job.contact_phone, due=due)
+        else:
+            subject = _l("Resolution overdue: %(ref)s", ref=job.ref)
+            body = _l("Job %(ref)s for %(name)s should have been resolved by %(due)s.",
+                      ref=job.ref, name=job.contact_name, due=due)
+        notifications.notify(ctx, rule, roles, subject=subject, body=body, job_id=job.id,
+                             key=key)
+        return
+    complaint = ctx.session.get(Complaint, clock.complaint_id)
+    subject = _l("Major complaint not escalated: %(ref)s", ref=complaint.ref)
+    body = _l("Major complaint %(ref)s from %(name)s should have reached a "
+              "supervisor by %(due)s.", ref=complaint.ref,
+              name=complaint.complainant_name, due=due)
+    notifications.notify(ctx, rule, roles, subject=subject, body=body,
+                         complaint_id=complaint.id, job_id=complaint.job_id, key=key)
+
+
+def _tell_group(ctx: Ctx, rule: str, roles, group: list[SlaClock]) -> None:
+    """One notice for several clocks of one kind, a line each (most overdue first). Its key
+    is the first clock's: each clock is announced once, so no other notice can share it."""
+    key = f"{rule}:{rules.breach_key(group[0].id)}+{len(group) - 1}"
+    lines = []
+    if group[0].job_id is not None:
+        jobs = {j.id: j for j in ctx.session.execute(
+            select(Job).where(Job.id.in_([c.job_id for c in group]))).scalars()}
+        for clock in group:
+            job = jobs[clock.job_id]
+            lines.append(_l("%(ref)s · %(name)s (%(phone)s) · due %(due)s", ref=job.ref,
+                            name=job.contact_name, phone=job.contact_phone,
+                            due=_local(ctx, clock.due_at)))
+        subject = (_l("First contact missed on %(n)s jobs", n=len(group))
+                   if group[0].name == "first_contact" else
+                   _l("Resolution overdue on %(n)s jobs", n=len(group)))
+    else:
+        complaints = {c.id: c for c in ctx.session.execute(
+            select(Complaint).where(Complaint.id.in_([c.complaint_id for c in group])))
+            .scalars()}
+        for clock in group:
+            complaint = complaints[clock.complaint_id]
+            lines.append(_l("%(ref)s · %(name)s (%(phone)s) · due %(due)s",
+                            ref=complaint.ref, name=complaint.complainant_name,
+                            phone=complaint.complainant_phone,
+                            due=_local(ctx, clock.due_at)))
+        subject = _l("%(n)s major complaints not escalated", n=len(group))
+    notifications.notify(ctx, rule, roles, subject=subject, body=_Lines(lines), key=key)
 
 
 # --- reminders of tomorrow's jobs ------------------------------------------------------------

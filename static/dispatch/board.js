@@ -43,6 +43,11 @@ function select(card, techOverride) {
   field(scheduleForm, "start").value = card.dataset.start;
   field(scheduleForm, "end").value = card.dataset.end;
   field(cancelForm, "reason").value = "";
+  // Cancelling a job under way is deliberate: the override is asked for (and required).
+  const override = field(cancelForm, "override");
+  document.getElementById("cancel-override").hidden = !card.dataset.underWay;
+  override.checked = false;
+  override.required = Boolean(card.dataset.underWay);
   const tech = field(scheduleForm, "technician_id");
   if (techOverride !== undefined) {
     // Dropped on a lane: a start time is all that may be missing; then one click saves.

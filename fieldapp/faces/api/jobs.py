@@ -86,7 +86,8 @@ def get_job(job_id):
 
 
 @blp.endpoint("PATCH", "/<job_id>", roles=DISPATCH_ROLES, body=JobPatchSchema,
-              answers=(200, JobDetailSchema), errors=JOB_REFUSES)
+              answers=(200, JobDetailSchema), errors={409: JOB_REFUSES[409] + (
+                  "; job_under_way: cancelling a job under way needs \"override\": true")})
 def patch_job(body, job_id):
     """Dispatcher changes: assign or reassign, reschedule, cancel with a reason."""
     with changing(job_service.get_job, job_id) as (ctx, actor, job):
@@ -113,11 +114,14 @@ def add_note(body, job_id):
 
 
 @blp.endpoint("POST", "/<job_id>/review", roles=REVIEW_ROLES, body=ReviewSchema,
-              answers=(200, JobDetailSchema), errors=JOB_REFUSES)
+              answers=(200, JobDetailSchema), errors={409: JOB_REFUSES[409] + (
+                  "; open_complaints: a complaint about the job is open (approve needs "
+                  "\"override\": true and a comment)")})
 def review(body, job_id):
     """Supervisor decision: approve a completed job, or send it back with a comment."""
     with changing(job_service.get_job, job_id) as (ctx, actor, job):
-        job_service.review(ctx, actor, job, body["decision"], body.get("comment"))
+        job_service.review(ctx, actor, job, body["decision"], body.get("comment"),
+                           override=body.get("override") is True)
     if body["decision"] == "approve":
         email_customer(job)
     return _detail(job)

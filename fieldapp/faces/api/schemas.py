@@ -189,6 +189,9 @@ class JobPatchSchema(Strict):
     scheduled_end = fields.AwareDateTime(allow_none=True, default_timezone=None)
     status = fields.String(validate=validate.OneOf([states.CANCELLED]))
     reason = fields.String(validate=validate.Length(max=2000))
+    override = StrictBoolean(metadata={"description": (
+        "with status: cancelled, required (true) when the job is under way (en_route, "
+        "on_site, in_progress, paused): else 409 job_under_way")})
 
     @validates_schema
     def _names_a_change(self, data, **kwargs):
@@ -198,6 +201,8 @@ class JobPatchSchema(Strict):
                                   "scheduled_end or status.", "_schema")
         if "reason" in data and "status" not in data:
             raise ValidationError("A reason goes with status: cancelled.", "reason")
+        if "override" in data and "status" not in data:
+            raise ValidationError("An override goes with status: cancelled.", "override")
 
 
 class JobListQuerySchema(Strict):
@@ -217,6 +222,9 @@ class ReviewSchema(Strict):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "rework"]))
     comment = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(max=4000))
+    override = StrictBoolean(load_default=False, metadata={"description": (
+        "approve although a complaint about the job is open (with a comment saying why); "
+        "without it such an approval answers 409 open_complaints")})
 
 
 class NoteInSchema(Strict):

@@ -30,7 +30,7 @@ def N_(text: str) -> str:
 DURATION_PATTERNS = (
     N_("under a minute"), N_("%(n)d min"), N_("%(h)d h %(m)d min"), N_("%(h)d h"),
     N_("%(d)d d %(h)d h"), N_("%(d)d d"), N_("met"), N_("stopped"), N_("met late by %(t)s"),
-    N_("%(t)s overdue"), N_("%(t)s left"))
+    N_("%(t)s overdue"), N_("%(t)s left"), N_("missed by %(t)s"))
 
 
 class Phrases:
@@ -68,6 +68,8 @@ class Phrases:
             return p["met"]
         if v.level == "stopped":
             return p["stopped"]
+        if v.level == "missed":  # history: it stopped this late, nobody can act on it now
+            return p["missed by %(t)s"] % {"t": self.duration(v.seconds_left)}
         if v.state == "breached" and v.met_at is not None:
             return p["met late by %(t)s"] % {"t": self.duration(-v.seconds_left)}
         if v.state == "breached":

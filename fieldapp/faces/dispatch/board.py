@@ -63,6 +63,7 @@ def board():
     form.technician_id.choices = technician_choices(_("— Unassigned —"))
     return render_template("dispatch/board.html", b=data, tz=ctx.policy.tz, form=form,
                            cancel_form=CancelForm(formdata=None), stamp=_stamp(day),
+                           under_way=states.UNDER_WAY,
                            overdue=desk.count_overdue(db.session, clock().now()),
                            next_url=url_for("dispatch.board", day=day.isoformat()))
 
@@ -171,7 +172,8 @@ def cancel(job_id):
         return render_job(job, cancel_form=form, status=400)
     return office_action(
         lambda: job_service.update_job(ctx, web_actor(), job, {
-            "status": states.CANCELLED, "reason": form.reason.data.strip()}),
+            "status": states.CANCELLED, "reason": form.reason.data.strip(),
+            "override": bool(form.override.data)}),
         lambda job: flashed(_("%(ref)s cancelled.", ref=job.ref), back), back=back)
 
 

@@ -157,6 +157,8 @@ class ScheduleForm(VisitForm):
 class CancelForm(FlaskForm):
     reason = StringField(_l("Reason for cancelling"), validators=[
         DataRequired(_l("Give the reason for cancelling.")), Length(max=2000)])
+    # A job under way is cancelled only deliberately (the service refuses it otherwise).
+    override = BooleanField(_l("The technician has been told: cancel although the job is under way"))
     next = HiddenField()
 
 

@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, TextAreaField
+from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
 from fieldapp.blobs.models import Blob
@@ -49,6 +49,8 @@ from .images import thumbnail
 class DecisionForm(FlaskForm):
     decision = HiddenField(validators=[AnyOf(["approve", "rework"])])
     comment = TextAreaField(validators=[Length(max=4000)])
+    # Approve although a complaint about the job is open (the service asks for a comment).
+    override = BooleanField()
 
 
 def _tz():
@@ -83,7 +85,8 @@ def decide(job_id):
     def change():
         job = job_service.get_job(ctx, web_actor(), job_id, for_update=True)
         job_service.review(ctx, web_actor(), job, form.decision.data,
-                           (form.comment.data or "").strip() or None)
+                           (form.comment.data or "").strip() or None,
+                           override=bool(form.override.data))
         return job
 
     def done(job):
@@ -94,8 +97,9 @@ def decide(job_id):
                        url_for("review.queue"))
 
     def refused(error):
-        # A missing comment is shown under the comment field, at the foot of the page.
-        if error.code == "comment_required":
+        # A missing comment, or an open complaint not overridden with one, is shown under
+        # the comment field, at the foot of the page, by the override.
+        if error.code in ("comment_required", "open_complaints"):
             return flashed(error_text(error), url_for("review.job_page", job_id=job_id,
                                                       _anchor="decide"), "field-comment")
         return None
