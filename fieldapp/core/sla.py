@@ -170,6 +170,7 @@ OK, WARNING = "ok", "warning"  # levels of a running clock; a met clock is MET, 
 # Levels of an unmet clock that stopped running (history, never an alarm): STOPPED before its
 # due time, MISSED after it.
 STOPPED, MISSED = "stopped", "missed"
+MET_LATE = "met_late"  # met, but after its due time: history too
 ALARM_LEVELS = frozenset({WARNING, BREACHED})
 
 
@@ -226,13 +227,16 @@ def fraction_left(started: datetime, due: datetime, now: datetime, unit: str | N
 def clock_level(started: datetime, due: datetime, met: datetime | None, now: datetime,
                 unit: str | None, policy: SlaPolicy, warn_fraction: float = 0.25,
                 stopped: datetime | None = None) -> str:
-    """`met`, `breached`, or for a running clock `warning` (less than `warn_fraction` of
-    the limit left, the desk's setting: the last 25 % by default) or `ok`. An unmet clock
+    """For a running clock `ok`, `warning` (less than `warn_fraction` of the limit left, the
+    desk's setting: the last 25 % by default) or `breached` (past due); `met` or `met_late`
+    for a met one. An unmet clock
     that `stopped` is history: `missed` if it stopped after its due time, else `stopped`.
     Only `warning` and `breached` are alarms (ALARM_LEVELS)."""
     if met is None and stopped is not None:
         return MISSED if ensure_aware(stopped) > ensure_aware(due) else STOPPED
     state = clock_state(due, met, now)
+    if met is not None:
+        return MET if state == MET else MET_LATE
     if state != RUNNING:
         return state
     return WARNING if fraction_left(started, due, now, unit, policy) < warn_fraction else OK

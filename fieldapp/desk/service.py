@@ -48,7 +48,8 @@ REF_RE = re.compile(r"^[A-Za-z]{2}\d{6}-\d{1,6}$")
 class ClockView:
     name: str
     state: str            # running | met | breached (the contract's)
-    level: str            # ok | warning | breached | met | stopped (the desk's colour)
+    level: str            # ok | warning | breached (running: the desk's colour), or history:
+                          # met | met_late | stopped | missed (core/sla.py clock_level)
     due_at: datetime
     met_at: datetime | None
     seconds_left: float   # until due (negative: overdue); for a met clock, margin at meeting
@@ -61,7 +62,8 @@ class ClockView:
                 "fraction_left": round(self.fraction_left, 3)}
 
 
-LEVEL_RANK = {"breached": 4, "warning": 3, "ok": 2, "met": 1, "stopped": 0, "missed": 0}
+LEVEL_RANK = {"breached": 4, "warning": 3, "ok": 2, "met": 1, "met_late": 1, "stopped": 0,
+              "missed": 0}
 CLOCK_ORDER = {name: i for i, name in
                enumerate(sla_rules.JOB_CLOCKS + complaint_rules.CLOCK_ORDER)}
 
@@ -71,8 +73,8 @@ def clock_views(clocks: list[SlaClock], now: datetime, policy: sla_rules.SlaPoli
     """`stopped`: the job or complaint is closed; an unmet clock no longer runs.
 
     Levels (core/sla.py): `ok`, `warning` (amber: the last `warn_percent` of the limit),
-    `breached` (red) while the clock runs, which is while someone can act on it; `met`; and
-    for an unmet clock that stopped, history: `missed` (it stopped after its due time) or
+    `breached` (red) while the clock runs, which is while someone can act on it; `met` or
+    `met_late`; and for an unmet clock that stopped, history: `missed` (it stopped after its due time) or
     `stopped` (before). Only amber and red are alarms."""
     out = []
     for c in sorted(clocks, key=lambda c: CLOCK_ORDER.get(c.name, 99)):
