@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 from flask_babel import lazy_gettext as _l
 
 from tests.support.helpers import intake_body
-from tests.support.notify_kit import Desk, Hook, SmtpSink, notes, run
+from tests.support.notify_kit import Desk, Hook, SmtpSink, call_waiting_jobs, notes, run
 
 SECRET = "hook-secret-for-tests"
 
@@ -190,6 +190,7 @@ def test_the_bell_and_the_notification_pages(app, api, demo, clock):
     complaint = api.post("/api/v1/complaints", as_="dispatcher1", json={
         "customer": {"name": "郑女士", "phone": "13912340005"}, "about": "service",
         "content": "电话没人接", "severity": "major"}).get_json()
+    call_waiting_jobs(app, api)  # this job's missed call is then told about this job
     job = api.post("/api/v1/jobs", as_="dispatcher1", json=intake_body()).get_json()
     clock.advance(hours=2)
     run(app)
@@ -253,6 +254,7 @@ def test_staff_notices_go_out_on_the_configured_channels_too(app, api, demo, clo
         db.session.get(User, demo["dispatcher1"]).email = "wang@example.com"
         db.session.commit()
     app.config["NOTIFY_CHANNELS"] = "email,webhook"
+    call_waiting_jobs(app, api)
     job = api.post("/api/v1/jobs", as_="dispatcher1", json=intake_body()).get_json()
     clock.advance(minutes=6)
     run(app, "sla_escalations")

@@ -8,7 +8,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from sync.blobs import BlobError
 from tests.support.helpers import T0, intake_body, jpeg_bytes, new_uuid, sync_push, upload_blob
-from tests.support.notify_kit import counts, notes, run, sh
+from tests.support.notify_kit import call_waiting_jobs, counts, notes, run, sh
 from tests.support.services import both_blob_stores
 
 SECOND = timedelta(seconds=1)
@@ -58,14 +58,7 @@ def test_first_contact_missed_tells_the_dispatchers_once(app, api, demo, clock):
 
 
 def test_one_missed_first_contact_is_told_about_its_job(app, api, demo, clock):
-    from fieldapp.extensions import db
-    from fieldapp.models import Job
-
-    with app.app_context():
-        waiting = [j.id for j in db.session.query(Job).filter(Job.status == "new")]
-    for job_id in waiting:  # the demo's unassigned jobs get their call
-        assert api.post(f"/api/v1/jobs/{job_id}/contact", as_="dispatcher1",
-                        json={"outcome": "reached"}).status_code == 201
+    call_waiting_jobs(app, api)  # the demo's unassigned jobs get their call
     job = api.post("/api/v1/jobs", as_="dispatcher1", json=intake_body()).get_json()
     clock.advance(minutes=5, seconds=1)
     run(app)
