@@ -158,13 +158,22 @@ def test_search_breaches_settings_screens(browser, live_server, demo, clock):
     page.goto(live_server + "/dispatch/jobs?q=139-1234")
     shot(page, "desk-jobs-search-zh-1366")
     assert page.locator("table.list tbody tr").count() == 8  # the demo's 139-1234-…
-    clock.advance(minutes=4)  # 09:04: every first call is due in a minute (amber)
+    # The demo's six visits were agreed on a call; its two unassigned jobs wait for theirs.
+    clock.advance(minutes=4)  # 09:04: their first call is due in a minute (amber)
     page.goto(live_server + "/dispatch/breaches")
-    assert page.locator(".sla.lvl-warning").count() == 8
+    assert page.locator(".sla.lvl-warning").count() == 2
     clock.advance(minutes=3)  # 09:07: overdue (red)
     page.goto(live_server + "/dispatch/breaches")
-    assert page.locator(".sla.lvl-breached").count() == 8
+    assert page.locator(".sla.lvl-breached").count() == 2
     shot(page, "desk-breaches-zh-1366")
+    clock.advance(hours=5, minutes=20)  # 14:27: the red pills say how late, in full
+    page.goto(live_server + "/dispatch/")
+    pills = page.eval_on_selector_all(".jcard .sla", "els => els.map(e => [e.innerText, "
+                                      "e.scrollWidth <= e.clientWidth, e.closest('.jcard')"
+                                      ".getBoundingClientRect().right >= "
+                                      "e.getBoundingClientRect().right])")
+    assert len([text for text, *_ in pills if "已超时 5 小时 22 分" in text]) == 2, pills
+    assert all(fits and inside for _, fits, inside in pills), pills
     page.goto(live_server + "/dispatch/settings")
     shot(page, "desk-settings-zh-1366")
     tap_targets_ok(page)
