@@ -2,7 +2,6 @@
 life with an injected clock, asking at each moment which of its clocks the board shows as an
 alarm, what the pill says, what the breaches page and the scheduler make of it."""
 import re
-from datetime import timedelta
 
 from tests.support.deskkit import Desk, sh, z
 from tests.support.helpers import complete_job, intake_body, sync_push
