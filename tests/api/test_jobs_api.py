@@ -437,7 +437,8 @@ def test_cancel_after_work_started_stays_on_the_phone(api, demo):
     job = tech_jobs(api, demo)["repair"]
     sync_push(api, "tech1", [("job.status", job["id"], {"status": "on_site"})])
     cursor = api.get("/api/v1/sync/pull", as_="tech1").get_json()["cursor"]
-    patch(api, job["id"], status="cancelled", reason="顾客改期")
+    # On site: cancelling is deliberate (the override; tests/api/test_deliberate_decisions.py).
+    patch(api, job["id"], status="cancelled", reason="顾客改期", override=True)
     pulled = api.get(f"/api/v1/sync/pull?cursor={cursor}", as_="tech1").get_json()
     assert [j["status"] for j in pulled["changes"]["jobs"] if j["id"] == job["id"]] == [
         "cancelled"]
