@@ -215,10 +215,16 @@ def event_sentence(type_: str, data: dict | None, *, items=None, users=None, tz=
         return _with_note(text, d.get("note"))
     if type_ == "status":
         to = d.get("to")
-        if to == "approved":
+        # An override (issue 17) is part of what was decided, so part of the sentence.
+        if to == "approved" and d.get("override"):
+            text = str(_l("Approved and sealed the job over the open complaint %(refs)s",
+                          refs=", ".join(d.get("open_complaints") or ())))
+        elif to == "approved":
             text = str(_l("Approved and sealed the job"))
         elif to == "rework":
             text = str(_l("Sent the job back for rework"))
+        elif to == "cancelled" and d.get("override"):
+            text = str(_l("Cancelled the job while it was under way"))
         elif to == "cancelled":
             text = str(_l("Cancelled the job"))
         else:

@@ -12,15 +12,16 @@ TEXT = {
     "zh_CN": {"open": "此工单仍有未结投诉", "override": "越过投诉批准",
               "refused": "此工单仍有未结投诉。如仍要批准", "marked": "越过未结投诉",
               "under_way": "已在前往途中或正在施工", "cancel_override": "已通知技术人员",
-              "job_under_way": "技术人员已在前往途中或正在施工", "refusal": "拒绝理由"},
+              "job_under_way": "技术人员已在前往途中或正在施工", "refusal": "拒绝理由",
+              "cancelled": "在工单进行中将其取消"},
     "en": {"open": "A complaint about this job is still open", "override":
            "Approve despite the open complaint", "refused":
            "A complaint about this job is still open. To approve anyway",
-           "marked": "Approved over open complaints", "under_way":
+           "marked": "Approved and sealed the job over the open complaint", "under_way":
            "is already on the way or at work on this job", "cancel_override":
            "The technician has been told", "job_under_way":
            "The technician is already on the way or at work", "refusal":
-           "Reason for refusing"},
+           "Reason for refusing", "cancelled": "Cancelled the job while it was under way"},
 }
 
 
@@ -101,7 +102,7 @@ def test_desk_asks_for_the_override_before_cancelling_a_job_under_way(app, api, 
     assert answer.status_code == 302
     assert get(api, job["id"])["status"] == "cancelled"
     timeline = desk.html(f"/dispatch/jobs/{job['id']}")
-    assert "override-mark" in timeline
+    assert words["cancelled"] in timeline and "顾客临时取消，已通知师傅" in timeline
 
 
 def test_a_job_not_under_way_is_cancelled_without_an_override(app, api, demo):
