@@ -71,7 +71,7 @@ def seed_demo(session, clock) -> None:
             # A visit on the board was agreed with the customer on a call: the record says
             # so (else a fresh start shows a missed first contact on every card). The two
             # unassigned jobs wait for their first call, as real ones would.
-            job_service.record_contact(ctx, dispatcher, job, "reached", "已与顾客约定上门时间")
+            job_service.record_contact(ctx, dispatcher, job, "reached", None)
             job_service.update_job(ctx, dispatcher, job, {
                 "technician_id": users[tech].id, "scheduled_start": start,
                 "scheduled_end": start + timedelta(hours=2)})
