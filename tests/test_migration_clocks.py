@@ -12,7 +12,7 @@ from fieldapp.core.clock import FixedClock
 from tests.support.helpers import T0
 from tests.test_migrations import empty_db_url  # noqa: F401  (fixture)
 
-BEFORE = "c4e1f2a9b7d3"  # the desk search index, the revision before
+BEFORE = "c4d2e8a61f37"  # the pull index (after the desk search index), the revision before
 
 
 def test_running_clocks_nobody_can_act_on_are_stopped(empty_db_url, tmp_path):  # noqa: F811

@@ -6,14 +6,14 @@ made before are stopped here, at the best moment on record: the first assignment
 contact (else the job's last change), the completion for a completed job. Data only.
 
 Revision ID: c4e1a9d27b53
-Revises: c4e1f2a9b7d3
+Revises: c4d2e8a61f37
 Create Date: 2026-12-03 18:00:00
 
 """
 from alembic import op
 
 revision = 'c4e1a9d27b53'
-down_revision = 'c4e1f2a9b7d3'
+down_revision = 'c4d2e8a61f37'
 branch_labels = None
 depends_on = None
 
