@@ -81,6 +81,12 @@ def phone_catalogue() -> dict[str, str]:
     blocks = [m.group(1) for m in re.finditer(r"^(?:export )?const ([A-Z_]+) = \{", source,
                                                 re.M)]
     assert "MESSAGES" in blocks and "STATUS" in blocks, blocks
+    # The phone's own words: `key: ["zh-CN", "English"]`, one line (or three) each.
+    words = source[source.index("const MESSAGES = {"):]
+    words = words[:words.index("\n};")]
+    for key, value in re.findall(r'(\w+): \[\s*"((?:[^"\\]|\\.)*)",', words):
+        out[f"MESSAGES.{key}"] = value
+    assert len(out) > 150, "the phone's own zh-CN words were not found"
     for name in blocks:
         block = source[source.index(f"const {name} = {{"):]
         if '"zh-CN":' not in block[:block.find("\n};") if "\n};" in block else None]:

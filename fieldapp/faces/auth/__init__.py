@@ -12,7 +12,7 @@ from fieldapp.accounts import service as accounts
 from fieldapp.accounts.models import LoginFailure
 from fieldapp.core.roles import HOME_PATH
 from fieldapp.extensions import db, sign_in_limits
-from fieldapp.web import clock, role_required, same_site_path  # noqa: F401
+from fieldapp.web import clock, same_site_path
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
