@@ -184,29 +184,7 @@ class Bench:
     def push_mutations(self) -> list[dict]:
         """Half checklist.answer (check items of each job's template), half job.note,
         spread over tech1's jobs."""
-        from fieldapp.models import ChecklistItem, Job
-
-        session = self.session
-        check_items = {}
-        for job_id in self.tech_job_ids:
-            template_id = session.get(Job, job_id).checklist_template_id
-            check_items[job_id] = session.scalars(select(ChecklistItem.key).where(
-                ChecklistItem.template_id == template_id, ChecklistItem.kind == "check")
-                .order_by(ChecklistItem.position)).all()
-        session.rollback()
-        at = self.clock.now().isoformat()
-        mutations = []
-        for n in range(self.args.mutations):
-            job_id = self.tech_job_ids[n % len(self.tech_job_ids)]
-            if n % 2 == 0:
-                keys = check_items[job_id]
-                type_, args = "checklist.answer", {"item_key": keys[(n // 2) % len(keys)],
-                                                   "value": (n // 4) % 2 == 0}
-            else:
-                type_, args = "job.note", {"text": f"bench note {n}: 已检查 checked"}
-            mutations.append({"seq": n + 1, "id": str(uuid.uuid4()), "type": type_,
-                              "job_id": job_id, "at": at, "args": args})
-        return mutations
+        return self.device_mutations(self.tech_job_ids, self.args.mutations)
 
     def bench_push(self) -> dict:
         from fieldapp.models import Note
@@ -416,6 +394,7 @@ class Bench:
         return device.id, job_ids
 
     def device_mutations(self, job_ids: list[str], count: int) -> list[dict]:
+        """`count` mutations over these jobs: half checklist.answer, half job.note."""
         from fieldapp.models import ChecklistItem, Job
 
         session = self.session

@@ -57,32 +57,29 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
+def _serving(argv_for_port, url: str):
+    """Start a server on a free port, wait until it listens, yield its URL, stop it after."""
+    port = free_port()
+    process = subprocess.Popen(argv_for_port(port), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        yield url.format(port=port)
+    finally:
+        stop(process)
+
+
 def moto_server():
     """A moto S3 server on a free port for as long as the block runs: its endpoint URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    return _serving(lambda port: [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                  "-p", str(port)], "http://127.0.0.1:{port}")
 
 
-@contextmanager
 def redis_server():
     """A private redis-server on a free port, nothing saved to disk: its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop(process)
+    return _serving(lambda port: [shutil.which("redis-server"), "--port", str(port),
+                                  "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                    "redis://127.0.0.1:{port}/0")
 
 
 def s3_available() -> bool:

@@ -63,12 +63,16 @@ def queue():
                            now=clock().now())
 
 
-@bp.route("/jobs/<job_id>")
-def job_page(job_id):
+def _job_or_404(job_id: str) -> Job:
     try:
-        job = job_service.get_job(domain_ctx(), web_actor(), job_id)
+        return job_service.get_job(domain_ctx(), web_actor(), job_id)
     except DomainError:
         abort(404)
+
+
+@bp.route("/jobs/<job_id>")
+def job_page(job_id):
+    job = _job_or_404(job_id)
     return render_template(
         "review/job.html", job=job,
         **pages.review_job(db.session, job, web_actor().user, clock().now()),
@@ -152,10 +156,7 @@ def full_image(sha256):
 
 @bp.route("/jobs/<job_id>/report.pdf")
 def report(job_id):
-    try:
-        job = job_service.get_job(domain_ctx(), web_actor(), job_id)
-    except DomainError:
-        abort(404)
+    job = _job_or_404(job_id)
     return pdf_response(job, request.args.get("lang") or str(get_locale() or "zh"))
 
 
