@@ -14,6 +14,8 @@ MESSAGES = {
     "validation_error": _l("Some fields are missing or not valid."),
     "bad_request": _l("The request could not be understood."),
     "unauthorized": _l("Sign in first: the token is missing, expired or revoked."),
+    "device_revoked": _l("This phone was signed out by the office. Sign in again to go on."),
+    "device_not_found": _l("No such device."),
     "invalid_credentials": _l("Wrong user name or password."),
     "too_many_attempts": _l("Too many failed sign-ins. Wait a while and try again."),
     "forbidden": _l("Your role may not do this."),

@@ -1,6 +1,6 @@
 """Every domain's models in one place, for Alembic (migrations/env.py) and old imports.
 Each table lives beside its domain: `fieldapp/<domain>/models.py`."""
-from fieldapp.accounts.models import Device, LoginFailure, User  # noqa: F401
+from fieldapp.accounts.models import Device, DeviceEvent, LoginFailure, User  # noqa: F401
 from fieldapp.blobs.models import Blob, BlobUpload  # noqa: F401
 from fieldapp.complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintJob  # noqa: F401
 from fieldapp.jobs.models import (  # noqa: F401
@@ -36,6 +36,7 @@ __all__ = [
     "Base",
     "User",
     "Device",
+    "DeviceEvent",
     "LoginFailure",
     "Customer",
     "ChecklistTemplate",

@@ -177,6 +177,14 @@ def client_state(client) -> dict | None:
     return out or None
 
 
+def record_pending(device: Device, pending: int, now: datetime) -> None:
+    """A pull's report of what still waits on the phone after its push: the push's own count
+    includes the batch it was sending, so without this a phone that sent everything would
+    still show its last batch as waiting (and, revoked, as lost)."""
+    device.client = {**(device.client or {}), "pending": pending,
+                     "reported_at": now.isoformat().replace("+00:00", "Z")}
+
+
 def _record_device_state(device: Device, client: dict | None, offset: timedelta | None,
                          now: datetime) -> None:
     device.last_push_at = now  # a push with nothing to send still shows the phone is online

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fieldapp.orm import Base, UTCDateTime, new_id
+from fieldapp.orm import AuditEventColumns, Base, UTCDateTime, append_only, new_id
 
 
 class User(Base):
@@ -68,8 +68,23 @@ class Device(Base):
     # server's (receipt minus the push's `sent_at`) in milliseconds, when it sent one.
     client: Mapped[dict | None] = mapped_column(JSON)
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # Issue 20: who revoked it (an admin, or its own user: a lost phone). Set, its token
+    # answers 401 `device_revoked`; a phone's own sign-out leaves it empty (`unauthorized`).
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+
+@append_only("device events")
+class DeviceEvent(AuditEventColumns, Base):
+    """A device's audit trail (issue 20): `revoked`, with what it had not sent (`data.pending`,
+    as the phone last reported it). `device_id` (the mixin's) is the device the actor used."""
+
+    __tablename__ = "device_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
 
 
 class LoginFailure(Base):

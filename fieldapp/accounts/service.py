@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from fieldapp.accounts.context import Ctx
-from fieldapp.accounts.models import Device, User
-from fieldapp.core.errors import DomainError
-from fieldapp.core.roles import ROLES
+from fieldapp.accounts.context import Actor, Ctx
+from fieldapp.accounts.models import Device, DeviceEvent, User
+from fieldapp.core.errors import DomainError, Forbidden, NotFound
+from fieldapp.core.roles import ADMIN, ROLES
 
 # New password hashes use the app's PASSWORD_HASH_METHOD (scrypt; the tests pick a cheap
 # PBKDF2), which the factory hands to use_hash_method. Verifying reads the method from the hash.
@@ -144,6 +144,7 @@ def issue_device(ctx: Ctx, user: User, name: str, resume_device_id: str | None =
     else:
         device.token_hash = hash_token(token)
         device.revoked_at = None
+        device.revoked_by_id = None
         device.name = name[:120] or device.name
     device.last_seen_at = ctx.now()
     ctx.session.flush()
@@ -157,4 +158,64 @@ def device_for_token(session: Session, token: str) -> Device | None:
                              ).scalar_one_or_none()
     if device is None or device.revoked_at is not None or not device.user.active:
         return None
+    return device
+
+
+def revoked_by_someone(session: Session, token: str) -> bool:
+    """Whether this token's device was revoked by a person (issue 20), not signed out by
+    itself: its 401 then says `device_revoked`, so the phone can tell its user why."""
+    if not token:
+        return False
+    return session.execute(select(Device.id).where(Device.token_hash == hash_token(token),
+                                                   Device.revoked_by_id.is_not(None))
+                           ).first() is not None
+
+
+def may_manage_devices_of(actor: Actor, user_id: int) -> bool:
+    """An admin manages every device; anyone else only their own (a lost phone)."""
+    return actor.role == ADMIN or actor.id == user_id
+
+
+def list_devices(ctx: Ctx, actor: Actor, user_id: int | None = None) -> list[Device]:
+    """Devices, newest first: every one for an admin, else the actor's own (asking for
+    another user's is a 403)."""
+    if user_id is None and actor.role != ADMIN:
+        user_id = actor.id
+    if user_id is not None and not may_manage_devices_of(actor, user_id):
+        raise Forbidden("forbidden", {"role": actor.role})
+    stmt = select(Device).order_by(Device.created_at.desc(), Device.id)
+    if user_id is not None:
+        stmt = stmt.where(Device.user_id == user_id)
+    return list(ctx.session.execute(stmt).scalars())
+
+
+def pending_reported(device: Device) -> int | None:
+    """How many changes the phone last said were waiting on it (push and pull report it);
+    None: it never said."""
+    pending = (device.client or {}).get("pending")
+    return pending if isinstance(pending, int) else None
+
+
+def revoke_device(ctx: Ctx, actor: Actor, device_id: str) -> Device:
+    """Cut off a device (a lost phone): its token answers 401 `device_revoked` from now on.
+    What it had not sent is recorded as lost (the event's `pending`). Revoking again changes
+    nothing and records nothing."""
+    device = ctx.session.execute(select(Device).where(Device.id == device_id).with_for_update()
+                                 ).scalar_one_or_none()
+    if device is None:
+        raise NotFound("device")
+    if not may_manage_devices_of(actor, device.user_id):
+        raise Forbidden("forbidden", {"role": actor.role})
+    if device.revoked_by_id is not None:
+        return device
+    now = ctx.now()
+    # A phone that signed itself out already had no token; it still becomes "revoked".
+    device.revoked_at = device.revoked_at or now
+    device.revoked_by_id = actor.id
+    ctx.session.add(DeviceEvent(subject_id=device.id, type="device_revoked", actor_id=actor.id,
+                                actor_role=actor.role, device_id=actor.device_id,
+                                data={"pending": pending_reported(device),
+                                      "user_id": device.user_id},
+                                server_at=now))
+    ctx.session.flush()
     return device

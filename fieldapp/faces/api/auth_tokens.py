@@ -6,7 +6,7 @@ from functools import wraps
 from flask import g, request
 
 from fieldapp.accounts.context import Actor
-from fieldapp.accounts.service import device_for_token
+from fieldapp.accounts.service import device_for_token, revoked_by_someone
 from fieldapp.core.errors import Forbidden
 from fieldapp.db import begin_write
 from fieldapp.extensions import db
@@ -27,9 +27,12 @@ def token_required(roles=None):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            device = device_for_token(db.session, bearer_token())
+            token = bearer_token()
+            device = device_for_token(db.session, token)
             if device is None:
-                return error_response("unauthorized", 401,
+                # A phone cut off by a person hears why (issue 20), not just "sign in".
+                code = "device_revoked" if revoked_by_someone(db.session, token) else "unauthorized"
+                return error_response(code, 401,
                                       headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
             g.api_device, g.api_user = device, device.user
             now = clock().now()

@@ -20,7 +20,8 @@ from fieldapp.messages import (  # noqa: F401  (the API's modules import them fr
 ERROR_DESCRIPTIONS = {
     400: "bad_request: the body is not UTF-8 JSON or is nested more than 64 levels "
          "(details.reason: not_utf8, invalid_json, too_deeply_nested)",
-    401: "unauthorized: the bearer token is missing, expired or revoked",
+    401: "unauthorized: the bearer token is missing, expired or revoked; device_revoked: "
+         "the office (or its own user) cut this device off",
     403: "forbidden: the caller's role may not do this",
     404: "not found (`*_not_found`): no such record, or not the caller's",
     409: "the record's current state refuses this change (the code says which rule)",

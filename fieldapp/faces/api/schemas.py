@@ -407,6 +407,9 @@ class PushResultSchema(Schema):
 class PullQuerySchema(Strict):
     cursor = fields.String(load_default="")
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    pending = fields.Integer(load_default=None, validate=validate.Range(0, 10**9 - 1), metadata={
+        "description": "changes still waiting on the phone after its push (shown to the "
+                       "office; for a revoked phone, what was lost)"})
 
 
 class PullResultSchema(Schema):

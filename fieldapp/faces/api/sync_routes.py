@@ -54,6 +54,8 @@ def pull(query):
                               query["limit"])
     begin_write(db.session)  # SQLite: the pull's reads cannot turn into a write
     device.last_pull_at = clock().now()
+    if query["pending"] is not None:
+        engine.record_pending(device, query["pending"], device.last_pull_at)
     db.session.commit()
     return jsonify(answer)
 

@@ -15,6 +15,7 @@ const MESSAGES = {
   sign_in_offline: ["没有网络，联网后才能首次登录。", "No network: the first sign-in needs a connection."],
   sign_in_throttled: ["登录失败次数过多，请稍后再试。", "Too many failed sign-ins. Try again later."],
   sign_in_again: ["登录已过期，请重新登录。未同步的记录会保留。", "Your sign-in expired. Sign in again; nothing unsynced is lost."],
+  device_revoked: ["这台手机已被办公室退出登录。请重新登录；未同步的记录会保留在手机上。", "This phone was signed out by the office. Sign in again; nothing unsynced is lost from the phone."],
   sign_out: ["退出登录", "Sign out"],
   sign_out_pending: [
     "还有 {n} 条记录未同步，退出后将在重新登录时继续同步。确定退出吗？",

@@ -33,7 +33,8 @@ async function fetchRules() {
 
 async function route() {
   if (!(await getMeta("token"))) {
-    signInView(onSignedIn, state.needsSignIn ? t("sign_in_again") : null);
+    const why = state.signedOutBy === "device_revoked" ? "device_revoked" : "sign_in_again";
+    signInView(onSignedIn, state.needsSignIn ? t(why) : null);
     return;
   }
   const parts = location.hash.replace(/^#\/?/, "").split("/");
@@ -65,6 +66,7 @@ async function onSignedIn(answer) {
     await setMeta("cursor", "");
   }
   state.needsSignIn = false;
+  state.signedOutBy = null;
   location.hash = "#/";
   await route();
   requestSync();

@@ -15,7 +15,9 @@ const MAX_BACKOFF = 5 * MINUTE;
 
 // `dataVersion` moves when a round changed what the screens show (a pull brought jobs, a
 // refused change was undone), so the app redraws only then.
-export const state = { online: navigator.onLine, running: false, lastSynced: null, error: null, needsSignIn: false, pending: 0, dataVersion: 0 };
+// `signedOutBy`: why the token stopped working ("device_revoked": the office cut this phone
+// off, so the sign-in screen says so; null: it expired or was signed out here).
+export const state = { online: navigator.onLine, running: false, lastSynced: null, error: null, needsSignIn: false, signedOutBy: null, pending: 0, dataVersion: 0 };
 const listeners = new Set();
 export const onSyncState = (fn) => { listeners.add(fn); fn(state); return () => listeners.delete(fn); };
 function publish(patch) { Object.assign(state, patch); listeners.forEach((fn) => fn(state)); }
@@ -23,6 +25,13 @@ function publish(patch) { Object.assign(state, patch); listeners.forEach((fn) =>
 let failures = 0;
 let timer = null;
 let again = false;
+let refusal = null;  // the last 401's code, for the sign-in screen
+
+// A 401 ends the round: remember whether the office revoked this phone.
+function signIn(answer) {
+  refusal = answer.data?.error === "device_revoked" ? "device_revoked" : null;
+  return "signin";
+}
 
 export function startSync() {
   window.addEventListener("online", () => { publish({ online: true }); failures = 0; requestSync(); });
@@ -57,7 +66,7 @@ async function runOnce() {
     if (outcome === "signin") {
       // The token is no good: forget it (never the outbox) and ask for a sign-in.
       await clearSession();
-      publish({ needsSignIn: true, error: null });
+      publish({ needsSignIn: true, signedOutBy: refusal, error: null });
     }
     else publish({ error: null, needsSignIn: false, online: true });
   } catch (error) {
@@ -89,11 +98,11 @@ export async function syncOnce() {
 async function uploadBlobs() {
   for (const record of await blobsToUpload()) {
     const head = await request("HEAD", `/api/v1/blobs/${record.sha256}`);
-    if (head.status === 401) return "signin";
+    if (head.status === 401) return signIn(head);
     if (head.status === 200) { await markBlob(record.sha256, { uploaded: true }); continue; }
     const blob = recordToBlob(record);
     const put = await request("PUT", `/api/v1/blobs/${record.sha256}`, { body: blob, headers: { "Content-Type": record.type }, timeout: 180000 });
-    if (put.status === 401) return "signin";
+    if (put.status === 401) return signIn(put);
     if (put.status === 200 || put.status === 201) await markBlob(record.sha256, { uploaded: true });
     else if (put.status === 413 || put.status === 415) {
       // Bytes the server will never take: say so rather than retrying forever.
@@ -116,7 +125,7 @@ async function pushOutbox() {
     // clock offset; client: what the office sees of this phone's storage beside its last sync.
     const client = { storage: { persisted: health.persisted, sw: health.sw, idb: health.idb }, pending: waiting.length };
     const answer = await request("POST", "/api/v1/sync/push", { json: { device_id: deviceId, sent_at: new Date().toISOString(), client, mutations } });
-    if (answer.status === 401 || (answer.status === 403 && answer.data?.error === "device_mismatch")) return "signin";
+    if (answer.status === 401 || (answer.status === 403 && answer.data?.error === "device_mismatch")) return signIn(answer);
     if (answer.status === 409 && answer.data?.error === "seq_gap") {
       await renumberFrom(answer.data.details.expected_seq);
       // The server lost seqs it had acknowledged (its database was restored from a backup):
@@ -183,9 +192,12 @@ async function pull() {
   const sentEpoch = cursor.split(".")[0];
   let snapshot = null;
   const seen = new Set();
+  // What still waits after the push: the office sees it (and, should it revoke this phone,
+  // lists it as not received).
+  const waiting = (await pending()).length;
   for (let page = 0; page < 1000; page += 1) {
-    const answer = await request("GET", `/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=100`);
-    if (answer.status === 401) return "signin";
+    const answer = await request("GET", `/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=100&pending=${waiting}`);
+    if (answer.status === 401) return signIn(answer);
     if (answer.status !== 200) throw new Error(`pull ${answer.status}`);
     const body = answer.data;
     if (snapshot === null) snapshot = body.cursor.split(".")[0] !== sentEpoch;
