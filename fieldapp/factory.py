@@ -18,6 +18,7 @@ from fieldapp.core.sla import SlaPolicy
 from fieldapp.db import configure_engine
 from fieldapp.db import init_app as init_db_hooks
 from fieldapp.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from fieldapp.faces.admin import bp as admin_bp
 from fieldapp.faces.api import init_api
 from fieldapp.faces.auth import bp as auth_bp
 from fieldapp.faces.dispatch import bp as dispatch_bp
@@ -93,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(admin_bp)
     init_api(app)
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fieldapp.accounts import service as accounts
 from fieldapp.accounts.models import Device, User
 from fieldapp.complaints import service as complaint_service
 from fieldapp.complaints.models import Complaint
@@ -168,6 +169,35 @@ def return_visit_queue(session: Session, now: datetime, timezone: str) -> dict:
     return {"due": due, "overdue": {v.id: visit_service.overdue(v, now) for v in due},
             "answered": visit_service.recent_answers(session),
             "days": visit_service.return_visit_days(session, timezone)}
+
+
+# --- the administration (/admin/) -----------------------------------------------------------
+
+@dataclass
+class DeviceRow:
+    device: Device
+    user: User
+    last_sync_at: datetime | None
+    pending: int | None  # as the phone last reported; revoked: what the office never got
+    revoked_by: User | None
+
+
+def devices_page(session: Session) -> dict:
+    """/admin/devices: every device, live ones first, with its user, last sync, the changes
+    it said were waiting, and who revoked it; `lost`: revoked devices that had changes
+    waiting, said on the page rather than left silent."""
+    devices = session.execute(select(Device).order_by(Device.created_at.desc(), Device.id)
+                              ).scalars().all()
+    people = users_by_id(session)
+    rows = []
+    for device in devices:
+        synced = [at for at in (device.last_push_at, device.last_pull_at) if at is not None]
+        rows.append(DeviceRow(device, people[device.user_id], max(synced) if synced else None,
+                              accounts.pending_reported(device),
+                              people.get(device.revoked_by_id)))
+    rows.sort(key=lambda row: row.device.revoked_at is not None)  # stable: newest first
+    lost = [row for row in rows if row.revoked_by is not None and row.pending]
+    return {"rows": rows, "lost": lost}
 
 
 # --- the review ----------------------------------------------------------------------------

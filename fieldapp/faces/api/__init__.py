@@ -10,7 +10,8 @@ from fieldapp.core.errors import DomainError
 from fieldapp.extensions import csrf, db
 from sync.blobs import BlobError
 
-from . import auth, complaints, docs, jobs, notifications, parts, return_visits, sync_routes
+from . import (auth, complaints, devices, docs, jobs, notifications, parts, return_visits,
+               sync_routes)
 from .errors import ErrorResponsesPlugin, domain_error_response, error_response, http_error_response
 from .parsing import FieldRequest
 from .schemas import QueryFlag
@@ -47,7 +48,7 @@ def init_api(app: Flask) -> None:
     api.register_field(QueryFlag, "string", None)  # its enum: "true", "false", "1", "0"
 
 
-    for module in (auth, jobs, sync_routes, complaints, return_visits):
+    for module in (auth, jobs, sync_routes, complaints, return_visits, devices):
         api.register_blueprint(module.blp)
         # The API authenticates with bearer tokens only, never cookies: no CSRF to forge.
         csrf.exempt(module.blp)
