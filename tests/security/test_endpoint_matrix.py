@@ -54,6 +54,10 @@ ACCESS: dict[str, frozenset | str] = {
     "api_return_visits.resend_survey": OFFICE,
     "api_takebacks.list_takebacks": EVERYONE, "api_takebacks.get_takeback": EVERYONE,
     "api_takebacks.receipt_pdf": OFFICE, "api_takebacks.slip_pdf": OFFICE,
+    # an admin: every device; anyone else: their own (another's is 403, tests/api/test_devices.py)
+    "api_devices.list_devices": EVERYONE, "api_devices.revoke_device": EVERYONE,
+    # the administration (issue 20): admins only
+    "admin.devices": frozenset({ADMIN}), "admin.revoke_device": frozenset({ADMIN}),
     # shared web
     "static": PUBLIC, "auth.index": PUBLIC, "auth.login": PUBLIC, "auth.logout": PUBLIC,
     "web.set_language": PUBLIC, "survey.survey": PUBLIC, "verify.seal_page": PUBLIC,

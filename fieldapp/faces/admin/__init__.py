@@ -6,7 +6,7 @@ Pages get their data from fieldapp/desk/pages.py and change things through `offi
 one commit, a refused change flashed in the reader's language, nothing stored half-way."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -24,11 +24,6 @@ role_required({ADMIN})(bp)
 
 class RevokeForm(FlaskForm):
     """Only its CSRF token: the device is in the address."""
-
-
-@bp.route("/")
-def index():
-    return redirect(url_for("admin.devices"))
 
 
 @bp.route("/devices")
