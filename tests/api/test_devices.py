@@ -117,7 +117,7 @@ def test_the_admin_page_lists_and_revokes(app, client, demo):
     assert done.status_code == 200
     after = done.get_data(as_text=True)
     assert "Redmi 丢失" in after
-    assert "12 changes not sent when revoked" in after or "撤销时有 12 条更改未发送" in after
+    assert "Not sent when revoked: 12" in after or "撤销时未发送：12 条" in after
     assert f'data-lost="{lost.device_id}"' in after
     assert lost.pull_raw().get_json()["error"] == "device_revoked"
 

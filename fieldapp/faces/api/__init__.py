@@ -10,8 +10,17 @@ from fieldapp.core.errors import DomainError
 from fieldapp.extensions import csrf, db
 from sync.blobs import BlobError
 
-from . import (auth, complaints, devices, docs, jobs, notifications, parts, return_visits,
-               sync_routes)
+from . import (
+    auth,
+    complaints,
+    devices,
+    docs,
+    jobs,
+    notifications,
+    parts,
+    return_visits,
+    sync_routes,
+)
 from .errors import ErrorResponsesPlugin, domain_error_response, error_response, http_error_response
 from .parsing import FieldRequest
 from .schemas import QueryFlag
