@@ -142,6 +142,10 @@ def issue_device(ctx: Ctx, user: User, name: str, resume_device_id: str | None =
                         token_hash=hash_token(token))
         ctx.session.add(device)
     else:
+        if device.revoked_by_id is not None:  # revoked, now back with the password: on record
+            ctx.session.add(DeviceEvent(subject_id=device.id, type="device_signed_in_again",
+                                        actor_id=user.id, actor_role=user.role,
+                                        device_id=device.id, data={}, server_at=ctx.now()))
         device.token_hash = hash_token(token)
         device.revoked_at = None
         device.revoked_by_id = None
@@ -197,9 +201,10 @@ def pending_reported(device: Device) -> int | None:
 
 
 def revoke_device(ctx: Ctx, actor: Actor, device_id: str) -> Device:
-    """Cut off a device (a lost phone): its token answers 401 `device_revoked` from now on.
-    What it had not sent is recorded as lost (the event's `pending`). Revoking again changes
-    nothing and records nothing."""
+    """Cut off a device (a lost phone): its token answers 401 `device_revoked` from now on and
+    its user's web sessions end (the password is needed again). What it had not sent is
+    recorded as lost (the event's `pending`). Revoking again changes nothing, records nothing.
+    Signing in again with the password on that phone makes it live again (`issue_device`)."""
     device = ctx.session.execute(select(Device).where(Device.id == device_id).with_for_update()
                                  ).scalar_one_or_none()
     if device is None:
@@ -212,6 +217,9 @@ def revoke_device(ctx: Ctx, actor: Actor, device_id: str) -> Device:
     # A phone that signed itself out already had no token; it still becomes "revoked".
     device.revoked_at = device.revoked_at or now
     device.revoked_by_id = actor.id
+    # A lost phone may still hold the user's web session, which /app/device-token would trade
+    # for a new token without a password: end every web session of the device's user.
+    end_web_sessions(device.user)
     ctx.session.add(DeviceEvent(subject_id=device.id, type="device_revoked", actor_id=actor.id,
                                 actor_role=actor.role, device_id=actor.device_id,
                                 data={"pending": pending_reported(device),

@@ -128,3 +128,21 @@ def test_only_admins_reach_the_admin_pages(app, demo):
         assert office.get("/admin/devices").status_code == 403
     anonymous = app.test_client().get("/admin/devices")
     assert anonymous.status_code in (302, 303)
+
+
+def test_revoking_ends_the_web_session_a_lost_phone_could_trade_for_a_token(app, client, demo):
+    phone = Phone(client, "tech1")
+    browser, token = signed_in_client(app, "tech1")  # the phone's browser, signed in on /login
+    admin = Phone(client, "admin")
+    assert _revoke(admin, phone.device_id).status_code == 200
+    traded = browser.post("/app/device-token", json={"device_id": phone.device_id},
+                          headers={"X-CSRFToken": token})
+    assert traded.status_code in (400, 401), traded.status_code  # no session: no new token
+    assert phone.pull_raw().get_json()["error"] == "device_revoked"
+
+    # Signing in again with the password revives it, on record.
+    phone.login(phone.device_id)
+    assert phone.pull_raw().status_code == 200
+    with app.app_context():
+        kinds = db.session.scalars(select(DeviceEvent.type).order_by(DeviceEvent.id)).all()
+    assert kinds == ["device_revoked", "device_signed_in_again"]
