@@ -52,7 +52,8 @@ def device_json(device: Device) -> dict:
             "pending": accounts.pending_reported(device)}
 
 
-@blp.endpoint("GET", "", query=DeviceQuerySchema, answers=(200, DeviceListSchema))
+@blp.endpoint("GET", "", query=DeviceQuerySchema, answers=(200, DeviceListSchema),
+              errors={403: "forbidden: another user's devices (only an admin may list them)"})
 def list_devices(query):
     """Devices, newest first: every one for an admin; anyone else's own (another user's is
     a 403)."""
