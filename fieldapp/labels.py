@@ -306,3 +306,48 @@ def event_sentence(type_: str, data: dict | None, *, items=None, users=None, tz=
         return str(_l("Registered after a return visit"))
     label = (event_labels or {}).get(type_) or EVENT.get(type_)
     return str(label) if label is not None else str(_l("Other change"))
+
+
+def complaint_sentence(type_: str, data: dict | None, *, users=None) -> str:
+    """One complaint event (complaints/service.py record_event) as a sentence in the current
+    locale, as event_sentence does for a job's: codes and ids stay in the record."""
+    d = data or {}
+    names = users or {}
+
+    def user(uid):
+        return getattr(names.get(uid), "display_name", None) or str(_l("a supervisor"))
+
+    def status(code):
+        return str(COMPLAINT_STATUS_LABELS.get(code, _l("an unknown status")))
+
+    if type_ == "created":
+        return str(_l("Complaint %(ref)s registered (%(severity)s)", ref=d.get("ref", ""),
+                      severity=SEVERITY_LABELS.get(d.get("severity"), _l("Complaint"))))
+    if type_ == "reclassified":
+        return _with_note(str(_l("Reclassified as %(severity)s", severity=SEVERITY_LABELS.get(
+            d.get("to"), _l("Complaint")))), d.get("note"))
+    if type_ == "escalated":
+        return _with_note(str(_l("Escalated to %(name)s", name=user(d.get("supervisor_id")))),
+                          d.get("note"))
+    if type_ == "status":
+        text = str(_l("Changed the status from %(old)s to %(new)s", old=status(d.get("from")),
+                      new=status(d.get("to"))))
+        return _with_note(text, d.get("result") or d.get("note"))
+    if type_ == "contact":
+        text = str(_l("Called the customer: %(outcome)s",
+                      outcome=OUTCOME_LABELS.get(d.get("outcome"), _l("no result noted"))))
+        if d.get("satisfied") is not None:
+            text = str(_l("%(text)s; the customer is %(satisfaction)s", text=text,
+                          satisfaction=_l("satisfied") if d["satisfied"] else
+                          _l("not satisfied")))
+        return _with_note(text, d.get("note"))
+    if type_ == "note":
+        return str(_l("Added a note: %(text)s", text=d.get("note") or d.get("text") or ""))
+    if type_ == "job_created":
+        return str(_l("Created the return-visit job %(ref)s (%(type)s)", ref=d.get("ref", ""),
+                      type=JOB_TYPE.get(d.get("type"), _l("Job"))))
+    if type_ == "from_return_visit":
+        return str(_l("Opened by a return visit answered %(score)s of 5",
+                      score=d.get("score", "—")))
+    label = EVENT.get(type_)
+    return str(label) if label is not None else str(_l("Other change"))

@@ -152,3 +152,53 @@ def test_machine_codes_stay_in_the_api(app, api, demo, clock):
     types = {event["type"] for event in detail["events"]}
     assert {"created", "answer", "status", "parts_request"} <= types
     assert detail["review"]["decision"] == "approve"
+
+
+def _complaint_trails(app, api, demo, clock, lang) -> tuple[dict[str, str], list[str]]:
+    """The history's complaint taken through a call, escalation, reclassification and
+    resolution; its audit trail on the desk and on the review page, read in `lang`."""
+    job_id = _history(app, api, demo, clock)
+    with app.app_context():
+        complaint = db.session.scalars(select(Complaint).where(Complaint.job_id == job_id)).one()
+        complaint_id = complaint.id
+        supervisor_id = db.session.scalars(select(User.id).where(
+            User.username == "supervisor1")).one()
+    assert api.post(f"/api/v1/complaints/{complaint_id}/contacts", as_="dispatcher1", json={
+        "outcome": "reached", "satisfied": False, "note": "还要再来"}).status_code == 201
+    for change in ({"status": "escalated", "supervisor_id": supervisor_id, "note": "请主管来电"},
+                   {"severity": "major", "note": "二次上门"},
+                   {"status": "in_progress"}, {"note": "已联系厂家"},
+                   {"status": "resolved", "result": "已更换抽屉滑轨"}):
+        response = api.patch(f"/api/v1/complaints/{complaint_id}", as_="dispatcher1",
+                             json=change)
+        assert response.status_code == 200, (change, response.get_json())
+    code = "zh_CN" if lang == "zh" else "en"
+    out = {}
+    for login, url in (("dispatcher1", f"/dispatch/complaints/{complaint_id}"),
+                       ("supervisor1", f"/review/complaints/{complaint_id}")):
+        client, _token = signed_in_client(app, login)
+        assert client.get(f"/lang/{code}").status_code == 302
+        page = client.get(url).get_data(as_text=True)
+        out[url] = _visible(_section(page, '<table class="grid trail">', "</table>"))
+    with app.app_context():
+        typed = _typed(app) + ["还要再来", "请主管来电", "二次上门", "已联系厂家",
+                               "已更换抽屉滑轨"]
+    return out, sorted(set(typed), key=len, reverse=True)
+
+
+def test_complaint_trails_read_in_chinese_hold_no_english(app, api, demo, clock):
+    trails, typed = _complaint_trails(app, api, demo, clock, "zh")
+    for name, text in trails.items():
+        left = PEOPLES_CODES.sub(" ", _without(text, typed))
+        english = re.findall(r"[A-Za-z][A-Za-z_]+", left)
+        assert not english, f"{name} in zh-CN has English: {sorted(set(english))}\n{left}"
+        # One sentence per event, in the reader's words.
+        assert "升级至" in text and "顾客不满意" in text and "状态由" in text, text
+
+
+def test_complaint_trails_read_in_english_hold_no_chinese(app, api, demo, clock):
+    trails, typed = _complaint_trails(app, api, demo, clock, "en")
+    for name, text in trails.items():
+        left = _without(text, typed)
+        assert not CJK.findall(left), f"{name} in English has Chinese: {left}"
+        assert "Escalated to" in text and "not satisfied" in text, text
