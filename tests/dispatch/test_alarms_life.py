@@ -143,3 +143,16 @@ def test_the_demo_board_shows_only_real_alarms(app, demo, clock):
            + board["unassigned"] if any(v["level"] == "breached" for v in c["sla"])]
     assert len(red) == 2 and all(c["ref"] in red for c in board["unassigned"])
     assert board["counts"]["breached"] == 2
+
+
+def test_counts_in_brackets_as_each_language_writes_them(app, demo, clock):
+    """Chinese copy uses full-width brackets with no space (issue 17), English " (n)"."""
+    zh, en = Desk(app, "dispatcher1", lang="zh_CN"), Desk(app, "dispatcher1", lang="en")
+    heads = re.findall(r"<h2>([^<]*)</h2>", zh.html("/dispatch/breaches"))
+    counted = [h for h in heads if re.search(r"\d", h)]
+    assert len(counted) == 4 and all(re.search(r"\S（\d+）$", h) for h in counted), heads
+    assert not any("(" in h for h in heads), heads
+    assert "<span class=\"muted\">（今天）</span>" in zh.html("/dispatch/")
+    heads = re.findall(r"<h2>([^<]*)</h2>", en.html("/dispatch/breaches"))
+    assert sum(bool(re.search(r"\S \(\d+\)$", h)) for h in heads) == 4, heads
+    assert "<span class=\"muted\"> (today)</span>" in en.html("/dispatch/")
