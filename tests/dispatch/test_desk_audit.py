@@ -1,11 +1,13 @@
 """Every desk action leaves its trace: job changes in the job's trail (JobEvent), complaint
 changes in the complaint's (ComplaintEvent), settings in SettingChange; each with who, their
 role and the server time from the injected clock; the trails refuse edits and deletes."""
+import re
+
 import pytest
 
 from tests.dispatch.test_desk_clocks import settings_form
 from tests.support.deskkit import Desk, intake_form, job_id_from, sh, z
-from tests.support.helpers import sync_push
+from tests.support.helpers import intake_body, sync_push
 
 
 def trail(api, job_id):
@@ -150,3 +152,24 @@ def test_the_new_trails_refuse_edits_and_deletes(app, api, demo):
         with pytest.raises(AuditTrailIsAppendOnly):
             db.session.flush()
         db.session.rollback()
+
+
+def test_the_trail_says_how_a_change_came_in(app, api, demo, clock):
+    """A technician's change came from their phone (手机); an office user's through an API
+    token came from no phone (经接口); a change on the desk's own pages says neither."""
+    job = api.post("/api/v1/jobs", as_="dispatcher1", json=intake_body(
+        technician_id=demo["tech1"], scheduled_start=z(sh(2026, 11, 24, 15)))).get_json()
+    clock.advance(minutes=1)
+    assert sync_push(api, "tech1", [("job.status", job["id"], {"status": "en_route"})]
+                     ).status_code == 200
+    desk = Desk(app, "dispatcher1")
+    assert desk.post(f"/dispatch/jobs/{job['id']}/contact",
+                     data={"outcome": "reached"}).status_code == 302
+    assert all(e["device_id"] for e in trail(api, job["id"])[:-1])  # the API's and the phone's
+    for lang, phone, api_word in (("zh_CN", "（手机）", "（经接口）"),
+                                  ("en", " (phone)", " (via the API)")):
+        page = Desk(app, "dispatcher1", lang=lang).html(f"/dispatch/jobs/{job['id']}")
+        rows = re.findall(r"(?s)<tr><td>.*?</tr>", page.split('id="trail"')[1])
+        who = [re.sub(r"<[^>]+>", "", row.split("<td>")[-1]).strip() for row in rows]
+        assert [w.endswith(api_word) for w in who] == [True, True, False, False], who
+        assert [w.endswith(phone) for w in who] == [False, False, True, False], who
