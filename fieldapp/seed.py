@@ -19,12 +19,14 @@ from fieldapp.jobs.checklists import install_standard_templates
 from sync.pull import epoch
 
 DEMO_PASSWORD = "fieldapp-demo"
+# Display names are what people are called, never their sign-in names: the office pages
+# and the survey show them as they are (issue 17).
 DEMO_USERS = [
-    ("tech1", "technician", "张师傅 Zhang (tech1)", "13800000001"),
-    ("tech2", "technician", "李师傅 Li (tech2)", "13800000002"),
-    ("dispatcher1", "dispatcher", "王调度 Wang (dispatcher1)", "13800000003"),
-    ("supervisor1", "supervisor", "赵主管 Zhao (supervisor1)", "13800000004"),
-    ("admin", "admin", "系统管理员 Admin", None),
+    ("tech1", "technician", "张师傅", "13800000001"),
+    ("tech2", "technician", "李师傅", "13800000002"),
+    ("dispatcher1", "dispatcher", "王调度", "13800000003"),
+    ("supervisor1", "supervisor", "赵主管", "13800000004"),
+    ("admin", "admin", "系统管理员", None),
 ]
 
 # (type, customer, phone, address, product, problem, channel, technician, hour, priority)

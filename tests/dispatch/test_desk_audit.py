@@ -125,7 +125,7 @@ def test_settings_changes_are_audited(app, demo, clock):
         assert desk_change.old is None and desk_change.new["warn_percent"] == 30
         assert desk_change.by_id == demo["admin"]
         assert desk_change.at == sh(2026, 11, 24, 11, 0)
-    assert "系统管理员 Admin" in admin.html("/dispatch/settings")
+    assert "系统管理员" in admin.html("/dispatch/settings")
 
 
 def test_the_new_trails_refuse_edits_and_deletes(app, api, demo):

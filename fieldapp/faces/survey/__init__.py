@@ -57,15 +57,11 @@ def _facts(visit):
 
 
 def customer_facing_name(user) -> str:
-    """The technician as the customer knows them: the display name without the sign-in name
-    some accounts carry in brackets ("张师傅 Zhang (tech1)" -> "张师傅 Zhang"); nothing when
-    the display name is only the sign-in name."""
+    """The technician as the customer knows them: their display name; nothing when it is
+    only the sign-in name (create_user's default), which is no name for a customer."""
     if user is None:
         return ""
     name = (user.display_name or "").strip()
-    for suffix in (f"({user.username})", f"（{user.username}）"):
-        if name.endswith(suffix):
-            name = name[:-len(suffix)].strip()
     return "" if name == user.username else name
 
 
