@@ -203,17 +203,25 @@ def devices_page(session: Session) -> dict:
 # --- the review ----------------------------------------------------------------------------
 
 def review_queue(session: Session) -> dict:
-    """/review/: completed jobs oldest first (with unresolved late evidence marked), and the
-    last ten signed off."""
+    """/review/: completed jobs oldest first (with unresolved late evidence and open
+    complaints marked: approving one of those needs an override), and the last ten signed
+    off."""
     jobs = session.execute(select(Job).where(Job.status == states.COMPLETED)
                            .order_by(Job.completed_at, Job.id)).scalars().all()
     late = dict(session.execute(
         select(Conflict.job_id, Conflict.id).where(Conflict.job_id.in_([j.id for j in jobs]),
                                                    Conflict.resolved_at.is_(None))).all()) \
         if jobs else {}
+    complaints: dict[str, list[Complaint]] = {}
+    if jobs:  # one query for the page, the same complaints job_service.open_complaints lists
+        for complaint in session.execute(select(Complaint).where(
+                Complaint.job_id.in_([j.id for j in jobs]),
+                Complaint.status.in_(tuple(complaint_rules.ACTIVE)))
+                .order_by(Complaint.created_at, Complaint.id)).scalars():
+            complaints.setdefault(complaint.job_id, []).append(complaint)
     recent = session.execute(select(Job).where(Job.status == states.APPROVED)
                              .order_by(Job.approved_at.desc()).limit(10)).scalars().all()
-    return {"jobs": jobs, "late": late, "recent": recent}
+    return {"jobs": jobs, "late": late, "complaints": complaints, "recent": recent}
 
 
 # Time of record (issue 16): the timeline shows when a thing happened; when it reached the

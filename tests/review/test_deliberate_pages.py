@@ -148,3 +148,29 @@ def test_a_rescheduled_jobs_review_page_renders(app, api, demo):
         "scheduled_start": "2026-11-24T17:00:00+08:00"}).status_code == 200
     complete_job(api, job["id"])
     assert Desk(app, "supervisor1").get(f"/review/jobs/{job['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("lang, tag", [("zh_CN", "投诉未结"), ("en", "Open complaint")])
+def test_the_review_queue_marks_a_job_with_an_open_complaint(app, api, demo, lang, tag):
+    """Approving it needs an override: the queue says so before the supervisor opens it."""
+    jobs = tech_jobs(api, demo)
+    marked, plain = jobs["repair"], jobs["installation"]
+    complete_job(api, marked["id"])
+    complete_job(api, plain["id"], seed=2)
+    complaint = complaint_about(api, marked)
+    web = Desk(app, "supervisor1", lang=lang)
+
+    def row(job):
+        html = web.html("/review/")
+        at = html.index(f'/review/jobs/{job["id"]}"')
+        return html[at:html.index("</tr>", at)]
+
+    tagged = row(marked)
+    assert 'class="tag bad open-complaint"' in tagged
+    assert f"{tag} {complaint['ref']}" in tagged
+    assert f"/review/complaints/{complaint['id']}" in tagged
+    assert "open-complaint" not in row(plain)
+    # Resolved: no longer open, no longer marked.
+    assert api.patch(f"/api/v1/complaints/{complaint['id']}", as_="dispatcher1", json={
+        "status": "resolved", "result": "已修复地板"}).status_code == 200
+    assert "open-complaint" not in row(marked)
