@@ -52,6 +52,12 @@ def _world(app, api, demo, clock) -> dict:
     low = api.post(f"/api/v1/return-visits/{visits[answered['id']]['id']}/result",
                    as_="dispatcher1", json={"score": 2, "comment": "态度好", "issues": "门关不上"})
     assert low.status_code == 200
+    # A job waiting for review with an open complaint: the queue's red tag is checked too.
+    complete_job(api, delivery["id"], seed=2)
+    assert api.post("/api/v1/complaints", as_="dispatcher1", json={
+        "job_id": delivery["id"], "customer": {"name": "周女士", "phone": "13912340003"},
+        "about": "technician", "content": "师傅把地板划伤了", "severity": "general"}
+    ).status_code == 201
     # /admin/devices with a revoked phone that had changes waiting (its "lost" list).
     lost = api.login("tech2", device="丢失的手机")
     assert api.get("/api/v1/sync/pull?cursor=&pending=12", as_="tech2").status_code == 200
