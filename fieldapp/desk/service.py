@@ -35,6 +35,10 @@ from fieldapp.settings.service import DeskSettings
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+# A name or phone fragment is counted only this far ("more than 200"): each match counted is a
+# row read (PostgreSQL rechecks every trigram candidate), so a full count grows with the
+# table; four pages tell the dispatcher to type more (issue 17, "Fast at 100,000 jobs").
+SEARCH_COUNT_CAP = 200
 DEFAULT_VISIT = timedelta(hours=2)  # a window with no end is taken as two hours
 ACTIVE_WORK = (states.EN_ROUTE, states.ON_SITE, states.IN_PROGRESS, states.PAUSED)
 OPEN_JOB = tuple(s for s in states.STATUSES
@@ -551,16 +555,18 @@ def _job_page(session: Session, f: JobFilter, policy, cursor: str, limit: int) -
 
 def search_jobs(session: Session, f: JobFilter, policy: sla_rules.SlaPolicy,
                 cursor: str = "", limit: int = PAGE_SIZE) -> Page:
-    """One page of the list, and how many match in all (counted up to COUNT_CAP)."""
+    """One page of the list, and how many match in all (counted up to COUNT_CAP; a name or
+    phone fragment up to SEARCH_COUNT_CAP)."""
     page = _job_page(session, f, policy, cursor, limit)
     dialect = dialect_of(session)
     alone = _index_alone(f, dialect)
     fts = alone and alone[0]
-    count = search_index.fts_count(fts, COUNT_CAP + 1) if fts else \
+    cap = SEARCH_COUNT_CAP if query_kind(f.q) in ("name", "phone") else COUNT_CAP
+    count = search_index.fts_count(fts, cap + 1) if fts else \
         select(func.count()).select_from(select(Job.id).where(
-            *job_conditions(f, policy, dialect)).limit(COUNT_CAP + 1).subquery())
+            *job_conditions(f, policy, dialect)).limit(cap + 1).subquery())
     total = session.execute(count).scalar()
-    page.total, page.total_capped = min(total, COUNT_CAP), total > COUNT_CAP
+    page.total, page.total_capped = min(total, cap), total > cap
     return page
 
 

@@ -168,3 +168,22 @@ def test_csv_cells_never_run_as_formulas(app, demo):
     rows = read_csv(desk.get("/dispatch/jobs.csv?q=cmd"))
     assert rows[1][6] == "'=cmd|' /C calc'!A0"
     assert rows[1][10].startswith("'=HYPERLINK(")
+
+
+def test_a_name_search_counts_only_so_far(app, many, monkeypatch):
+    """A name or phone fragment is counted up to SEARCH_COUNT_CAP ("more than N", in the
+    reader's language), so its cost does not grow with the table; every match is still
+    listed, page after page; the other filters are counted in full."""
+    monkeypatch.setattr("fieldapp.desk.service.SEARCH_COUNT_CAP", 5)
+    chen = [j for j in many.jobs if "陈" in j["contact_name"]]
+    assert len(chen) > 6
+    desk = Desk(app, "dispatcher1")
+    html = desk.html("/dispatch/jobs?q=陈")
+    assert "<b>More than 5 found</b>" in html
+    assert len(walk(desk, "q=陈")) == len(chen) + 1  # the capped count hides none
+    new = [j for j in many.jobs if j["status"] == "new"]
+    assert f"<b>{len(new) + 2}</b> found" in desk.html("/dispatch/jobs?status=new")
+    few = desk.html("/dispatch/jobs?q=陈女士1")  # under the cap: the count as it is
+    assert "<b>0</b> found" in few and "More than" not in few
+    zh = Desk(app, "dispatcher1", lang="zh_CN").html("/dispatch/jobs?q=陈")
+    assert "<b>超过 5 条结果</b>" in zh
