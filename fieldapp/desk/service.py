@@ -450,9 +450,11 @@ def _index_alone(f: JobFilter, dialect: str) -> tuple | None:
     return None
 
 
-def _newest_ids(f: JobFilter, dialect: str, fts: list | None, after, limit: int):
+def _newest_ids(session: Session, f: JobFilter, dialect: str, fts: list | None, after,
+                limit: int):
     if fts is not None:
-        return search_index.fts_newest_job_ids(fts, after, limit)
+        return search_index.fts_newest_job_ids(
+            fts, after, limit, walk=search_index.walk_is_cheaper(session, fts, limit))
     (first, second), descending = _order(f)
     stmt = select(Job.id).where(search_index.name_condition(Job.__table__, dialect, f.q.strip()))
     if after is not None:
@@ -538,7 +540,8 @@ def _job_page(session: Session, f: JobFilter, policy, cursor: str, limit: int) -
     after = decode_cursor(cursor)
     alone = _index_alone(f, dialect)
     if alone is not None:  # the page's ids from the index, then those jobs
-        stmt = select(Job).where(Job.id.in_(_newest_ids(f, dialect, alone[0], after, limit + 1))
+        stmt = select(Job).where(Job.id.in_(_newest_ids(session, f, dialect, alone[0], after,
+                                                            limit + 1))
                                  ).order_by(first.desc(), second.desc())
     else:
         stmt = job_statement(f, policy, dialect)

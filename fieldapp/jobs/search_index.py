@@ -20,6 +20,7 @@ table, a trigger or an operator class), so Alembic's comparison skips them by na
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 from sqlalchemy import Table, and_, column, event, func, literal_column, or_, select, table, text
@@ -34,7 +35,7 @@ FTS_TABLE = "job_search"
 MAP_TABLE = "job_search_map"
 SQLITE_TABLES = frozenset({FTS_TABLE, MAP_TABLE} | {
     f"{FTS_TABLE}_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config")})
-SQLITE_INDEXES = frozenset({"ix_jobs_name_prefix"})
+SQLITE_INDEXES = frozenset({"ix_jobs_name_prefix", "ix_job_search_map_created"})
 # PostgreSQL: the trigram indexes.
 PG_INDEXES = frozenset({"ix_jobs_contact_name_trgm", "ix_customers_phone_key_trgm"})
 
@@ -46,6 +47,11 @@ AFTER INSERT ON jobs BEGIN
     (SELECT phone_key FROM customers WHERE id = new.customer_id));
 END"""
 
+# The map in list order: a page of a common name's newest matches is found by walking it
+# (`fts_newest_job_ids`, `walk`) instead of sorting every match.
+SQLITE_MAP_CREATED = (f"CREATE INDEX IF NOT EXISTS ix_job_search_map_created ON {MAP_TABLE} "
+                      "(created_at, job_id)")
+
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, phone, "
     "tokenize = 'trigram')",
@@ -53,6 +59,7 @@ SQLITE_DDL = (
     "job_id VARCHAR(36) NOT NULL UNIQUE, created_at DATETIME NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_jobs_name_prefix ON jobs "
     "(contact_name COLLATE NOCASE, created_at, id)",
+    SQLITE_MAP_CREATED,
     SQLITE_INSERT_TRIGGER,
     f"""CREATE TRIGGER IF NOT EXISTS job_search_update AFTER UPDATE OF contact_name, customer_id,
 created_at ON jobs WHEN old.contact_name IS NOT new.contact_name
@@ -85,7 +92,7 @@ LEFT JOIN customers c ON c.id = j.customer_id WHERE m.id > :before""",
 SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS job_search_insert", "DROP TRIGGER IF EXISTS job_search_update",
     "DROP TRIGGER IF EXISTS job_search_delete", "DROP TRIGGER IF EXISTS job_search_phone",
-    "DROP INDEX IF EXISTS ix_jobs_name_prefix",
+    "DROP INDEX IF EXISTS ix_jobs_name_prefix", "DROP INDEX IF EXISTS ix_job_search_map_created",
     f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {MAP_TABLE}",
 )
 
@@ -209,15 +216,33 @@ def fts_job_ids(conditions: list):
     return select(SEARCH_MAP.c.job_id).where(_matching_map(conditions))
 
 
-def fts_newest_job_ids(conditions: list, after: list | None, limit: int):
+def fts_newest_job_ids(conditions: list, after: list | None, limit: int, walk: bool = False):
     """The newest `limit` matching job ids in list order (created_at, id descending), after
-    the keyset cursor `after`: read from the index's own rows, never from jobs."""
+    the keyset cursor `after`: read from the index's own rows, never from jobs.
+
+    `walk` (many matches, `walk_is_cheaper`): read ix_job_search_map_created newest first and
+    keep the matches, stopping at `limit`; else every match's map row is read and sorted.
+    `id + 0` keeps SQLite from looking the matches up by id, so it takes the ordered index
+    (SQLite has no index hint SQLAlchemy can write)."""
     created, job_id = SEARCH_MAP.c.created_at, SEARCH_MAP.c.job_id
-    stmt = select(job_id).where(_matching_map(conditions))
+    matching = (SEARCH_MAP.c.id + 0).in_(select(JOB_SEARCH.c.rowid).where(*conditions)) \
+        if walk else _matching_map(conditions)
+    stmt = select(job_id).where(matching)
     if after is not None:
         a, b = after
         stmt = stmt.where(and_(created <= a, or_(created < a, job_id < b)))
     return stmt.order_by(created.desc(), job_id.desc()).limit(limit)
+
+
+def walk_is_cheaper(session, conditions: list, limit: int) -> bool:
+    """Whether walking the map in list order beats sorting the matches: sorting reads each of
+    m matches (about 0.6 us each, measured at 100,000 jobs), the walk about limit * N / m
+    index entries of the N jobs (0.06 us each): the walk wins from m > sqrt(limit * N / 10)
+    on (about 700 for a page of 50 at 100,000 jobs). Counted only that far; max(id) is the
+    map's size, read from the end of its key."""
+    jobs = session.execute(select(func.coalesce(func.max(SEARCH_MAP.c.id), 0))).scalar_one()
+    enough = math.isqrt(limit * jobs // 10)
+    return session.execute(fts_count(conditions, enough + 1)).scalar_one() > enough
 
 
 def fts_count(conditions: list, cap: int):

@@ -4,13 +4,16 @@ every change of the jobs and customers it covers. Runs on both databases."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import delete, select, text
 
+from bench.bulk_jobs import make_jobs
 from fieldapp.desk import service as desk_service
 from fieldapp.extensions import db
+from fieldapp.jobs import search_index
 from fieldapp.jobs.models import Customer, Job
 from fieldapp.models import Base
 from tests.dispatch.test_desk_lists import refs
@@ -135,3 +138,39 @@ def test_the_searches_use_the_index(app, desk):
         assert "ix_jobs_contact_name_trgm" in plans["陈女士"]
         assert "ix_customers_phone_key_trgm" in plans["1234"]
         assert "ix_jobs_contact_name_trgm" in plans["陈女"]
+
+
+def test_a_common_name_walks_the_map_in_list_order(app, demo):
+    """SQLite: when a name matches many jobs, a page walks ix_job_search_map_created newest
+    first instead of sorting every match; both ways give the same pages, cursor after cursor."""
+    with app.app_context():
+        if db.session.get_bind().dialect.name != "sqlite":
+            pytest.skip("the FTS5 map is SQLite's")
+        make_jobs(db.session, 300, today=date(2026, 11, 24), per_day=60,
+                  tz=app.extensions["fieldapp.policy"].tz, technician_ids=[demo["tech1"]])
+        db.session.commit()
+        common = search_index.fts_conditions("name", "陈女士")
+        rare = search_index.fts_conditions("name", "陈女士丙")
+        assert search_index.walk_is_cheaper(db.session, common, 1)
+        assert not search_index.walk_is_cheaper(db.session, common, 51)
+        assert not search_index.walk_is_cheaper(db.session, rare, 1)
+
+        def pages(walk: bool) -> list[list[str]]:
+            out, after = [], None
+            while True:
+                ids = db.session.execute(search_index.fts_newest_job_ids(
+                    common, after, 3, walk=walk)).scalars().all()
+                if not ids:
+                    return out
+                out.append(ids)
+                last = db.session.get(Job, ids[-1])
+                after = [last.created_at, last.id]
+
+        walked, sorted_ = pages(True), pages(False)
+        assert walked == sorted_ and sum(map(len, walked)) > 6
+        stmt = search_index.fts_newest_job_ids(common, None, 3, walk=True)
+        compiled = stmt.compile(db.session.get_bind())
+        plan = " ".join(row[3] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + str(compiled),
+            tuple(compiled.params[key] for key in compiled.positiontup)))
+        assert "ix_job_search_map_created" in plan and "TEMP B-TREE" not in plan
