@@ -5,12 +5,12 @@ of sorting every match (fieldapp/jobs/search_index.py, `walk_is_cheaper`; issue 
 on PostgreSQL: its page already walks ix_jobs_created.
 
 Revision ID: d7a3c1e9f402
-Revises: c4e1a9d27b53
+Revises: d20a1c5e9b47
 """
 from alembic import op
 
 revision = "d7a3c1e9f402"
-down_revision = "c4e1a9d27b53"
+down_revision = "d20a1c5e9b47"
 branch_labels = None
 depends_on = None
 
