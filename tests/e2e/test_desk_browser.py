@@ -174,6 +174,10 @@ def test_search_breaches_settings_screens(browser, live_server, demo, clock):
                                       "e.getBoundingClientRect().right])")
     assert len([text for text, *_ in pills if "已超时 5 小时 22 分" in text]) == 2, pills
     assert all(fits and inside for _, fits, inside in pills), pills
+    # Every card's job reference is shown whole (people read it out on the phone).
+    refs = page.eval_on_selector_all(".jcard .ref", "els => els.map(e => [e.innerText, "
+                                     "e.scrollWidth <= e.clientWidth])")
+    assert refs and all(whole and text.startswith("FA") for text, whole in refs), refs
     page.goto(live_server + "/dispatch/settings")
     shot(page, "desk-settings-zh-1366")
     tap_targets_ok(page)
