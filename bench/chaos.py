@@ -249,6 +249,7 @@ class Run:
         self.reassign_refused = 0
         self.refusals: Counter = Counter()
         self.idle = [False] * args.devices
+        self.killed = threading.Event()  # a server was killed and came back at least once
 
     # the actors ------------------------------------------------------------------------
     def killer(self, servers: list[Server]) -> None:
@@ -260,6 +261,7 @@ class Run:
             time.sleep(rng.uniform(0.0, 0.5))
             server.start()
             server.restarts += 1
+            self.killed.set()
 
     def dispatcher(self, index: int, port: int, jobs: list[str], techs: list[dict]) -> None:
         rng = random.Random(self.args.seed + 100 + index)
@@ -395,7 +397,10 @@ def main(argv=None, log=print) -> dict:
         killer.start()
         # Chaos until --duration, or until every phone has no job left to work.
         while not run.stop.wait(1.0):
-            if time.monotonic() - started > args.duration or all(run.idle):
+            # Idle phones end the chaos early, but not before a kill: a run that ended
+            # before any server died would prove nothing about dying.
+            if time.monotonic() - started > args.duration or (
+                    all(run.idle) and run.killed.is_set()):
                 break
         run.stop.set()
         killer.join()

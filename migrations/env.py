@@ -107,19 +107,34 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        conf_args.setdefault("render_item", render_item)
-        conf_args.setdefault("compare_type", True)
-        # The search index's FTS5 table and trigram indexes are not in the models' metadata:
-        # autogenerate must not propose to drop them.
-        conf_args.setdefault("include_name", include_name)
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: batch mode re-creates a table (copy, drop, rename), and with foreign keys
+        # enforced dropping a table that other rows refer to fails. They are off while the
+        # migrations run (set on the driver's connection, outside any transaction, where
+        # SQLite honours it), then checked and back on.
+        driver = (connection.connection.driver_connection
+                  if connection.dialect.name == "sqlite" else None)
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            _run(connection, conf_args)
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
+        if driver is not None:
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"a migration left broken references: {broken[:5]}")
 
-        with context.begin_transaction():
-            context.run_migrations()
+
+def _run(connection, conf_args):
+    conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("compare_type", True)
+    # The search index's FTS5 table and trigram indexes are not in the models' metadata:
+    # autogenerate must not propose to drop them.
+    conf_args.setdefault("include_name", include_name)
+    context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():

@@ -15,10 +15,15 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('devices') as batch:
-        batch.add_column(sa.Column('revoked_by_id', sa.Integer(), nullable=True))
-        batch.create_foreign_key('fk_devices_revoked_by_id_users', 'users',
-                                 ['revoked_by_id'], ['id'])
+    if op.get_bind().dialect.name == 'sqlite':
+        # Not batch mode: it re-creates `devices`, and dropping the old table fails while
+        # mutations and phones' rows refer to it (foreign keys are on). SQLite adds a
+        # nullable column with its reference in place.
+        op.execute('ALTER TABLE devices ADD COLUMN revoked_by_id INTEGER REFERENCES users (id)')
+    else:
+        op.add_column('devices', sa.Column('revoked_by_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_devices_revoked_by_id_users', 'devices', 'users',
+                              ['revoked_by_id'], ['id'])
     op.create_table(
         'device_events',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -39,6 +44,10 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_device_events_subject_id', table_name='device_events')
     op.drop_table('device_events')
-    with op.batch_alter_table('devices') as batch:
-        batch.drop_constraint('fk_devices_revoked_by_id_users', type_='foreignkey')
-        batch.drop_column('revoked_by_id')
+    if op.get_bind().dialect.name == 'sqlite':
+        # The reference was made in place and unnamed: the re-created table leaves it out.
+        with op.batch_alter_table('devices') as batch:
+            batch.drop_column('revoked_by_id')
+    else:
+        op.drop_constraint('fk_devices_revoked_by_id_users', 'devices', type_='foreignkey')
+        op.drop_column('devices', 'revoked_by_id')
