@@ -11,6 +11,7 @@ are stored once however often they are uploaded or referenced.
 """
 from __future__ import annotations
 
+import abc
 import hashlib
 import os
 import re
@@ -201,17 +202,19 @@ def check_address(sha256: str) -> str:
     return sha256
 
 
-class ReceivingStore:
+class ReceivingStore(abc.ABC):
     """What both stores share: an upload is received into the local folder `incoming` and
     checked there (`receive`), and only then published by the store itself (`_publish`)."""
 
     incoming: str
 
+    @abc.abstractmethod
     def exists(self, sha256: str) -> bool:
-        raise NotImplementedError
+        """Whether the store holds these bytes (each store looks in its own place)."""
 
+    @abc.abstractmethod
     def _publish(self, got: Received) -> None:
-        raise NotImplementedError
+        """Make checked bytes visible under their address (a rename, or one PUT)."""
 
     def sweep_incoming(self, older_than: float) -> int:
         return sweep_stale(self.incoming, older_than)
